@@ -1,0 +1,24 @@
+/**
+ * Format-aware column-major tensors and the helpers around them.
+ *
+ * @module
+ */
+
+export { describeValue } from "./describe.js";
+export {
+  checkFormat,
+  checkSize,
+  DlArray,
+  type Dtype,
+  type DtypeOf,
+  dlarray,
+  dtypeOf,
+  type FloatArray,
+  fromNCDHW,
+  fromNDHWC,
+  isFloatArray,
+  type Label,
+  type RowMajorTensor,
+} from "./dlarray.js";
+export { columnMajorStrides, isPermutation, isTrivialPermutation, permute } from "./permute.js";
+export { type BatchAxis, type SpatialView, spatialView } from "./view.js";
