@@ -1,0 +1,433 @@
+//! The one source of truth for the shape of a transposed 3-D convolution: validated
+//! parameters, output sizes, resolved crops and the phase tables the fast kernels walk.
+//!
+//! Per spatial axis an input element `i` and a filter tap `k` meet output position
+//! `o = i*s + k*d - cb` (see `SEMANTICS.md`); positions outside `[0, out)` are cropped away.
+//! All sizes are overflow-checked in `usize`, which is 32 bits on wasm32.
+
+use core::fmt;
+
+/// How the uncropped output is trimmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cropping {
+    /// Output length `n*s` per axis (MATLAB's `"same"`); an odd total crop puts the extra
+    /// sample at the end, and when the filter is shorter than the stride the missing
+    /// samples are added at the end.
+    Same,
+    /// Crops at the begin (top/left/front) and end (bottom/right/back) of each axis.
+    /// A negative end crop pads the end (PyTorch's `output_padding`).
+    Manual { begin: [i64; 3], end: [i64; 3] },
+}
+
+/// The caller's parameters, before validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvParams {
+    pub batch: usize,
+    /// Input channels over all groups.
+    pub channels: usize,
+    /// Output channels (filters) over all groups.
+    pub filters: usize,
+    pub groups: usize,
+    /// Input length of each spatial axis, in the order of the `S` labels.
+    pub input: [usize; 3],
+    pub kernel: [usize; 3],
+    pub stride: [usize; 3],
+    pub dilation: [usize; 3],
+    pub cropping: Cropping,
+}
+
+/// One spatial axis, resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Axis {
+    pub input: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub crop_begin: i64,
+    pub crop_end: i64,
+    pub output: usize,
+}
+
+impl Axis {
+    /// `d*(k-1)+1`: the span of the dilated filter.
+    pub fn effective_kernel(&self) -> usize {
+        self.dilation * (self.kernel - 1) + 1
+    }
+
+    /// The input index that tap `k` reads for output `o`, if any: `(o + cb - k*d) / s`
+    /// when that divides exactly and lands inside the input.
+    pub fn input_for(&self, o: usize, k: usize) -> Option<usize> {
+        let t = o as i64 + self.crop_begin - (k * self.dilation) as i64;
+        let s = self.stride as i64;
+        if t < 0 || t % s != 0 || t / s >= self.input as i64 {
+            None
+        } else {
+            Some((t / s) as usize)
+        }
+    }
+
+    /// The output index that input `i` and tap `k` write, if it survives the crop.
+    pub fn output_for(&self, i: usize, k: usize) -> Option<usize> {
+        let o = (i * self.stride + k * self.dilation) as i64 - self.crop_begin;
+        (o >= 0 && o < self.output as i64).then_some(o as usize)
+    }
+
+    /// The inputs `i` whose output `i*s + k*d - cb` for tap `k` survives the crop.
+    pub fn inputs_for_tap(&self, k: usize) -> core::ops::Range<usize> {
+        let s = self.stride as i64;
+        let shift = self.crop_begin - (k * self.dilation) as i64;
+        // ceil(v / s) for any sign of v.
+        let ceil_div = |v: i64| -((-v).div_euclid(s));
+        let lo = ceil_div(shift).clamp(0, self.input as i64);
+        let hi = ceil_div(self.output as i64 + shift).clamp(lo, self.input as i64);
+        lo as usize..hi as usize
+    }
+
+    /// The output phases along this axis, indexed by [`Axis::phase_of`]: every output `o`
+    /// belongs to phase `(o + cb) mod s`, whose outputs `first, first+s, ...` read
+    /// consecutive inputs for each of the phase's taps. A phase may hold no outputs.
+    pub fn phases(&self) -> Vec<Phase> {
+        let s = self.stride as i64;
+        (0..s)
+            .map(|r| {
+                let first = (r - self.crop_begin).rem_euclid(s) as usize;
+                let count = self.output.saturating_sub(first).div_ceil(self.stride);
+                let taps = (0..self.kernel)
+                    .filter(|&k| ((k * self.dilation) as i64).rem_euclid(s) == r)
+                    .map(|k| {
+                        // Exact: (first + cb - k*d) is a multiple of s by the phase choice.
+                        let base =
+                            (first as i64 + self.crop_begin - (k * self.dilation) as i64) / s;
+                        PhaseTap { k, base }
+                    })
+                    .collect();
+                Phase { first, count, taps }
+            })
+            .collect()
+    }
+
+    /// The phase of output `o` and its position `j` inside that phase.
+    pub fn phase_of(&self, o: usize) -> (usize, usize) {
+        let r = (o as i64 + self.crop_begin).rem_euclid(self.stride as i64) as usize;
+        let first = (r as i64 - self.crop_begin).rem_euclid(self.stride as i64) as usize;
+        (r, (o - first) / self.stride)
+    }
+}
+
+/// Outputs `first + j*stride` for `j < count`, and the taps that reach them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase {
+    pub first: usize,
+    pub count: usize,
+    pub taps: Vec<PhaseTap>,
+}
+
+/// Tap `k` reads input `base + j` for the phase's `j`-th output (valid where in range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseTap {
+    pub k: usize,
+    pub base: i64,
+}
+
+impl PhaseTap {
+    /// The `j` in `0..count` whose input `base + j` lies in `0..input`.
+    pub fn valid_range(&self, count: usize, input: usize) -> core::ops::Range<usize> {
+        let lo = (-self.base).clamp(0, count as i64) as usize;
+        let hi = (input as i64 - self.base).clamp(lo as i64, count as i64) as usize;
+        lo..hi
+    }
+}
+
+/// A validated convolution: every size below fits `usize` and `isize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    pub batch: usize,
+    pub channels: usize,
+    pub filters: usize,
+    pub groups: usize,
+    pub axes: [Axis; 3],
+    input_len: usize,
+    output_len: usize,
+    weight_len: usize,
+}
+
+/// Why parameters were refused; the message names the parameter, the value and what was
+/// expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GeometryError {
+    /// A count or size that must be at least 1.
+    NotPositive {
+        name: &'static str,
+        axis: Option<usize>,
+        value: usize,
+    },
+    /// Channels or filters not divisible by the number of groups.
+    Groups {
+        name: &'static str,
+        value: usize,
+        groups: usize,
+    },
+    /// A manual begin crop below zero.
+    NegativeCrop { axis: usize, value: i64 },
+    /// The crops leave no output along an axis.
+    CropTooLarge {
+        axis: usize,
+        uncropped: usize,
+        begin: i64,
+        end: i64,
+    },
+    /// A size that does not fit the address space.
+    TooLarge { what: &'static str },
+    /// A buffer whose length does not match its shape.
+    Buffer {
+        name: &'static str,
+        len: usize,
+        expected: usize,
+    },
+}
+
+impl fmt::Display for GeometryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotPositive { name, axis: Some(a), value } => write!(
+                f,
+                "{name} along spatial dimension {} is {value}; expected a positive integer",
+                a + 1
+            ),
+            Self::NotPositive { name, axis: None, value } => {
+                write!(f, "{name} is {value}; expected a positive integer")
+            }
+            Self::Groups { name, value, groups } => write!(
+                f,
+                "{name} is {value}; expected a multiple of NumGroups ({groups})"
+            ),
+            Self::NegativeCrop { axis, value } => write!(
+                f,
+                "Cropping at the start of spatial dimension {} is {value}; expected a nonnegative integer",
+                axis + 1
+            ),
+            Self::CropTooLarge { axis, uncropped, begin, end } => write!(
+                f,
+                "Cropping along spatial dimension {} is {begin}+{end}; expected less than the uncropped output length {uncropped}",
+                axis + 1
+            ),
+            Self::TooLarge { what } => {
+                write!(f, "{what} is too large for this address space")
+            }
+            Self::Buffer { name, len, expected } => {
+                write!(f, "{name} holds {len} elements; expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for GeometryError {}
+
+fn positive(name: &'static str, axis: Option<usize>, value: usize) -> Result<(), GeometryError> {
+    if value == 0 {
+        Err(GeometryError::NotPositive { name, axis, value })
+    } else {
+        Ok(())
+    }
+}
+
+/// Multiplies sizes, refusing results past `isize::MAX / 8` so any byte offset of an f64
+/// buffer of that length is representable.
+pub fn checked_len(what: &'static str, factors: &[usize]) -> Result<usize, GeometryError> {
+    let limit = isize::MAX as usize / 8;
+    factors
+        .iter()
+        .try_fold(1usize, |acc, &f| acc.checked_mul(f))
+        .filter(|&n| n <= limit)
+        .ok_or(GeometryError::TooLarge { what })
+}
+
+fn resolve_axis(p: &ConvParams, a: usize) -> Result<Axis, GeometryError> {
+    let (n, k, s, d) = (p.input[a], p.kernel[a], p.stride[a], p.dilation[a]);
+    positive("input size", Some(a), n)?;
+    positive("FilterSize", Some(a), k)?;
+    positive("Stride", Some(a), s)?;
+    positive("DilationFactor", Some(a), d)?;
+    let too_large = GeometryError::TooLarge {
+        what: "the output size",
+    };
+    let ke = (k - 1)
+        .checked_mul(d)
+        .and_then(|v| v.checked_add(1))
+        .ok_or(too_large.clone())?;
+    let uncropped = (n - 1)
+        .checked_mul(s)
+        .and_then(|v| v.checked_add(ke))
+        .filter(|&v| v <= i64::MAX as usize / 2)
+        .ok_or(too_large.clone())?;
+    let (cb, ce) = match p.cropping {
+        Cropping::Same => {
+            // Total crop max(ke - s, 0), the odd sample at the end; a short filter
+            // (ke < s) gets the missing samples appended at the end (negative end crop).
+            let total = ke as i64 - s as i64;
+            if total >= 0 {
+                (total / 2, total - total / 2)
+            } else {
+                (0, total)
+            }
+        }
+        Cropping::Manual { begin, end } => {
+            if begin[a] < 0 {
+                return Err(GeometryError::NegativeCrop {
+                    axis: a,
+                    value: begin[a],
+                });
+            }
+            (begin[a], end[a])
+        }
+    };
+    let out = (uncropped as i64)
+        .checked_sub(cb)
+        .and_then(|v| v.checked_sub(ce))
+        .ok_or(too_large.clone())?;
+    if out < 1 {
+        return Err(GeometryError::CropTooLarge {
+            axis: a,
+            uncropped,
+            begin: cb,
+            end: ce,
+        });
+    }
+    let output = usize::try_from(out).map_err(|_| too_large)?;
+    Ok(Axis {
+        input: n,
+        kernel: k,
+        stride: s,
+        dilation: d,
+        crop_begin: cb,
+        crop_end: ce,
+        output,
+    })
+}
+
+impl Geometry {
+    /// Validates the parameters and resolves crops and output sizes.
+    pub fn new(p: &ConvParams) -> Result<Self, GeometryError> {
+        positive("batch size", None, p.batch)?;
+        positive("NumChannels", None, p.channels)?;
+        positive("NumFilters", None, p.filters)?;
+        positive("NumGroups", None, p.groups)?;
+        if !p.channels.is_multiple_of(p.groups) {
+            return Err(GeometryError::Groups {
+                name: "NumChannels",
+                value: p.channels,
+                groups: p.groups,
+            });
+        }
+        if !p.filters.is_multiple_of(p.groups) {
+            return Err(GeometryError::Groups {
+                name: "NumFilters",
+                value: p.filters,
+                groups: p.groups,
+            });
+        }
+        let axes = [
+            resolve_axis(p, 0)?,
+            resolve_axis(p, 1)?,
+            resolve_axis(p, 2)?,
+        ];
+        let input_len = checked_len(
+            "the input",
+            &[
+                p.batch,
+                p.channels,
+                axes[0].input,
+                axes[1].input,
+                axes[2].input,
+            ],
+        )?;
+        let output_len = checked_len(
+            "the output",
+            &[
+                p.batch,
+                p.filters,
+                axes[0].output,
+                axes[1].output,
+                axes[2].output,
+            ],
+        )?;
+        let weight_len = checked_len(
+            "the weights",
+            &[
+                p.filters,
+                p.channels / p.groups,
+                axes[0].kernel,
+                axes[1].kernel,
+                axes[2].kernel,
+            ],
+        )?;
+        Ok(Self {
+            batch: p.batch,
+            channels: p.channels,
+            filters: p.filters,
+            groups: p.groups,
+            axes,
+            input_len,
+            output_len,
+            weight_len,
+        })
+    }
+
+    pub fn channels_per_group(&self) -> usize {
+        self.channels / self.groups
+    }
+
+    pub fn filters_per_group(&self) -> usize {
+        self.filters / self.groups
+    }
+
+    /// Elements of the input `X`.
+    pub fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    /// Elements of the output `Y`.
+    pub fn output_len(&self) -> usize {
+        self.output_len
+    }
+
+    /// Elements of the weights `[k0 k1 k2 F/g C/g g]`.
+    pub fn weight_len(&self) -> usize {
+        self.weight_len
+    }
+
+    pub fn input_size(&self) -> [usize; 3] {
+        self.axes.map(|a| a.input)
+    }
+
+    pub fn output_size(&self) -> [usize; 3] {
+        self.axes.map(|a| a.output)
+    }
+
+    pub fn kernel_size(&self) -> [usize; 3] {
+        self.axes.map(|a| a.kernel)
+    }
+
+    /// Filter taps per (filter, channel) pair.
+    pub fn taps(&self) -> usize {
+        self.axes.iter().map(|a| a.kernel).product()
+    }
+
+    /// Column-major flat index of weight `W(k0,k1,k2, f, c, g)` with `f`, `c` local to the group.
+    pub fn weight_index(&self, k: [usize; 3], f: usize, c: usize, g: usize) -> usize {
+        let [k0, k1, k2] = self.kernel_size();
+        k[0] + k0
+            * (k[1]
+                + k1 * (k[2]
+                    + k2 * (f + self.filters_per_group() * (c + self.channels_per_group() * g))))
+    }
+
+    /// Multiply-adds of the operation, doubled: `2*N*Cin*(Cout/g)*taps*input voxels`.
+    pub fn flops(&self) -> f64 {
+        2.0 * self.batch as f64
+            * self.channels as f64
+            * self.filters_per_group() as f64
+            * self.taps() as f64
+            * self.input_size().iter().product::<usize>() as f64
+    }
+}

@@ -1,0 +1,67 @@
+//! Buffer checks and the conversion to and from the kernels' channels-last layout, done
+//! once at the boundary and skipped when the caller's tensor is channels-last already.
+
+use crate::element::Element;
+use crate::geometry::GeometryError;
+use crate::layout::{gather_channels_last, scatter_channels_last, Extents, Layout};
+
+/// Refuses a buffer whose length is not exactly `expected`.
+pub fn check_len(name: &'static str, len: usize, expected: usize) -> Result<(), GeometryError> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(GeometryError::Buffer {
+            name,
+            len,
+            expected,
+        })
+    }
+}
+
+fn check_span(name: &'static str, len: usize, l: Layout, e: Extents) -> Result<(), GeometryError> {
+    let span = l.span(e)?;
+    if len < span {
+        Err(GeometryError::Buffer {
+            name,
+            len,
+            expected: span,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `f` on a channels-last view of the tensor `x` laid out as `l`.
+pub fn with_channels_last_in<T: Element, R>(
+    name: &'static str,
+    x: &[T],
+    l: Layout,
+    e: Extents,
+    f: impl FnOnce(&[T]) -> R,
+) -> Result<R, GeometryError> {
+    check_span(name, x.len(), l, e)?;
+    if l == Layout::channels_last(e) {
+        Ok(f(&x[..e.len()]))
+    } else {
+        Ok(f(&gather_channels_last(x, l, e)))
+    }
+}
+
+/// Runs `f` on a channels-last buffer whose contents then land in `y` laid out as `l`.
+pub fn with_channels_last_out<T: Element>(
+    name: &'static str,
+    y: &mut [T],
+    l: Layout,
+    e: Extents,
+    f: impl FnOnce(&mut [T]),
+) -> Result<(), GeometryError> {
+    check_span(name, y.len(), l, e)?;
+    if l == Layout::channels_last(e) {
+        f(&mut y[..e.len()]);
+    } else {
+        let mut tmp = vec![T::ZERO; e.len()];
+        f(&mut tmp);
+        scatter_channels_last(&tmp, y, l, e);
+    }
+    Ok(())
+}

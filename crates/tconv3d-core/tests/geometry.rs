@@ -1,0 +1,246 @@
+//! Output sizes, crops and errors from a table of known cases, and the phase tables'
+//! partition property.
+
+mod common;
+
+use tconv3d_core::{ConvParams, Cropping, Geometry, GeometryError};
+
+fn params(
+    input: [usize; 3],
+    kernel: [usize; 3],
+    stride: [usize; 3],
+    dilation: [usize; 3],
+    cropping: Cropping,
+) -> ConvParams {
+    ConvParams {
+        batch: 1,
+        channels: 2,
+        filters: 3,
+        groups: 1,
+        input,
+        kernel,
+        stride,
+        dilation,
+        cropping,
+    }
+}
+
+fn manual(b: [i64; 3], e: [i64; 3]) -> Cropping {
+    Cropping::Manual { begin: b, end: e }
+}
+
+#[test]
+fn known_output_sizes_and_crops() {
+    // (params, output size, begin crops, end crops)
+    let cases = [
+        // gan shapes: k4 s2 crop 1 doubles the size.
+        (
+            params(
+                [4, 4, 4],
+                [4, 4, 4],
+                [2, 2, 2],
+                [1, 1, 1],
+                manual([1; 3], [1; 3]),
+            ),
+            [8, 8, 8],
+            [1; 3],
+            [1; 3],
+        ),
+        // The seed's example layer: k 11, stride [4 4 2], no crop.
+        (
+            params(
+                [16, 16, 8],
+                [11, 11, 11],
+                [4, 4, 2],
+                [1, 1, 1],
+                manual([0; 3], [0; 3]),
+            ),
+            [71, 71, 25],
+            [0; 3],
+            [0; 3],
+        ),
+        // "same": odd total crop puts the extra sample at the end.
+        (
+            params([5, 5, 5], [3, 3, 3], [2, 2, 2], [1, 1, 1], Cropping::Same),
+            [10, 10, 10],
+            [0; 3],
+            [1; 3],
+        ),
+        (
+            params([5, 6, 7], [4, 5, 2], [2, 1, 2], [1, 1, 1], Cropping::Same),
+            [10, 6, 14],
+            [1, 2, 0],
+            [1, 2, 0],
+        ),
+        // "same" with a filter shorter than the stride appends samples at the end.
+        (
+            params([3, 3, 3], [1, 2, 1], [3, 3, 1], [1, 1, 1], Cropping::Same),
+            [9, 9, 3],
+            [0; 3],
+            [-2, -1, 0],
+        ),
+        // "same" with dilation uses the dilated span: k3 d2 -> 5.
+        (
+            params([4, 4, 4], [3, 3, 3], [2, 2, 2], [2, 2, 2], Cropping::Same),
+            [8, 8, 8],
+            [1; 3],
+            [2; 3],
+        ),
+        // Asymmetric manual crops and output padding (negative end crop).
+        (
+            params(
+                [3, 3, 3],
+                [3, 3, 3],
+                [2, 2, 2],
+                [1, 1, 1],
+                manual([0, 1, 2], [2, 1, -1]),
+            ),
+            [5, 5, 6],
+            [0, 1, 2],
+            [2, 1, -1],
+        ),
+    ];
+    for (p, out, b, e) in cases {
+        let g = Geometry::new(&p).unwrap();
+        assert_eq!(g.output_size(), out, "{p:?}");
+        assert_eq!(g.axes.map(|a| a.crop_begin), b, "{p:?}");
+        assert_eq!(g.axes.map(|a| a.crop_end), e, "{p:?}");
+    }
+}
+
+#[test]
+fn errors_name_the_parameter() {
+    let ok = params(
+        [2, 2, 2],
+        [2, 2, 2],
+        [1, 1, 1],
+        [1, 1, 1],
+        manual([0; 3], [0; 3]),
+    );
+    let cases: [(ConvParams, GeometryError, &str); 7] = [
+        (
+            ConvParams {
+                stride: [1, 0, 1],
+                ..ok
+            },
+            GeometryError::NotPositive {
+                name: "Stride",
+                axis: Some(1),
+                value: 0,
+            },
+            "Stride along spatial dimension 2 is 0",
+        ),
+        (
+            ConvParams {
+                kernel: [0, 1, 1],
+                ..ok
+            },
+            GeometryError::NotPositive {
+                name: "FilterSize",
+                axis: Some(0),
+                value: 0,
+            },
+            "FilterSize",
+        ),
+        (
+            ConvParams { channels: 0, ..ok },
+            GeometryError::NotPositive {
+                name: "NumChannels",
+                axis: None,
+                value: 0,
+            },
+            "NumChannels is 0",
+        ),
+        (
+            ConvParams {
+                channels: 5,
+                groups: 2,
+                filters: 4,
+                ..ok
+            },
+            GeometryError::Groups {
+                name: "NumChannels",
+                value: 5,
+                groups: 2,
+            },
+            "multiple of NumGroups (2)",
+        ),
+        (
+            ConvParams {
+                cropping: manual([2, 0, 0], [1, 0, 0]),
+                ..ok
+            },
+            GeometryError::CropTooLarge {
+                axis: 0,
+                uncropped: 3,
+                begin: 2,
+                end: 1,
+            },
+            "less than the uncropped output length 3",
+        ),
+        (
+            ConvParams {
+                cropping: manual([0, -1, 0], [0; 3]),
+                ..ok
+            },
+            GeometryError::NegativeCrop { axis: 1, value: -1 },
+            "nonnegative",
+        ),
+        (
+            ConvParams {
+                input: [1 << 20, 1 << 20, 1 << 20],
+                ..ok
+            },
+            GeometryError::TooLarge { what: "the input" },
+            "too large",
+        ),
+    ];
+    for (p, want, text) in cases {
+        let err = Geometry::new(&p).unwrap_err();
+        assert_eq!(err, want);
+        assert!(err.to_string().contains(text), "{err}");
+    }
+}
+
+/// Each output belongs to exactly one phase and each tap to exactly one phase, and the
+/// phase tables agree with the direct index maps.
+#[test]
+fn phases_partition_outputs_and_taps() {
+    let mut r = common::rng(7);
+    for _ in 0..200 {
+        let g = common::random_geometry(&mut r);
+        for a in g.axes {
+            let phases = a.phases();
+            let mut outs = vec![0; a.output];
+            let mut taps = vec![0; a.kernel];
+            for (ri, ph) in phases.iter().enumerate() {
+                for j in 0..ph.count {
+                    let o = ph.first + j * a.stride;
+                    outs[o] += 1;
+                    assert_eq!(a.phase_of(o), (ri, j));
+                    for t in &ph.taps {
+                        let want = a.input_for(o, t.k);
+                        let got = t
+                            .valid_range(ph.count, a.input)
+                            .contains(&j)
+                            .then(|| (t.base + j as i64) as usize);
+                        assert_eq!(got, want, "{a:?}");
+                    }
+                }
+                ph.taps.iter().for_each(|t| taps[t.k] += 1);
+            }
+            assert!(outs.iter().all(|&n| n == 1), "{a:?}");
+            assert!(taps.iter().all(|&n| n == 1), "{a:?}");
+            for k in 0..a.kernel {
+                let range = a.inputs_for_tap(k);
+                for i in 0..a.input {
+                    assert_eq!(
+                        range.contains(&i),
+                        a.output_for(i, k).is_some(),
+                        "{a:?} k {k} i {i}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Every fast path against the reference loops on random geometries, with integer-valued
+//! data (exact comparison) and NaN-poisoned outputs (every element written once).
+
+mod common;
+
+use common::*;
+use tconv3d_core::{
+    backward_bias, backward_weights, reference, BackwardDataPlan, Element, ForwardPlan, Geometry,
+};
+
+const CASES: u64 = 300;
+
+fn to_f64<T: Element>(v: &[T]) -> Vec<f64> {
+    v.iter().map(|x| x.to_f64()).collect()
+}
+
+fn check_case<T: Element>(seed: u64) {
+    let mut r = rng(seed);
+    let geo = random_geometry(&mut r);
+    let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+    let (xl, yl) = (random_layout(&mut r, xe), random_layout(&mut r, ye));
+    let x = ints(&mut r, geo.input_len());
+    let w = ints(&mut r, geo.weight_len());
+    let b = ints(&mut r, geo.filters);
+    let dy = ints(&mut r, geo.output_len());
+    let ctx = format!("seed {seed}: {geo:?} x {xl:?} y {yl:?}");
+
+    let mut want_y = vec![0f64; geo.output_len()];
+    reference::forward(&geo, &x, xl, &w, Some(&b), &mut want_y, yl);
+    let plan = ForwardPlan::<T>::new(&geo, &cast(&w), Some(&cast(&b))).unwrap();
+    let mut y = vec![T::from_f64(f64::NAN); geo.output_len()];
+    plan.run(&cast(&x), xl, &mut y, yl).unwrap();
+    assert_eq!(to_f64(&y), want_y, "forward, {ctx}");
+
+    let mut want_dx = vec![0f64; geo.input_len()];
+    reference::backward_data(&geo, &dy, yl, &w, &mut want_dx, xl);
+    let mut dx = vec![T::from_f64(f64::NAN); geo.input_len()];
+    BackwardDataPlan::<T>::new(&geo, &cast(&w))
+        .unwrap()
+        .run(&cast(&dy), yl, &mut dx, xl)
+        .unwrap();
+    assert_eq!(to_f64(&dx), want_dx, "dX, {ctx}");
+
+    let mut want_dw = vec![0f64; geo.weight_len()];
+    reference::backward_weights(&geo, &x, xl, &dy, yl, &mut want_dw);
+    let mut dw = vec![T::from_f64(f64::NAN); geo.weight_len()];
+    backward_weights(&geo, &cast(&x), xl, &cast(&dy), yl, &mut dw).unwrap();
+    assert_eq!(to_f64(&dw), want_dw, "dW, {ctx}");
+
+    let mut want_db = vec![0f64; geo.filters];
+    reference::backward_bias(&geo, &dy, yl, &mut want_db);
+    let mut db = vec![T::from_f64(f64::NAN); geo.filters];
+    backward_bias(&geo, &cast(&dy), yl, &mut db).unwrap();
+    assert_eq!(to_f64(&db), want_db, "dB, {ctx}");
+}
+
+#[test]
+fn fast_paths_match_reference_f64() {
+    (0..CASES).for_each(check_case::<f64>);
+}
+
+#[test]
+fn fast_paths_match_reference_f32() {
+    (1000..1000 + CASES).for_each(check_case::<f32>);
+}
+
+/// Row lengths and channel counts straddling the tile sizes, one axis at a time.
+#[test]
+fn tile_remainders() {
+    use tconv3d_core::{ConvParams, Cropping};
+    for n0 in [1, 3, 4, 5, 8, 9, 13] {
+        for (c, f) in [(1, 1), (3, 7), (4, 8), (5, 9), (8, 16), (9, 17), (16, 1)] {
+            for s in [1, 2, 3] {
+                let p = ConvParams {
+                    batch: 1,
+                    channels: c,
+                    filters: f,
+                    groups: 1,
+                    input: [n0, 2, 1],
+                    kernel: [3, 2, 1],
+                    stride: [s, 1, 1],
+                    dilation: [1, 1, 1],
+                    cropping: Cropping::Manual {
+                        begin: [1, 0, 0],
+                        end: [0, 1, 0],
+                    },
+                };
+                let geo = Geometry::new(&p).unwrap();
+                let mut r = rng((n0 * 1000 + c * 100 + f * 10 + s) as u64);
+                let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+                let (xl, yl) = (
+                    tconv3d_core::Layout::channels_last(xe),
+                    tconv3d_core::Layout::channels_last(ye),
+                );
+                let (x, w, b) = (
+                    ints(&mut r, geo.input_len()),
+                    ints(&mut r, geo.weight_len()),
+                    ints(&mut r, f),
+                );
+                let mut want = vec![0f64; geo.output_len()];
+                reference::forward(&geo, &x, xl, &w, Some(&b), &mut want, yl);
+                let mut y = vec![f32::NAN; geo.output_len()];
+                ForwardPlan::<f32>::new(&geo, &cast(&w), Some(&cast(&b)))
+                    .unwrap()
+                    .run(&cast(&x), xl, &mut y, yl)
+                    .unwrap();
+                assert_eq!(to_f64(&y), want, "{p:?}");
+            }
+        }
+    }
+}
