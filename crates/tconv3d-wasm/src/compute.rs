@@ -195,7 +195,6 @@ macro_rules! typed_exports {
                 y: &mut $buf,
                 y_strides: &[u32],
             ) -> Result<(), JsError> {
-                let g = self.plan.geometry();
                 let xl = layout("X", x_strides)?;
                 let yl = layout("Y", y_strides)?;
                 self.plan.run(&x.data, xl, &mut y.data, yl).map_err(js_err)
@@ -226,7 +225,6 @@ macro_rules! typed_exports {
                 dx: &mut $buf,
                 x_strides: &[u32],
             ) -> Result<(), JsError> {
-                let g = self.plan.geometry();
                 let yl = layout("dLdY", y_strides)?;
                 let xl = layout("dLdX", x_strides)?;
                 self.plan
