@@ -1,0 +1,554 @@
+/**
+ * Parsing and validation of `transposedConv3dLayer(filterSize, numFilters, ...)` arguments.
+ *
+ * Options come either as one object with camelCase keys (`{ stride: 2, cropping: "same" }`) or,
+ * as a MATLAB habit, as Name-Value pairs with MATLAB's names (`"Stride", [2 2 2], "Cropping",
+ * "same"`). Names are matched case-insensitively in both forms. In Name-Value form a repeated
+ * name takes its last value (as MATLAB's `inputParser`); an object naming one option twice in
+ * different letter cases is an error. An option whose value is `undefined` counts as absent.
+ *
+ * Spatial vectors (`FilterSize`, `Stride`, `DilationFactor`, the cropping rows) follow the order in
+ * which `S` labels appear in the input: `[h, w, d]` for MATLAB's `"SSSCB"` `[H W D C N]` arrays,
+ * `[w, h, d]` for a PyTorch tensor wrapped with `fromNCDHW`.
+ *
+ * MATLAB writes a manual cropping as the 2-by-3 matrix `[t l f; b r bk]`; here that is the nested
+ * array `[[t, l, f], [b, r, bk]]`. A flat 6-vector is rejected rather than guessed at.
+ *
+ * Every error names the argument (MATLAB's PascalCase name), the value received and what was
+ * expected; wrong types throw `TypeError`, wrong values `RangeError`.
+ *
+ * @module
+ */
+
+import { describeValue } from "../dlarray/describe.js";
+import { DlArray, type FloatArray, isFloatArray } from "../dlarray/dlarray.js";
+import {
+  BIAS_INITIALIZERS,
+  type BiasInitializerName,
+  type InitializerFunction,
+  WEIGHTS_INITIALIZERS,
+  type WeightsInitializerName,
+} from "./initializers.js";
+
+/** Three lengths, one per convolution axis, in the order of the input's `S` labels. */
+export type Vec3 = readonly [number, number, number];
+
+/** Normalized cropping: `"same"`, or per-axis crops at the begin and end of each axis. */
+export type CroppingSpec =
+  | { readonly mode: "same" }
+  | {
+      readonly mode: "manual";
+      /** Crops at the start of each axis: `[t, l, f]` (top, left, front). */
+      readonly begin: Vec3;
+      /** Crops at the end of each axis: `[b, r, bk]` (bottom, right, back). */
+      readonly end: Vec3;
+    };
+
+/** What a caller may pass as `Cropping`. */
+export type CroppingInput =
+  | "same"
+  | number
+  | readonly [number, number, number]
+  | readonly [readonly [number, number, number], readonly [number, number, number]];
+
+/** A learnable parameter as a caller may pass it: a tensor or its raw column-major values. */
+export type ParameterInput = DlArray | Float32Array | Float64Array;
+
+/** The options object of `transposedConv3dLayer` (camelCase of MATLAB's Name-Value names). */
+export interface TransposedConv3dOptions {
+  /** Step per axis: a positive integer or 3 of them. Default `[1, 1, 1]`. */
+  stride?: number | readonly number[];
+  /**
+   * `"same"`, a nonnegative integer (all six faces), `[a, b, c]` (symmetric per axis) or
+   * `[[t, l, f], [b, r, bk]]`. Default `0`.
+   */
+  cropping?: CroppingInput;
+  /** `"auto"` (default) or the number of input channels. */
+  numChannels?: "auto" | number;
+  /** `"glorot"` (default), `"he"`, `"narrow-normal"`, `"zeros"`, `"ones"` or a function. */
+  weightsInitializer?: WeightsInitializerName | InitializerFunction;
+  /** `"zeros"` (default), `"narrow-normal"`, `"ones"` or a function. */
+  biasInitializer?: BiasInitializerName | InitializerFunction;
+  /**
+   * Initial weights, `[h, w, d, numFilters, numChannels]` (or, with groups,
+   * `[h, w, d, numFilters/g, numChannels/g, g]`), column-major. A raw typed array has its size
+   * inferred from `filterSize`, `numFilters` and `numGroups`. Copied.
+   */
+  weights?: ParameterInput | null;
+  /** Initial bias, `numFilters` values (stored as size `[1, 1, 1, numFilters]`). Copied. */
+  bias?: ParameterInput | null;
+  /** Learning-rate factor of the weights, nonnegative. Default 1. */
+  weightLearnRateFactor?: number;
+  /** Learning-rate factor of the bias, nonnegative. Default 1. */
+  biasLearnRateFactor?: number;
+  /** L2 factor of the weights, nonnegative. Default 1. */
+  weightL2Factor?: number;
+  /** L2 factor of the bias, nonnegative. Default 0. */
+  biasL2Factor?: number;
+  /** Layer name. Default `""`. */
+  name?: string;
+  /** Extension (as `dltranspconv`, PyTorch): dilation per axis. Default `[1, 1, 1]`. */
+  dilationFactor?: number | readonly number[];
+  /** Extension (as `dltranspconv`, PyTorch): number of channel groups. Default 1. */
+  numGroups?: number;
+}
+
+/** The normalized, frozen result of {@link parseLayerArgs}. */
+export interface LayerArgs {
+  readonly filterSize: Vec3;
+  readonly numFilters: number;
+  readonly stride: Vec3;
+  readonly dilationFactor: Vec3;
+  readonly cropping: CroppingSpec;
+  /** `"auto"` until known; a number when given or implied by `weights`. */
+  readonly numChannels: number | "auto";
+  readonly numGroups: number;
+  /** Lower-case built-in name or the caller's function. */
+  readonly weightsInitializer: WeightsInitializerName | InitializerFunction;
+  readonly biasInitializer: BiasInitializerName | InitializerFunction;
+  /**
+   * A private copy of the given weights, unformatted, of size `[h, w, d, F, C]` (`numGroups` 1)
+   * or `[h, w, d, F/g, C/g, g]`; `null` when not given.
+   */
+  readonly weights: DlArray | null;
+  /** A private copy of the given bias, unformatted, size `[1, 1, 1, F]`; `null` when not given. */
+  readonly bias: DlArray | null;
+  readonly weightLearnRateFactor: number;
+  readonly biasLearnRateFactor: number;
+  readonly weightL2Factor: number;
+  readonly biasL2Factor: number;
+  readonly name: string;
+}
+
+/** MATLAB's Name-Value names, keyed by the camelCase option name. */
+export const OPTION_NAMES: Readonly<Record<keyof TransposedConv3dOptions, string>> = Object.freeze({
+  stride: "Stride",
+  cropping: "Cropping",
+  numChannels: "NumChannels",
+  weightsInitializer: "WeightsInitializer",
+  biasInitializer: "BiasInitializer",
+  weights: "Weights",
+  bias: "Bias",
+  weightLearnRateFactor: "WeightLearnRateFactor",
+  biasLearnRateFactor: "BiasLearnRateFactor",
+  weightL2Factor: "WeightL2Factor",
+  biasL2Factor: "BiasL2Factor",
+  name: "Name",
+  dilationFactor: "DilationFactor",
+  numGroups: "NumGroups",
+});
+
+type OptionKey = keyof TransposedConv3dOptions;
+
+const BY_LOWER: ReadonlyMap<string, OptionKey> = new Map(
+  (Object.keys(OPTION_NAMES) as OptionKey[]).map((k) => [k.toLowerCase(), k]),
+);
+
+const WHERE = "transposedConv3dLayer";
+
+function typeError(where: string, msg: string): never {
+  throw new TypeError(`${where}: ${msg}`);
+}
+function rangeError(where: string, msg: string): never {
+  throw new RangeError(`${where}: ${msg}`);
+}
+
+function isNumberList(v: unknown): v is ArrayLike<unknown> {
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v) || ArrayBuffer.isView(v)) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Parses a positive-integer 3-vector given as a scalar or 3 values (a 1-element array counts as
+ * a scalar, as in MATLAB).
+ *
+ * @param value - the value received.
+ * @param argName - the MATLAB name for messages, e.g. `"Stride"`.
+ * @param where - the function name for messages.
+ * @returns a frozen `[a, b, c]`.
+ * @throws TypeError when not a number or an array of numbers; RangeError for a wrong length or
+ *   a value that is not a positive integer.
+ */
+export function parseVec3(value: unknown, argName: string, where = WHERE): Vec3 {
+  const expected = `${argName} must be a positive integer or a vector of 3 positive integers`;
+  let v: unknown[];
+  if (typeof value === "number") v = [value, value, value];
+  else if (isNumberList(value)) {
+    v = Array.from(value);
+    if (v.length === 1) v = [v[0], v[0], v[0]];
+  } else typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (v.some((x) => typeof x !== "number")) {
+    typeError(where, `${expected}, got ${describeValue(value)}`);
+  }
+  if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < 1)) {
+    rangeError(where, `${expected}, got ${describeValue(value)}`);
+  }
+  return Object.freeze(v as number[]) as unknown as Vec3;
+}
+
+/**
+ * Parses `Cropping`: `"same"` (any letter case), a nonnegative integer, a 3-vector (symmetric:
+ * `[a, b, c]` crops `a` from top and bottom, `b` left and right, `c` front and back) or
+ * `[[t, l, f], [b, r, bk]]` (MATLAB's 2-by-3 matrix as nested arrays).
+ *
+ * @param value - the value received.
+ * @param where - the function name for messages.
+ * @returns the normalized, frozen cropping.
+ * @throws TypeError for a value of the wrong type; RangeError for a wrong shape or a negative or
+ *   non-integer crop (a flat 6-vector gets a hint about the nested form).
+ */
+export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
+  const expected =
+    'Cropping must be "same", a nonnegative integer, a vector of 3 nonnegative integers ' +
+    "[a, b, c] (symmetric), or [[t, l, f], [b, r, bk]]";
+  const got = `got ${describeValue(value)}`;
+  const isCrop = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+  const freeze = (begin: number[], end: number[]): CroppingSpec =>
+    Object.freeze({
+      mode: "manual" as const,
+      begin: Object.freeze(begin) as unknown as Vec3,
+      end: Object.freeze(end) as unknown as Vec3,
+    });
+
+  if (typeof value === "string") {
+    if (value.toLowerCase() === "same") return Object.freeze({ mode: "same" as const });
+    rangeError(where, `${expected}, ${got}`);
+  }
+  if (typeof value === "number") {
+    if (!isCrop(value)) rangeError(where, `${expected}, ${got}`);
+    return freeze([value, value, value], [value, value, value]);
+  }
+  if (!isNumberList(value)) typeError(where, `${expected}, ${got}`);
+  const v = Array.from(value);
+  if (v.length === 2 && v.every(isNumberList)) {
+    const rows = v.map((r) => Array.from(r as ArrayLike<unknown>));
+    if (rows.some((r) => r.some((x) => typeof x !== "number"))) {
+      typeError(where, `${expected}, ${got}`);
+    }
+    if (rows.some((r) => r.length !== 3 || r.some((x) => !isCrop(x)))) {
+      rangeError(where, `${expected}, ${got}`);
+    }
+    return freeze(rows[0] as number[], rows[1] as number[]);
+  }
+  if (v.some((x) => typeof x !== "number")) typeError(where, `${expected}, ${got}`);
+  if (v.length === 6) {
+    rangeError(
+      where,
+      `${expected}, ${got}; MATLAB's 2-by-3 matrix [t l f; b r bk] is written ` +
+        "[[t, l, f], [b, r, bk]] here",
+    );
+  }
+  if (v.length === 1 && isCrop(v[0])) {
+    const c = v[0] as number;
+    return freeze([c, c, c], [c, c, c]);
+  }
+  if (v.length !== 3 || v.some((x) => !isCrop(x))) rangeError(where, `${expected}, ${got}`);
+  return freeze(v as number[], [...(v as number[])]);
+}
+
+function parsePositiveInt(value: unknown, argName: string, where: string): number {
+  const expected = `${argName} must be a positive integer`;
+  if (typeof value !== "number") typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    rangeError(where, `${expected}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function parseFactor(value: unknown, argName: string, where: string): number {
+  const expected = `${argName} must be a nonnegative finite number`;
+  if (typeof value !== "number") typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (!Number.isFinite(value) || value < 0) {
+    rangeError(where, `${expected}, got ${describeValue(value)}`);
+  }
+  return value === 0 ? 0 : value; // -0 -> 0
+}
+
+function parseInitializer<N extends string>(
+  value: unknown,
+  argName: string,
+  names: readonly N[],
+  where: string,
+): N | InitializerFunction {
+  const expected = `${argName} must be one of ${names.map((n) => `"${n}"`).join(", ")} or a function`;
+  if (typeof value === "function") return value as InitializerFunction;
+  if (typeof value !== "string") typeError(where, `${expected}, got ${describeValue(value)}`);
+  const lower = value.toLowerCase();
+  const hit = names.find((n) => n === lower);
+  if (hit === undefined) rangeError(where, `${expected}, got ${describeValue(value)}`);
+  return hit;
+}
+
+function parameterData(value: unknown, argName: string, where: string): FloatArray | null {
+  if (value === null) return null;
+  if (value instanceof DlArray) return value.numel === 0 ? null : value.data;
+  if (isFloatArray(value)) return value.length === 0 ? null : value;
+  return typeError(
+    where,
+    `${argName} must be a DlArray, Float32Array or Float64Array (or null), got ` +
+      describeValue(value),
+  );
+}
+
+/** Collects the options from an object or Name-Value pairs into camelCase keys. */
+function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey, unknown> {
+  const out = new Map<OptionKey, unknown>();
+  const known = Object.values(OPTION_NAMES).join(", ");
+  const lookup = (name: string): OptionKey => {
+    const key = BY_LOWER.get(name.toLowerCase());
+    if (key === undefined) {
+      typeError(where, `unknown option ${describeValue(name)}; expected one of ${known}`);
+    }
+    return key;
+  };
+  if (rest.length === 0) return out;
+  if (rest.length === 1 && (rest[0] === undefined || isPlainObject(rest[0]))) {
+    const obj = (rest[0] ?? {}) as Record<string, unknown>;
+    const spelled = new Map<OptionKey, string>();
+    for (const name of Object.keys(obj)) {
+      const key = lookup(name);
+      const prev = spelled.get(key);
+      if (prev !== undefined) {
+        typeError(where, `option ${OPTION_NAMES[key]} given twice, as "${prev}" and "${name}"`);
+      }
+      spelled.set(key, name);
+      if (obj[name] !== undefined) out.set(key, obj[name]);
+    }
+    return out;
+  }
+  if (typeof rest[0] !== "string") {
+    typeError(
+      where,
+      "expected an options object or Name-Value pairs after NumFilters, got " +
+        describeValue(rest.length === 1 ? rest[0] : rest),
+    );
+  }
+  if (rest.length % 2 !== 0) {
+    typeError(
+      where,
+      `Name-Value arguments must come in pairs; ${describeValue(rest[rest.length - 1])} has no ` +
+        `value (got ${rest.length} arguments after NumFilters)`,
+    );
+  }
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = rest[i];
+    if (typeof name !== "string") {
+      typeError(
+        where,
+        `Name-Value argument ${i / 2 + 1} must start with an option name (a string), got ` +
+          describeValue(name),
+      );
+    }
+    const key = lookup(name);
+    if (rest[i + 1] === undefined) out.delete(key);
+    else out.set(key, rest[i + 1]);
+  }
+  return out;
+}
+
+/**
+ * Parses and validates `transposedConv3dLayer(filterSize, numFilters, ...rest)`.
+ *
+ * ```ts
+ * parseLayerArgs(11, 32, { stride: [4, 4, 2], name: "up1" });
+ * parseLayerArgs(11, 32, "Stride", [4, 4, 2], "Cropping", "same");
+ * ```
+ *
+ * Checks made here (everything that does not depend on the input): types and ranges of every
+ * option; `NumFilters` and a numeric `NumChannels` divisible by `NumGroups`; the size of given
+ * `Weights` against `FilterSize`, `NumFilters`, `NumChannels` and `NumGroups` (a raw typed array
+ * gets its channel count inferred from its length); `Bias` holding `NumFilters` values. Given
+ * weights fix `numChannels`; 6-D weights `[h, w, d, F/g, C/g, g]` fix `numGroups` when it is not
+ * given. Weights and bias are copied (MATLAB's value semantics).
+ *
+ * @param filterSize - `[h, w, d]` positive integers, or one for all three axes.
+ * @param numFilters - positive integer.
+ * @param rest - nothing, one {@link TransposedConv3dOptions} object, or MATLAB Name-Value pairs.
+ * @returns the normalized, frozen arguments.
+ * @throws TypeError for a wrong type or an unknown option; RangeError for a wrong value.
+ */
+export function parseLayerArgs(
+  filterSize: number | readonly number[],
+  numFilters: number,
+  ...rest: unknown[]
+): LayerArgs {
+  const where = WHERE;
+  const fs = parseVec3(filterSize, "FilterSize", where);
+  const nf = parsePositiveInt(numFilters, "NumFilters", where);
+  const opts = collectOptions(rest, where);
+  const get = (k: OptionKey): unknown => opts.get(k);
+  const has = (k: OptionKey): boolean => opts.has(k);
+
+  const stride = has("stride") ? parseVec3(get("stride"), "Stride", where) : vec3(1);
+  const dilationFactor = has("dilationFactor")
+    ? parseVec3(get("dilationFactor"), "DilationFactor", where)
+    : vec3(1);
+  const cropping = has("cropping")
+    ? parseCropping(get("cropping"), where)
+    : parseCropping(0, where);
+
+  let numChannels: number | "auto" = "auto";
+  if (has("numChannels")) {
+    const v = get("numChannels");
+    if (typeof v === "string") {
+      if (v.toLowerCase() !== "auto") {
+        rangeError(
+          where,
+          `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`,
+        );
+      }
+    } else if (typeof v === "number") {
+      if (!Number.isSafeInteger(v) || v < 1) {
+        rangeError(
+          where,
+          `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`,
+        );
+      }
+      numChannels = v;
+    } else {
+      typeError(where, `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`);
+    }
+  }
+
+  let numGroups = has("numGroups") ? parsePositiveInt(get("numGroups"), "NumGroups", where) : 1;
+  const checkGroups = (): void => {
+    if (nf % numGroups !== 0) {
+      rangeError(
+        where,
+        `NumFilters must be divisible by NumGroups, got NumFilters ${nf} and NumGroups ${numGroups}`,
+      );
+    }
+    if (numChannels !== "auto" && numChannels % numGroups !== 0) {
+      rangeError(
+        where,
+        `NumChannels must be divisible by NumGroups, got NumChannels ${numChannels} and ` +
+          `NumGroups ${numGroups}`,
+      );
+    }
+  };
+  if (has("numGroups")) checkGroups();
+
+  const weightsInitializer = has("weightsInitializer")
+    ? parseInitializer(get("weightsInitializer"), "WeightsInitializer", WEIGHTS_INITIALIZERS, where)
+    : "glorot";
+  const biasInitializer = has("biasInitializer")
+    ? parseInitializer(get("biasInitializer"), "BiasInitializer", BIAS_INITIALIZERS, where)
+    : "zeros";
+
+  const factor = (k: OptionKey, name: string, dflt: number): number =>
+    has(k) ? parseFactor(get(k), name, where) : dflt;
+  const weightLearnRateFactor = factor("weightLearnRateFactor", "WeightLearnRateFactor", 1);
+  const biasLearnRateFactor = factor("biasLearnRateFactor", "BiasLearnRateFactor", 1);
+  const weightL2Factor = factor("weightL2Factor", "WeightL2Factor", 1);
+  const biasL2Factor = factor("biasL2Factor", "BiasL2Factor", 0);
+
+  let name = "";
+  if (has("name")) {
+    const v = get("name");
+    if (typeof v !== "string") typeError(where, `Name must be a string, got ${describeValue(v)}`);
+    name = v;
+  }
+
+  // Weights: check the size, infer numChannels (and numGroups from 6-D weights).
+  let weights: DlArray | null = null;
+  const wIn = has("weights") ? get("weights") : null;
+  const wData = parameterData(wIn, "Weights", where);
+  if (wData !== null) {
+    const k = fs[0] * fs[1] * fs[2];
+    let wSize: number[];
+    if (wIn instanceof DlArray) {
+      wSize = [...wIn.size];
+      while (wSize.length > 6 && wSize[wSize.length - 1] === 1) wSize.pop();
+      while (wSize.length < 5) wSize.push(1);
+      if (wSize.length === 6 && !has("numGroups")) numGroups = wSize[5] as number;
+      const g = numGroups;
+      const [h, w, d, f, c, gg = 1] = wSize as [number, number, number, number, number, number?];
+      const ok =
+        wSize.length <= 6 &&
+        h === fs[0] &&
+        w === fs[1] &&
+        d === fs[2] &&
+        gg === g &&
+        f * g === nf &&
+        c >= 1 &&
+        (numChannels === "auto" || c * g === numChannels);
+      if (!ok) {
+        const C = numChannels === "auto" ? "NumChannels" : String(numChannels);
+        const want =
+          g === 1
+            ? `[${fs.join(",")},${nf},${C}] ([h, w, d, NumFilters, NumChannels])`
+            : `[${fs.join(",")},${nf / g},${numChannels === "auto" ? "NumChannels/NumGroups" : Number(C) / g},${g}] ` +
+              "([h, w, d, NumFilters/NumGroups, NumChannels/NumGroups, NumGroups])";
+        rangeError(where, `Weights must have size ${want}, got size ${describeValue(wIn.size)}`);
+      }
+      numChannels = c * g;
+    } else {
+      // A raw typed array holds [h, w, d, F/g, C/g, g]: prod(FilterSize) * F * C/g values.
+      const cPerGroup = wData.length / (k * nf);
+      const ok =
+        Number.isInteger(cPerGroup) &&
+        (numChannels === "auto" || cPerGroup * numGroups === numChannels);
+      if (!ok) {
+        const expected =
+          numChannels === "auto"
+            ? `a multiple of prod(FilterSize) * NumFilters = ${k * nf} ` +
+              "(prod(FilterSize) * NumFilters * NumChannels/NumGroups values)"
+            : `prod(FilterSize) * NumFilters * NumChannels/NumGroups = ` +
+              `${k} * ${nf} * ${numChannels}/${numGroups} = ${(k * nf * numChannels) / numGroups}`;
+        rangeError(where, `Weights has ${wData.length} values; expected ${expected}`);
+      }
+      numChannels = cPerGroup * numGroups;
+      wSize =
+        numGroups === 1
+          ? [fs[0], fs[1], fs[2], nf, cPerGroup]
+          : [fs[0], fs[1], fs[2], nf / numGroups, cPerGroup, numGroups];
+    }
+    if (numGroups === 1) wSize = wSize.slice(0, 5);
+    weights = new DlArray(wData.slice(), wSize);
+  }
+  checkGroups();
+
+  let bias: DlArray | null = null;
+  const bIn = has("bias") ? get("bias") : null;
+  const bData = parameterData(bIn, "Bias", where);
+  if (bData !== null) {
+    if (bData.length !== nf) {
+      rangeError(
+        where,
+        `Bias must hold NumFilters = ${nf} values (size [1,1,1,${nf}]), got ` +
+          (bIn instanceof DlArray ? `size ${describeValue(bIn.size)}` : describeValue(bIn)),
+      );
+    }
+    bias = new DlArray(bData.slice(), [1, 1, 1, nf]);
+  }
+
+  return Object.freeze({
+    filterSize: fs,
+    numFilters: nf,
+    stride,
+    dilationFactor,
+    cropping,
+    numChannels,
+    numGroups,
+    weightsInitializer,
+    biasInitializer,
+    weights,
+    bias,
+    weightLearnRateFactor,
+    biasLearnRateFactor,
+    weightL2Factor,
+    biasL2Factor,
+    name,
+  });
+}
+
+function vec3(n: number): Vec3 {
+  return Object.freeze([n, n, n] as const);
+}
