@@ -1,0 +1,233 @@
+import { describe, expect, it } from "vitest";
+import { convTransposeModel, type OnnxConvTransposeArgs, onnxConvTranspose } from "./onnx.js";
+
+type V3 = [number, number, number];
+type V5 = [number, number, number, number, number];
+
+/**
+ * The loop of SEMANTICS.md "The operation", in ONNX layouts (row-major NCDHW, weights
+ * [Cin, Cout/g, kD, kH, kW]): every x[n][c][i] adds x * w[c][f][kk] into output position
+ * o = i*s + kk*d - padBegin, positions outside [0, out) dropped;
+ * out = s*(n-1) + outputPadding + d*(k-1) + 1 - padBegin - padEnd.
+ */
+function referenceConvTranspose(a: OnnxConvTransposeArgs): { data: Float64Array; shape: V5 } {
+  const [N, C, ...inSp] = a.xShape as V5;
+  const [, FperG, ...k] = a.wShape as V5;
+  const g = a.group ?? 1;
+  const s = (a.strides ?? [1, 1, 1]) as V3;
+  const d = (a.dilations ?? [1, 1, 1]) as V3;
+  const p = a.pads ?? [0, 0, 0, 0, 0, 0];
+  const op = (a.outputPadding ?? [0, 0, 0]) as V3;
+  const F = FperG * g;
+  const CperG = C / g;
+  const out = [0, 1, 2].map(
+    (ax) =>
+      (s[ax] as number) * ((inSp[ax] as number) - 1) +
+      (op[ax] as number) +
+      (d[ax] as number) * ((k[ax] as number) - 1) +
+      1 -
+      (p[ax] as number) -
+      (p[ax + 3] as number),
+  ) as V3;
+  const [OD, OH, OW] = out;
+  const [ID, IH, IW] = inSp as V3;
+  const [KD, KH, KW] = k as V3;
+  const y = new Float64Array(N * F * OD * OH * OW);
+  for (let n = 0; n < N; n++)
+    for (let f = 0; f < F; f++) {
+      const b = a.b ? (a.b[f] as number) : 0;
+      for (let o = 0; o < OD * OH * OW; o++) y[(n * F + f) * OD * OH * OW + o] = b;
+    }
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const grp = Math.floor(c / CperG);
+      for (let id = 0; id < ID; id++)
+        for (let ih = 0; ih < IH; ih++)
+          for (let iw = 0; iw < IW; iw++) {
+            const xv = a.x[(((n * C + c) * ID + id) * IH + ih) * IW + iw] as number;
+            for (let fo = 0; fo < FperG; fo++) {
+              const f = grp * FperG + fo;
+              for (let kd = 0; kd < KD; kd++) {
+                const od = id * s[0] + kd * d[0] - (p[0] as number);
+                if (od < 0 || od >= OD) continue;
+                for (let kh = 0; kh < KH; kh++) {
+                  const oh = ih * s[1] + kh * d[1] - (p[1] as number);
+                  if (oh < 0 || oh >= OH) continue;
+                  for (let kw = 0; kw < KW; kw++) {
+                    const ow = iw * s[2] + kw * d[2] - (p[2] as number);
+                    if (ow < 0 || ow >= OW) continue;
+                    const wv = a.w[(((c * FperG + fo) * KD + kd) * KH + kh) * KW + kw] as number;
+                    const yi = (((n * F + f) * OD + od) * OH + oh) * OW + ow;
+                    y[yi] = (y[yi] as number) + xv * wv;
+                  }
+                }
+              }
+            }
+          }
+    }
+  return { data: y, shape: [N, F, OD, OH, OW] };
+}
+
+/** Small deterministic values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+describe("ONNX Runtime ConvTranspose oracle", () => {
+  it("builds a model ORT accepts, and a hand-computed 1-D-like case matches", async () => {
+    // x = [1 2 3] along W, kernel [1 10], stride 2: each x[i] lands at 2i and 2i+1.
+    const r = await onnxConvTranspose({
+      x: new Float32Array([1, 2, 3]),
+      xShape: [1, 1, 1, 1, 3],
+      w: new Float32Array([1, 10]),
+      wShape: [1, 1, 1, 1, 2],
+      strides: [1, 1, 2],
+    });
+    expect(r.shape).toEqual([1, 1, 1, 1, 6]);
+    expect(Array.from(r.data)).toEqual([1, 10, 2, 20, 3, 30]);
+    expect(r.data).toBeInstanceOf(Float32Array);
+  });
+
+  it("hand-computed: crop, dilation and bias along one axis", async () => {
+    // x = [1 2], k = [1 2 3], dilation 2: taps at 0, 2, 4 -> uncropped length 2-1+5 = 6:
+    // [1, 2, 2, 4, 3, 6]; crop 1 at the begin, 2 at the end -> [2, 2, 4], + bias 0.5.
+    const r = await onnxConvTranspose({
+      x: new Float32Array([1, 2]),
+      xShape: [1, 1, 2, 1, 1],
+      w: new Float32Array([1, 2, 3]),
+      wShape: [1, 1, 3, 1, 1],
+      b: new Float32Array([0.5]),
+      dilations: [2, 1, 1],
+      pads: [1, 0, 0, 2, 0, 0],
+    });
+    expect(r.shape).toEqual([1, 1, 3, 1, 1]);
+    expect(Array.from(r.data)).toEqual([2.5, 2.5, 4.5]);
+  });
+
+  const cases: Array<
+    [string, Omit<OnnxConvTransposeArgs<Float32Array>, "x" | "w" | "b">, boolean]
+  > = [
+    ["plain 3-D", { xShape: [1, 2, 3, 4, 5], wShape: [2, 3, 2, 3, 2] }, false],
+    ["stride 2", { xShape: [2, 2, 3, 3, 4], wShape: [2, 3, 3, 3, 3], strides: [2, 2, 2] }, true],
+    [
+      "stride (1,2,3) with asymmetric pads",
+      {
+        xShape: [1, 3, 3, 4, 3],
+        wShape: [3, 2, 3, 4, 5],
+        strides: [1, 2, 3],
+        pads: [0, 1, 2, 2, 1, 0],
+      },
+      true,
+    ],
+    [
+      "dilation 2",
+      { xShape: [1, 2, 3, 3, 3], wShape: [2, 2, 3, 2, 3], dilations: [2, 2, 2] },
+      false,
+    ],
+    [
+      "dilation (1,2,3), stride 2, pads",
+      {
+        xShape: [1, 2, 4, 3, 3],
+        wShape: [2, 2, 2, 3, 2],
+        dilations: [1, 2, 3],
+        strides: [2, 2, 2],
+        pads: [1, 1, 1, 0, 2, 1],
+      },
+      true,
+    ],
+    ["group 2", { xShape: [2, 4, 3, 3, 3], wShape: [4, 3, 2, 2, 2], group: 2 }, true],
+    [
+      "group 2 with stride, dilation, pads",
+      {
+        xShape: [1, 4, 3, 4, 3],
+        wShape: [4, 1, 3, 2, 3],
+        group: 2,
+        strides: [2, 1, 2],
+        dilations: [1, 2, 1],
+        pads: [1, 0, 1, 1, 1, 2],
+      },
+      true,
+    ],
+    [
+      "output padding",
+      {
+        xShape: [1, 2, 3, 3, 3],
+        wShape: [2, 2, 3, 3, 3],
+        strides: [2, 2, 3],
+        outputPadding: [1, 0, 2],
+      },
+      false,
+    ],
+  ];
+  it.each(cases)("%s matches the SEMANTICS.md loop (f32)", async (_n, geom, withBias) => {
+    const x = values(prod(geom.xShape), 1);
+    const w = values(prod(geom.wShape), 2);
+    const F = geom.wShape[1] * (geom.group ?? 1);
+    const args: OnnxConvTransposeArgs<Float32Array> = { ...geom, x, w };
+    if (withBias) args.b = values(F, 3);
+    const ref = referenceConvTranspose(args);
+    const got = await onnxConvTranspose(args);
+    expect(got.shape).toEqual(ref.shape);
+    expect(got.data.length).toBe(ref.data.length);
+    let maxErr = 0;
+    for (let i = 0; i < ref.data.length; i++) {
+      maxErr = Math.max(maxErr, Math.abs((got.data[i] as number) - (ref.data[i] as number)));
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+  });
+
+  it("f64: ONNX Runtime's CPU provider has no double ConvTranspose (rejects clearly)", async () => {
+    await expect(
+      onnxConvTranspose({
+        x: new Float64Array([1, 2, 3]),
+        xShape: [1, 1, 1, 1, 3],
+        w: new Float64Array([1, 10]),
+        wShape: [1, 1, 1, 1, 2],
+      }),
+    ).rejects.toThrow(/no double-precision ConvTranspose/);
+  });
+
+  it("the model bytes are deterministic and carry opset 17 and the f64 element type", () => {
+    const args: OnnxConvTransposeArgs = {
+      x: new Float64Array(3),
+      xShape: [1, 1, 1, 1, 3],
+      w: new Float64Array(2),
+      wShape: [1, 1, 1, 1, 2],
+    };
+    const a = convTransposeModel(args);
+    expect(convTransposeModel(args)).toEqual(a);
+    const text = new TextDecoder("latin1").decode(a);
+    expect(text).toContain("ConvTranspose");
+    expect(text).toContain("kernel_shape");
+  });
+
+  it("rejects inconsistent arguments", async () => {
+    await expect(
+      onnxConvTranspose({
+        x: new Float32Array(4),
+        xShape: [1, 1, 1, 1, 3],
+        w: new Float32Array(2),
+        wShape: [1, 1, 1, 1, 2],
+      }),
+    ).rejects.toThrow(/x has 4 values, xShape \[1,1,1,1,3\] needs 3/);
+    await expect(
+      onnxConvTranspose({
+        x: new Float32Array(3),
+        xShape: [1, 1, 1, 1, 3],
+        w: new Float64Array(2) as unknown as Float32Array,
+        wShape: [1, 1, 1, 1, 2],
+      }),
+    ).rejects.toThrow(/same element type/);
+  });
+});
