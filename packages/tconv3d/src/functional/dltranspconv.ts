@@ -1,0 +1,159 @@
+/**
+ * MATLAB's functional `dltranspconv` (and its gradients) over labelled tensors.
+ *
+ * @module
+ */
+
+import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
+import { type CroppingInput, parseCropping, parseVec3 } from "../layer/options.js";
+import type { ConvSpec } from "./engine.js";
+import { backward, forward, type Gradients, type Learnables } from "./ops.js";
+
+/** Options of {@link dltranspconv} and {@link dltranspconvBackward}. */
+export interface DltranspconvOptions {
+  /** Step per spatial axis: a positive integer or 3 of them. Default 1. */
+  stride?: number | readonly number[];
+  /** `"same"`, a nonnegative integer, `[a, b, c]` or `[[t, l, f], [b, r, bk]]`. Default 0. */
+  cropping?: CroppingInput;
+  /** Dilation per spatial axis. Default 1. */
+  dilationFactor?: number | readonly number[];
+  /** Labels for an unformatted `X` (e.g. `"SSSCB"`); an error when `X` is formatted. */
+  dataFormat?: string;
+}
+
+/** A bias as `dltranspconv` takes it: a scalar (same for every filter) or `numFilters` values. */
+export type BiasInput = number | readonly number[] | Float32Array | Float64Array | DlArray;
+
+const OPTION_KEYS = new Set(["stride", "cropping", "dilationFactor", "dataFormat"]);
+
+function labelled(X: unknown, dataFormat: string | undefined, where: string): DlArray {
+  if (!(X instanceof DlArray)) {
+    throw new TypeError(`${where}: X must be a dlarray, got ${describeValue(X)}`);
+  }
+  if (dataFormat === undefined) return X;
+  if (X.format !== "") {
+    throw new RangeError(
+      `${where}: dataFormat is for unformatted input; X already has format "${X.format}" (got dataFormat ${describeValue(dataFormat)})`,
+    );
+  }
+  return new DlArray(X.data, X.size, dataFormat);
+}
+
+function specOf(weights: unknown, options: DltranspconvOptions | undefined, where: string) {
+  if (!(weights instanceof DlArray)) {
+    throw new TypeError(
+      `${where}: weights must be a dlarray of size [h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups], got ${describeValue(weights)}`,
+    );
+  }
+  const size = [...weights.size];
+  while (size.length > 6 && size[size.length - 1] === 1) size.pop();
+  if (size.length < 3 || size.length > 6) {
+    throw new RangeError(
+      `${where}: weights must have size [h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups], got size [${weights.size}]`,
+    );
+  }
+  while (size.length < 6) size.push(1);
+  const [h, w, d, fg, cg, g] = size as [number, number, number, number, number, number];
+  if (h * w * d * fg * cg * g === 0) {
+    throw new RangeError(`${where}: weights must not be empty, got size [${weights.size}]`);
+  }
+  const o = options ?? {};
+  if (typeof o !== "object" || o === null) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  for (const k of Object.keys(o)) {
+    if (!OPTION_KEYS.has(k)) {
+      throw new TypeError(
+        `${where}: unknown option ${describeValue(k)}; expected one of ${[...OPTION_KEYS].join(", ")}`,
+      );
+    }
+  }
+  const spec: ConvSpec = {
+    filterSize: [h, w, d],
+    numFilters: fg * g,
+    numChannels: cg * g,
+    numGroups: g,
+    stride: parseVec3(o.stride ?? 1, "Stride", where),
+    dilationFactor: parseVec3(o.dilationFactor ?? 1, "DilationFactor", where),
+    cropping: parseCropping(o.cropping ?? 0, where),
+  };
+  return { spec, weights: weights.data, weightSize: size };
+}
+
+function biasValues(bias: unknown, numFilters: number, where: string): FloatArray | null {
+  const expected = `bias must be a scalar or ${numFilters} values (one per filter)`;
+  if (typeof bias === "number") {
+    return bias === 0 ? null : new Float64Array(numFilters).fill(bias);
+  }
+  let v: ArrayLike<number>;
+  if (bias instanceof DlArray) v = bias.data;
+  else if (isFloatArray(bias)) v = bias;
+  else if (Array.isArray(bias) && bias.every((b) => typeof b === "number")) v = bias;
+  else throw new TypeError(`${where}: ${expected}, got ${describeValue(bias)}`);
+  if (v.length === 1) return new Float64Array(numFilters).fill(v[0] as number);
+  if (v.length !== numFilters) {
+    throw new RangeError(`${where}: ${expected}, got ${v.length} values`);
+  }
+  return Float64Array.from(v);
+}
+
+/**
+ * Transposed 3-D convolution (MATLAB's `dltranspconv`): `Y = X (*)ᵀ weights + bias`.
+ *
+ * The output keeps the labels and label order of `X`; spatial lengths become
+ * `stride*(n-1) + dilation*(k-1) + 1 - crops` and the `C` dimension `numFilters`. Computes
+ * in the precision of `X` (weights and bias are converted).
+ *
+ * @param X - formatted input (three `S`, a `C`, optional `B`/`T`), or unformatted with
+ *   `options.dataFormat`.
+ * @param weights - `[h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups]`, column-major.
+ * @param bias - a scalar (0: none) or `numFilters` values.
+ * @param options - stride, cropping, dilationFactor, dataFormat.
+ * @returns the output.
+ * @throws TypeError / RangeError naming the bad argument; nothing is computed then.
+ */
+export function dltranspconv(
+  X: DlArray,
+  weights: DlArray,
+  bias: BiasInput,
+  options?: DltranspconvOptions,
+): DlArray {
+  const where = "dltranspconv";
+  const { spec, weights: w, weightSize } = specOf(weights, options, where);
+  const input = labelled(X, options?.dataFormat, where);
+  const p: Learnables = {
+    weights: w,
+    weightSize,
+    bias: biasValues(bias, spec.numFilters, where),
+    version: 0,
+  };
+  return forward(input, spec, p, null, where);
+}
+
+/**
+ * Gradients of a loss through {@link dltranspconv}, given `dLdY` (same size and labels as the
+ * output). `dLdW` has the size of `weights` (padded to 6 dimensions); `dLdB` is `[1, 1, 1,
+ * numFilters]`.
+ *
+ * @param X - the forward input.
+ * @param weights - the forward weights.
+ * @param dLdY - gradient of the loss with respect to the output.
+ * @param options - as for {@link dltranspconv}.
+ * @returns `{ dLdX, dLdW, dLdB }`.
+ */
+export function dltranspconvBackward(
+  X: DlArray,
+  weights: DlArray,
+  dLdY: DlArray,
+  options?: DltranspconvOptions,
+): Gradients {
+  const where = "dltranspconvBackward";
+  const { spec, weights: w, weightSize } = specOf(weights, options, where);
+  const input = labelled(X, options?.dataFormat, where);
+  const dy =
+    options?.dataFormat !== undefined && dLdY instanceof DlArray && dLdY.format === ""
+      ? new DlArray(dLdY.data, dLdY.size, options.dataFormat)
+      : dLdY;
+  const p: Learnables = { weights: w, weightSize, bias: null, version: 0 };
+  return backward(input, spec, p, dy, null, where);
+}

@@ -1,0 +1,149 @@
+/**
+ * The one path from labelled tensors to the WASM core, shared by `dltranspconv` and the layer:
+ * map the input's labels onto the kernel's view, validate the geometry in the core (the single
+ * source of truth for output sizes and crops), copy into WASM memory, run, copy out into a new
+ * `DlArray` with the input's labels.
+ *
+ * @module
+ * @internal
+ */
+
+import {
+  DlArray,
+  type Dtype,
+  type FloatArray,
+  permute,
+  type SpatialView,
+  spatialView,
+} from "../dlarray/index.js";
+import type { CroppingSpec, Vec3 } from "../layer/options.js";
+import { glue, typed, upload, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
+
+/** Everything about the operation except the input's size. */
+export interface ConvSpec {
+  readonly filterSize: Vec3;
+  readonly numFilters: number;
+  readonly numChannels: number;
+  readonly numGroups: number;
+  readonly stride: Vec3;
+  readonly dilationFactor: Vec3;
+  readonly cropping: CroppingSpec;
+}
+
+/** An input mapped onto the kernel: possibly a canonical copy when its batch can't be folded. */
+export interface Mapped {
+  /** The array the kernel reads (the input itself, or its canonical copy). */
+  readonly array: DlArray;
+  readonly view: SpatialView;
+  /** When `array` is a canonical copy: the permutation back to the caller's order. */
+  readonly back: number[] | null;
+}
+
+const LABEL_RANK: Readonly<Record<string, number>> = { S: 0, C: 1, B: 2, T: 3, U: 4 };
+
+/** Maps `X` onto the kernel's view, copying into canonical order only when it must. */
+export function mapInput(X: DlArray, where: string): Mapped {
+  let v: SpatialView;
+  try {
+    v = spatialView(X);
+  } catch (e) {
+    throw new RangeError(`${where}: ${(e as Error).message.replace(/^spatialView: /, "")}`);
+  }
+  if (v.foldable) return { array: X, view: v, back: null };
+  const dims = [...X.format];
+  const order = dims
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const d =
+        (LABEL_RANK[dims[a] as string] as number) - (LABEL_RANK[dims[b] as string] as number);
+      return d !== 0 ? d : a - b;
+    });
+  const back = new Array<number>(order.length);
+  order.forEach((src, k) => {
+    back[src] = k;
+  });
+  const array = X.toCanonical();
+  return { array, view: spatialView(array), back };
+}
+
+/** `[n, s0, s1, s2, c]` element strides of a view, as the core takes them. */
+export function strides(v: SpatialView): Uint32Array {
+  return Uint32Array.from([v.strides.n, ...v.strides.s, v.strides.c]);
+}
+
+/** Validates the geometry in the core; its messages name the parameter, value and expectation. */
+export function makeConv(spec: ConvSpec, v: SpatialView, where: string): WasmConv {
+  if (v.channels !== spec.numChannels) {
+    throw new RangeError(
+      `${where}: the input has ${v.channels} channels (its C dimension); expected NumChannels = ${spec.numChannels}`,
+    );
+  }
+  const manual = spec.cropping.mode === "manual" ? spec.cropping : null;
+  try {
+    return new (glue().exports.Conv)(
+      v.batch,
+      spec.numChannels,
+      spec.numFilters,
+      spec.numGroups,
+      Uint32Array.from(v.spatial),
+      Uint32Array.from(spec.filterSize),
+      Uint32Array.from(spec.stride),
+      Uint32Array.from(spec.dilationFactor),
+      Int32Array.from(manual?.begin ?? [0, 0, 0]),
+      Int32Array.from(manual?.end ?? [0, 0, 0]),
+      manual === null,
+    );
+  } catch (e) {
+    throw new RangeError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+/** A zero-filled array shaped like `like` with new spatial and channel lengths, same labels. */
+export function shapedLike(
+  like: Mapped,
+  spatial: ArrayLike<number>,
+  channels: number,
+  dtype: Dtype,
+): DlArray {
+  const size = [...like.array.size];
+  like.view.dims.s.forEach((d, a) => {
+    size[d] = spatial[a] as number;
+  });
+  size[like.view.dims.c] = channels;
+  const n = size.reduce((p, q) => p * q, 1);
+  const data = dtype === "single" ? new Float32Array(n) : new Float64Array(n);
+  return new DlArray(data, size, like.array.format);
+}
+
+/** Converts to the compute precision when it differs (the mixed-dtype rule). */
+export function asDtype(data: FloatArray, dtype: Dtype): FloatArray {
+  if (dtype === "single") return data instanceof Float32Array ? data : Float32Array.from(data);
+  return data instanceof Float64Array ? data : Float64Array.from(data);
+}
+
+/** Returns `Y` in the caller's label order (undoing a canonical copy). */
+export function inCallerOrder(Y: DlArray, m: Mapped, format: string): DlArray {
+  if (m.back === null) return Y;
+  const { data, size } = permute(Y.data, Y.size, m.back);
+  return new DlArray(data, size, format);
+}
+
+/** Runs `body` with WASM buffers that are freed afterwards, whatever happens. */
+export function withBuffers<R>(body: (keep: (b: WasmBuffer) => WasmBuffer) => R): R {
+  const held: WasmBuffer[] = [];
+  try {
+    return body((b) => {
+      held.push(b);
+      return b;
+    });
+  } finally {
+    for (const b of held) b.free();
+  }
+}
+
+/** Copies a WASM buffer's contents into `out`. */
+export function download(dtype: Dtype, buf: WasmBuffer, out: FloatArray): void {
+  out.set(view(dtype, buf));
+}
+
+export { typed, upload };

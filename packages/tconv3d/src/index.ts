@@ -1,0 +1,31 @@
+/**
+ * tconv3d: MATLAB's `transposedConv3dLayer` for the web. A transposed 3-D convolution with
+ * its gradients, computed by a Rust/WebAssembly core (SIMD128, threads where available).
+ *
+ * Call `await init()` once, then build layers with {@link transposedConv3dLayer} or use the
+ * functional {@link dltranspconv}.
+ *
+ * @module
+ */
+
+export {
+  DlArray,
+  type Dtype,
+  dlarray,
+  type FloatArray,
+  fromNCDHW,
+  fromNDHWC,
+  type Label,
+  type RowMajorTensor,
+} from "./dlarray/index.js";
+export {
+  type BiasInput,
+  type DltranspconvOptions,
+  dltranspconv,
+  dltranspconvBackward,
+} from "./functional/dltranspconv.js";
+export type { Gradients } from "./functional/ops.js";
+export { rngSeed } from "./layer/initializers.js";
+export { TransposedConv3dLayer, transposedConv3dLayer } from "./layer/layer.js";
+export type { CroppingInput, TransposedConv3dOptions } from "./layer/options.js";
+export { type BackendInfo, backendInfo, type InitOptions, init } from "./runtime/index.js";

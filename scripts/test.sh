@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every check of the project, in the order a failure is cheapest to find: Rust formatting and
+# lints, the core's native tests (single-threaded and with rayon), the TypeScript lint, then the
+# package's tests (vitest: Node with both WASM variants, Chromium). Expects `pnpm build` first.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p tconv3d-core --all-targets --features parallel -- -D warnings
+cargo test -p tconv3d-core --release
+cargo test -p tconv3d-core --release --features parallel
+pnpm exec biome check .
+pnpm exec vitest run
