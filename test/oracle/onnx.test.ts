@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { convTransposeModel, type OnnxConvTransposeArgs, onnxConvTranspose } from "./onnx.js";
 import { referenceConvTranspose } from "./reference.js";
 
-
 /** Small deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
   let s = seed >>> 0 || 1;
