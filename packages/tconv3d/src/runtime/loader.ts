@@ -1,0 +1,454 @@
+/**
+ * Loading the WebAssembly backend: feature detection, choice of variant, instantiation and
+ * (for `simd-threads`) the start-up of the worker pool.
+ *
+ * @module
+ */
+
+import type * as SimdGlue from "../../wasm/simd/tconv3d_wasm.js";
+import type * as ThreadsGlue from "../../wasm/simd-threads/tconv3d_wasm.js";
+import { detectFeatures, hardwareThreads, isNode, type RuntimeFeatures } from "./detect.js";
+import { isWorkerReply, type WorkerStartMessage } from "./protocol.js";
+
+/** The compiled variants of the WebAssembly backend. */
+export type Variant = "simd" | "simd-threads";
+
+/** Options of {@link init}. */
+export interface InitOptions {
+  /**
+   * Number of pool threads for the `simd-threads` variant. `"auto"` (the default) uses the
+   * number of logical processors (`os.availableParallelism()` in Node,
+   * `navigator.hardwareConcurrency` in browsers), capped at 8. `1` selects the
+   * single-threaded `simd` variant unless `variant` says otherwise.
+   */
+  threads?: number | "auto";
+  /**
+   * Which build to load. `"auto"` (the default) picks `simd-threads` when the runtime supports
+   * WebAssembly threads (SharedArrayBuffer, Atomics, shared wasm memory and, in browsers,
+   * `crossOriginIsolated`) and more than one thread is wanted, and `simd` otherwise.
+   */
+  variant?: "auto" | Variant;
+  /**
+   * The `.wasm` of the chosen variant, for hosts that cannot fetch or read it from the package
+   * (bundlers, Cloudflare Workers): a compiled `WebAssembly.Module`, its bytes, or its URL.
+   * The variant is then read from the module itself (the threaded build imports its memory).
+   */
+  module?: WebAssembly.Module | BufferSource | URL;
+}
+
+/** What {@link init} loaded. */
+export interface BackendInfo {
+  /** The variant that runs: `"simd"` or `"simd-threads"`. */
+  variant: Variant;
+  /** The loaded build uses SIMD128 (always `true`: every variant needs it). */
+  simd: boolean;
+  /** The loaded build uses relaxed-SIMD instructions (no such variant yet: `false`). */
+  relaxedSimd: boolean;
+  /** Threads that run parallel work: rayon's pool size, 1 for `simd`. */
+  threads: number;
+}
+
+/** The wasm-bindgen exports shared by every variant (typed from the generated glue). */
+export type WasmBindings = Omit<
+  typeof SimdGlue,
+  "default" | "initSync" | "InitInput" | "InitOutput"
+>;
+
+/**
+ * The loaded backend, for the package's own modules (see {@link wasm}).
+ *
+ * Memory views: buffers live in the wasm linear memory, and a call into wasm may grow it.
+ * Growth detaches a non-shared `ArrayBuffer`, and a `SharedArrayBuffer` view keeps its old
+ * length (other threads' growth may not even be visible yet). So never keep a typed array
+ * across a call into wasm: re-derive it with {@link WasmRuntime.f32} (etc.) after each call.
+ */
+export interface WasmRuntime {
+  /** The wasm-bindgen exports (functions and classes). */
+  readonly exports: WasmBindings;
+  /** The instance's linear memory (shared in `simd-threads`). */
+  readonly memory: WebAssembly.Memory;
+  /** What was loaded. */
+  readonly info: BackendInfo;
+  /** The memory's current buffer (refreshed first for shared memories). */
+  buffer(): ArrayBuffer | SharedArrayBuffer;
+  /** A fresh `Float32Array` over `len` floats at byte address `ptr`. */
+  f32(ptr: number, len: number): Float32Array;
+  /** A fresh `Float64Array` over `len` doubles at byte address `ptr`. */
+  f64(ptr: number, len: number): Float64Array;
+  /** A fresh `Uint8Array` over `len` bytes at byte address `ptr`. */
+  u8(ptr: number, len: number): Uint8Array;
+  /** A fresh `Uint32Array` over `len` words at byte address `ptr`. */
+  u32(ptr: number, len: number): Uint32Array;
+}
+
+const MAX_AUTO_THREADS = 8;
+const NOT_INITIALIZED = "tconv3d: call await init() before computing";
+
+interface Request {
+  threads: number | "auto";
+  variant: "auto" | Variant;
+}
+
+let pending: { request: Request; promise: Promise<BackendInfo> } | undefined;
+let loaded: WasmRuntime | undefined;
+
+/**
+ * Loads the WebAssembly backend; call it (and await it) once before any computation.
+ *
+ * Idempotent: later calls without options, or with the same options, return the same
+ * {@link BackendInfo}. Asking for another variant or thread count after the first call throws,
+ * since a loaded backend (and its thread pool) cannot be replaced.
+ *
+ * @throws Error if the runtime lacks WebAssembly SIMD128, if `variant: "simd-threads"` is
+ *   asked for where threads are unavailable, or on a conflicting re-initialisation.
+ */
+export function init(options: InitOptions = {}): Promise<BackendInfo> {
+  let request: Request;
+  try {
+    request = normalizeRequest(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (pending !== undefined) {
+    const info = loaded?.info;
+    if (!sameRequest(request, pending.request, info)) {
+      return Promise.reject(
+        new Error(
+          `tconv3d: init() was already called with ${describe(pending.request)}` +
+            (info ? ` (loaded ${info.variant} with ${info.threads} thread(s))` : "") +
+            `; re-initialising with ${describe(request)} is not supported`,
+        ),
+      );
+    }
+    return pending.promise;
+  }
+  const promise = load(request, options.module).then(
+    (runtime) => {
+      loaded = runtime;
+      return runtime.info;
+    },
+    (error: unknown) => {
+      // Nothing global was set up (a failure after the pool started is not recoverable
+      // anyway): allow another attempt.
+      pending = undefined;
+      throw error;
+    },
+  );
+  pending = { request, promise };
+  return promise;
+}
+
+/**
+ * What {@link init} loaded.
+ *
+ * @throws Error before `init()` has completed.
+ */
+export function backendInfo(): BackendInfo {
+  if (loaded === undefined) {
+    throw new Error("tconv3d: backendInfo() is not available before await init()");
+  }
+  return { ...loaded.info };
+}
+
+/**
+ * The loaded backend: wasm-bindgen exports, memory and view helpers. Internal to the package.
+ *
+ * @throws Error `"tconv3d: call await init() before computing"` before `init()` has completed.
+ * @internal
+ */
+export function wasm(): WasmRuntime {
+  if (loaded === undefined) throw new Error(NOT_INITIALIZED);
+  return loaded;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function normalizeRequest(options: InitOptions): Request {
+  const threads = options.threads ?? "auto";
+  if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new Error(
+      `tconv3d: init({ threads }) must be "auto" or an integer 1..256, got ${threads}`,
+    );
+  }
+  const variant = options.variant ?? "auto";
+  if (variant !== "auto" && variant !== "simd" && variant !== "simd-threads") {
+    throw new Error(
+      `tconv3d: init({ variant }) must be "auto", "simd" or "simd-threads", got ${String(variant)}`,
+    );
+  }
+  if (variant === "simd" && typeof threads === "number" && threads > 1) {
+    throw new Error(
+      `tconv3d: variant "simd" is single-threaded; asked for ${threads} threads (use "simd-threads")`,
+    );
+  }
+  return { threads, variant };
+}
+
+function sameRequest(a: Request, first: Request, info: BackendInfo | undefined): boolean {
+  const threadsOk =
+    a.threads === "auto" ||
+    a.threads === first.threads ||
+    (info !== undefined && a.threads === info.threads);
+  const variantOk =
+    a.variant === "auto" ||
+    a.variant === first.variant ||
+    (info !== undefined && a.variant === info.variant);
+  return threadsOk && variantOk;
+}
+
+function describe(r: Request): string {
+  return `{ variant: ${JSON.stringify(r.variant)}, threads: ${JSON.stringify(r.threads)} }`;
+}
+
+async function load(request: Request, source: InitOptions["module"]): Promise<WasmRuntime> {
+  const features = detectFeatures();
+  if (!features.simd) {
+    throw new Error(
+      "tconv3d: this WebAssembly runtime does not support SIMD128 (fixed-width SIMD), which " +
+        "every tconv3d build needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Node 16.4+)",
+    );
+  }
+  const threads =
+    request.threads === "auto"
+      ? Math.max(1, Math.min(MAX_AUTO_THREADS, await hardwareThreads()))
+      : request.threads;
+
+  let module: WebAssembly.Module | undefined;
+  let variant: Variant;
+  if (source !== undefined) {
+    module = await compileSource(source);
+    variant = importsMemory(module) ? "simd-threads" : "simd";
+    if (request.variant !== "auto" && request.variant !== variant) {
+      throw new Error(
+        `tconv3d: init({ module }) got the ${variant} build, but variant ${request.variant} was asked for`,
+      );
+    }
+  } else if (request.variant === "auto") {
+    variant = features.threads && threads > 1 ? "simd-threads" : "simd";
+  } else {
+    variant = request.variant;
+  }
+  if (variant === "simd-threads" && !features.threads) {
+    throw new Error(
+      `tconv3d: the simd-threads variant cannot run here: ${features.threadsMissing}`,
+    );
+  }
+
+  if (variant === "simd") {
+    const glue = await import("../../wasm/simd/tconv3d_wasm.js");
+    module ??= await compileSource(
+      new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
+    );
+    const out = glue.initSync({ module });
+    return makeRuntime(glue, out.memory, { variant, features, threads: 1 });
+  }
+
+  const glue = await import("../../wasm/simd-threads/tconv3d_wasm.js");
+  module ??= await compileSource(
+    new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url),
+  );
+  const out = glue.initSync({ module });
+  if (!glue.variant_threads()) {
+    throw new Error("tconv3d: the simd-threads .wasm was built without the threads feature");
+  }
+  await startPool(glue, module, out.memory, threads);
+  return makeRuntime(glue, out.memory, { variant, features, threads: glue.pool_threads() });
+}
+
+function makeRuntime(
+  exports: WasmBindings,
+  memory: WebAssembly.Memory,
+  how: { variant: Variant; features: RuntimeFeatures; threads: number },
+): WasmRuntime {
+  const shared =
+    typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
+  const buffer = (): ArrayBuffer | SharedArrayBuffer => {
+    // Another thread may have grown a shared memory; grow(0) makes this agent see the new size
+    // (toyobayashi/wasm-util#7). It cannot fail and costs a lock.
+    if (shared) memory.grow(0);
+    return memory.buffer;
+  };
+  const info: BackendInfo = {
+    variant: how.variant,
+    simd: true,
+    relaxedSimd: false,
+    threads: how.threads,
+  };
+  return Object.freeze({
+    exports,
+    memory,
+    info: Object.freeze(info),
+    buffer,
+    f32: (ptr: number, len: number) => new Float32Array(buffer(), ptr, len),
+    f64: (ptr: number, len: number) => new Float64Array(buffer(), ptr, len),
+    u8: (ptr: number, len: number) => new Uint8Array(buffer(), ptr, len),
+    u32: (ptr: number, len: number) => new Uint32Array(buffer(), ptr, len),
+  });
+}
+
+function importsMemory(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((i) => i.kind === "memory");
+}
+
+async function compileSource(
+  source: WebAssembly.Module | BufferSource | URL,
+): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (!(source instanceof URL)) return WebAssembly.compile(source);
+  if (isNode() && source.protocol === "file:") {
+    const [{ readFile }, { fileURLToPath }] = await Promise.all([
+      import("node:fs/promises"),
+      import("node:url"),
+    ]);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      // readFile's Buffer owns a plain (non-shared) ArrayBuffer.
+      bytes = (await readFile(fileURLToPath(source))) as Uint8Array<ArrayBuffer>;
+    } catch (error) {
+      throw new Error(
+        `tconv3d: cannot read ${source.href} (was scripts/build-wasm.sh run?): ${String(error)}`,
+      );
+    }
+    return WebAssembly.compile(bytes);
+  }
+  const response = await fetch(source);
+  if (!response.ok) {
+    throw new Error(`tconv3d: fetching ${source.href} failed: HTTP ${response.status}`);
+  }
+  if (
+    typeof WebAssembly.compileStreaming === "function" &&
+    response.headers.get("content-type")?.startsWith("application/wasm")
+  ) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+// --- the pool ---------------------------------------------------------------------------------
+
+/** A started worker, whatever the host's Worker API. */
+interface PoolWorker {
+  /** Lets the host exit while the worker is blocked (Node); no-op in browsers. */
+  unref(): void;
+}
+
+/** Workers of the pool, kept reachable for the life of the backend. */
+const poolWorkers: PoolWorker[] = [];
+
+async function startPool(
+  glue: typeof ThreadsGlue,
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  threads: number,
+): Promise<void> {
+  const builder = new glue.PoolBuilder(threads);
+  try {
+    const messages: WorkerStartMessage[] = [];
+    for (let i = 0; i < threads; i++) {
+      messages.push({
+        type: "tconv3d_worker_start",
+        module,
+        memory,
+        handle: builder.workerHandle(),
+      });
+    }
+    const spawn = isNode() ? spawnNodeWorker : spawnWebWorker;
+    const workers = await Promise.all(messages.map((m, i) => spawn(m, i)));
+    // Every worker is now blocked in tconv3d_worker_run: hand out rayon's threads.
+    builder.build();
+    for (const w of workers) {
+      w.unref();
+      poolWorkers.push(w);
+    }
+  } finally {
+    builder.free();
+  }
+}
+
+async function spawnNodeWorker(message: WorkerStartMessage, index: number): Promise<PoolWorker> {
+  const [{ Worker }, { fileURLToPath }] = await Promise.all([
+    import("node:worker_threads"),
+    import("node:url"),
+  ]);
+  const worker = new Worker(fileURLToPath(new URL("./worker.js", import.meta.url)), {
+    name: `tconv3d-${index}`,
+    execArgv: workerExecArgv(),
+  });
+  return new Promise<PoolWorker>((resolve, reject) => {
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new Error(`tconv3d: pool worker ${index} failed to start: ${error.message}`));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`tconv3d: pool worker ${index} exited during start-up (code ${code})`));
+    };
+    const onMessage = (data: unknown) => {
+      if (!isWorkerReply(data)) return;
+      cleanup();
+      if (data.type === "tconv3d_worker_ready") resolve(worker);
+      else reject(new Error(`tconv3d: pool worker ${index} failed to start: ${data.message}`));
+    };
+    const cleanup = () => {
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+      worker.off("message", onMessage);
+      // A later failure of a running pool worker (a trap inside a parallel job) must not be an
+      // unhandled 'error' event that kills the process from a worker nobody awaits.
+      worker.on("error", reportLateWorkerError);
+    };
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.on("message", onMessage);
+    worker.postMessage(message);
+  });
+}
+
+/** Flags (with a separate value) that describe the parent's entry point, not how to run code. */
+const ENTRY_FLAGS = new Set(["--input-type", "-e", "--eval", "-p", "--print"]);
+
+/** The parent's Node flags (so `--experimental-*`, `--conditions`, loaders... carry over) minus
+ * those about its entry point: with `node --input-type=module -e ...` (whose execArgv also holds
+ * `-e` and the code) a worker file would otherwise fail to start. */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (ENTRY_FLAGS.has(arg)) {
+      i++;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    if (eq > 0 && ENTRY_FLAGS.has(arg.slice(0, eq))) continue;
+    out.push(arg);
+  }
+  return out;
+}
+
+function spawnWebWorker(message: WorkerStartMessage, index: number): Promise<PoolWorker> {
+  // Literal `new URL(..., import.meta.url)` inside `new Worker(...)`: bundlers recognise it.
+  const worker = new Worker(new URL("./worker.js", import.meta.url), {
+    type: "module",
+    name: `tconv3d-${index}`,
+  });
+  return new Promise<PoolWorker>((resolve, reject) => {
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      reject(new Error(`tconv3d: pool worker ${index} failed to start: ${event.message}`));
+    };
+    worker.onmessage = (event: MessageEvent) => {
+      const data: unknown = event.data;
+      if (!isWorkerReply(data)) return;
+      worker.onmessage = null;
+      worker.onerror = (e: ErrorEvent) => reportLateWorkerError(new Error(e.message));
+      if (data.type === "tconv3d_worker_ready") resolve({ unref() {} });
+      else reject(new Error(`tconv3d: pool worker ${index} failed to start: ${data.message}`));
+    };
+    worker.postMessage(message);
+  });
+}
+
+function reportLateWorkerError(error: Error): void {
+  console.error(`tconv3d: a pool worker failed: ${error.message}`);
+}

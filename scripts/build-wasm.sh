@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds crates/tconv3d-wasm for wasm32-unknown-unknown in two variants and runs wasm-bindgen
+# (--target web) into packages/tconv3d/wasm/<variant>/ (build outputs, not committed):
+#
+#   simd          +simd128, single thread, no rayon pool (runs everywhere with SIMD128)
+#   simd-threads  +atomics,+bulk-memory,+mutable-globals,+simd128, shared imported memory,
+#                 rayon pool started from JS workers (cargo feature `threads`)
+#
+# Toolchain: Debian's rustc-web (rustc 1.96 at /usr/bin, see ../shared/design/TOOLCHAIN.md),
+# selected explicitly, since rust-toolchain.toml names the rustup stable used for native work.
+# RUSTC_BOOTSTRAP=1 lets this stable compiler take -Z build-std (there is no prebuilt wasm32
+# std; the threaded one must be rebuilt with atomics anyway).
+#
+# Usage: scripts/build-wasm.sh [simd|simd-threads ...]   (default: both)
+# Env:   TCONV3D_WASM_PROFILE=release|dev (default release), TCONV3D_WASM_OPT=0 to skip wasm-opt.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+WASM_BINDGEN_VERSION=0.2.130
+PROFILE="${TCONV3D_WASM_PROFILE:-release}"
+OUT_ROOT="$ROOT/packages/tconv3d/wasm"
+CRATE=tconv3d-wasm
+TARGET=wasm32-unknown-unknown
+# Shared memory must declare a maximum. 4 GiB, the wasm32 limit (rustc would default to 1 GiB).
+MAX_MEMORY=4294967296
+
+die() { echo "build-wasm: $*" >&2; exit 1; }
+
+# --- toolchain: Debian's rustc-web by absolute path ----------------------------------------
+# Absolute paths work with or without rustup (and whatever rustup's proxies would pick).
+# RUSTUP_TOOLCHAIN is set too, for any rustup proxy a build script might call.
+export RUSTC=/usr/bin/rustc
+CARGO=/usr/bin/cargo
+[[ -x $RUSTC && -x $CARGO ]] || die "Debian's rustc-web/cargo-web are missing: run scripts/setup.sh"
+[[ -x /usr/bin/rust-lld ]] || die "/usr/bin/rust-lld is missing (lld-22): run scripts/setup.sh"
+if command -v rustup >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q '^debweb'; then
+  export RUSTUP_TOOLCHAIN=debweb
+fi
+unset RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+export RUSTC_BOOTSTRAP=1
+# cargo-web ships as /usr/bin/cargo, but without this it might look for rustdoc etc. elsewhere.
+export PATH="/usr/bin:$PATH"
+
+command -v wasm-bindgen >/dev/null 2>&1 || die "wasm-bindgen not on PATH: run scripts/setup.sh"
+wb_version="$(wasm-bindgen --version | awk '{print $2}')"
+[[ "$wb_version" == "$WASM_BINDGEN_VERSION" ]] \
+  || die "wasm-bindgen CLI is $wb_version, the crate pins $WASM_BINDGEN_VERSION: run scripts/setup.sh"
+
+WASM_OPT=""
+if [[ "${TCONV3D_WASM_OPT:-1}" != 0 ]]; then
+  if command -v wasm-opt >/dev/null 2>&1; then
+    WASM_OPT="$(command -v wasm-opt)"
+  elif [[ -x "$ROOT/node_modules/.bin/wasm-opt" ]]; then
+    WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
+  fi
+fi
+
+if [[ "$PROFILE" == release ]]; then
+  profile_args=(--release); profile_dir=release
+else
+  profile_args=(); profile_dir=debug
+fi
+
+build_variant() {
+  local variant="$1" rustflags features target_dir
+  case "$variant" in
+    simd)
+      rustflags="-C target-feature=+simd128,+bulk-memory"
+      features=()
+      ;;
+    simd-threads)
+      # +atomics no longer implies shared memory (rust-lang/rust#147225): ask lld for it, and
+      # export the TLS symbols that wasm-bindgen's thread transform requires
+      # (wasm-bindgen-cli-support 0.2.130, transforms/threads/mod.rs).
+      rustflags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
+      rustflags+=" -C link-arg=--shared-memory -C link-arg=--import-memory"
+      rustflags+=" -C link-arg=--max-memory=$MAX_MEMORY"
+      rustflags+=" -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size"
+      rustflags+=" -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+      features=(--features threads)
+      ;;
+    *) die "unknown variant '$variant' (simd | simd-threads)" ;;
+  esac
+  target_dir="$ROOT/target/wasm-$variant"
+
+  local t0=$SECONDS
+  # rustc warns that `atomics` is an unstable target feature (expected: that is why
+  # RUSTC_BOOTSTRAP is set); drop that one warning block from stderr, keep everything else.
+  {
+    RUSTFLAGS="$rustflags" "$CARGO" build --quiet "${profile_args[@]}" \
+      -p "$CRATE" "${features[@]}" \
+      --target "$TARGET" --target-dir "$target_dir" \
+      -Z build-std=panic_abort,std 2>&1 1>&3 \
+      | sed '/^warning: unstable feature specified for `-Ctarget-feature`: `atomics`/,/^$/d' >&2
+  } 3>&1
+
+  local wasm="$target_dir/$TARGET/$profile_dir/tconv3d_wasm.wasm"
+  [[ -f "$wasm" ]] || die "cargo did not produce $wasm"
+
+  local out="$OUT_ROOT/$variant"
+  rm -rf "$out"
+  mkdir -p "$out"
+  wasm-bindgen --target web --out-dir "$out" --out-name tconv3d_wasm "$wasm"
+
+  if [[ -n "$WASM_OPT" ]]; then
+    local opt_features=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
+                        --enable-sign-ext --enable-mutable-globals --enable-reference-types
+                        --enable-multivalue)
+    [[ "$variant" == simd-threads ]] && opt_features+=(--enable-threads)
+    "$WASM_OPT" -O3 "${opt_features[@]}" "$out/tconv3d_wasm_bg.wasm" -o "$out/tconv3d_wasm_bg.wasm"
+  fi
+
+  printf 'build-wasm: %-12s %6s KiB  %3ds  -> %s\n' "$variant" \
+    "$(( $(stat -c %s "$out/tconv3d_wasm_bg.wasm") / 1024 ))" "$((SECONDS - t0))" \
+    "${out#"$ROOT"/}"
+}
+
+variants=("$@")
+((${#variants[@]})) || variants=(simd simd-threads)
+for v in "${variants[@]}"; do
+  build_variant "$v"
+done

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine (run as root; Node 20 + npm present).
+# Installs what the wasm build and the tests need, and nothing that is already there:
+#   - Debian's rustc-web toolchain (rustc/cargo 1.96, library sources, lld-22 as rust-lld),
+#     see ../shared/design/TOOLCHAIN.md;
+#   - chromium (the browser test drives it through playwright-core; never a downloaded browser);
+#   - a rustup link `debweb` -> /usr when rustup exists;
+#   - pnpm (pinned) and wasm-bindgen-cli (must equal the wasm-bindgen crate version).
+set -euo pipefail
+
+PNPM_VERSION=12.4.2
+WASM_BINDGEN_VERSION=0.2.130
+
+log() { printf 'setup: %s\n' "$*"; }
+
+# --- Debian packages ---------------------------------------------------------------------
+apt_pkgs=(rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22 chromium)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# rustc expects a `rust-lld` for wasm32; Debian's lld-22 package provides it, check anyway.
+if [[ ! -x /usr/bin/rust-lld ]]; then
+  echo "setup: /usr/bin/rust-lld is missing after installing lld-22" >&2
+  exit 1
+fi
+
+# --- rustup link (optional convenience: `cargo +debweb ...`) -------------------------------
+if command -v rustup >/dev/null 2>&1; then
+  if ! rustup toolchain list 2>/dev/null | grep -q '^debweb'; then
+    log "rustup toolchain link debweb /usr"
+    rustup toolchain link debweb /usr
+  fi
+fi
+
+# --- pnpm ----------------------------------------------------------------------------------
+if ! command -v pnpm >/dev/null 2>&1; then
+  log "npm i -g -E pnpm@${PNPM_VERSION}"
+  npm i -g -E "pnpm@${PNPM_VERSION}" >/dev/null
+fi
+
+# --- wasm-bindgen-cli ----------------------------------------------------------------------
+# Must match the `wasm-bindgen` crate pinned in crates/tconv3d-wasm/Cargo.toml exactly.
+have_wb=""
+if command -v wasm-bindgen >/dev/null 2>&1; then
+  have_wb="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+fi
+if [[ "$have_wb" != "$WASM_BINDGEN_VERSION" ]]; then
+  log "cargo install wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (was: ${have_wb:-none}; takes a few minutes)"
+  # Build it with whichever cargo is on PATH (rustup's stable or Debian's), for the host, from
+  # outside the repo so rust-toolchain.toml plays no part. `--locked` first; the crates.io
+  # mirror here lacks one locked crate (webpki-roots 1.0.11, pulled in by ureq), so fall back
+  # to a fresh resolution within the same semver ranges when the locked install fails.
+  if ! (cd / && cargo install wasm-bindgen-cli --version "=${WASM_BINDGEN_VERSION}" --locked --quiet); then
+    log "--locked install failed; retrying without --locked"
+    (cd / && cargo install wasm-bindgen-cli --version "=${WASM_BINDGEN_VERSION}" --quiet)
+  fi
+fi
+if ! command -v wasm-bindgen >/dev/null 2>&1; then
+  echo "setup: wasm-bindgen is not on PATH (add \$HOME/.cargo/bin to PATH)" >&2
+  exit 1
+fi
+
+log "ok (rustc-web $(/usr/bin/rustc --version | awk '{print $2}'), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), pnpm $(pnpm --version))"

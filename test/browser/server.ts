@@ -1,0 +1,72 @@
+// A tiny static server for the browser tests: serves the repository's files on 127.0.0.1 with
+// the headers that make a page cross-origin isolated (so SharedArrayBuffer and wasm threads
+// are available): COOP same-origin, COEP require-corp. Paths under /_plain/ are served without
+// those headers (a page that is not cross-origin isolated).
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, normalize, sep } from "node:path";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".wasm": "application/wasm",
+};
+
+export interface StaticServer {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Serves `root` (read-only, GET/HEAD, no directory listings) on an ephemeral port. */
+export async function serveIsolated(root: string): Promise<StaticServer> {
+  const base = normalize(root + sep);
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const plain = url.pathname.startsWith("/_plain/");
+    const pathname = plain ? url.pathname.slice("/_plain".length) : url.pathname;
+    const headers: Record<string, string> = plain
+      ? { "Cache-Control": "no-store" }
+      : {
+          "Cross-Origin-Opener-Policy": "same-origin",
+          "Cross-Origin-Embedder-Policy": "require-corp",
+          "Cross-Origin-Resource-Policy": "same-origin",
+          "Cache-Control": "no-store",
+        };
+    try {
+      const path = normalize(join(base, decodeURIComponent(pathname)));
+      if (!path.startsWith(base) || (req.method !== "GET" && req.method !== "HEAD")) {
+        res.writeHead(403, headers).end();
+        return;
+      }
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined || !info.isFile()) {
+        res.writeHead(404, headers).end();
+        return;
+      }
+      res.writeHead(200, {
+        ...headers,
+        "Content-Type": TYPES[extname(path)] ?? "application/octet-stream",
+        "Content-Length": info.size,
+      });
+      if (req.method === "HEAD") res.end();
+      else createReadStream(path).pipe(res);
+    } catch {
+      res.writeHead(500, headers).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
