@@ -80,7 +80,7 @@ export function makeConv(spec: ConvSpec, v: SpatialView, where: string): WasmCon
   }
   const manual = spec.cropping.mode === "manual" ? spec.cropping : null;
   try {
-    return new (glue().exports.Conv)(
+    return new (glue().Conv)(
       v.batch,
       spec.numChannels,
       spec.numFilters,

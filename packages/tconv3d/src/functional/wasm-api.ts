@@ -80,15 +80,14 @@ export interface ComputeGlue {
   backward_bias_f64: TypedExports["backwardBias"];
 }
 
-/** The loaded glue and its memory; throws a clear error before `init()`. */
-export function glue(): { exports: ComputeGlue; memory: WebAssembly.Memory } {
-  const w = wasm();
-  return { exports: w.exports as unknown as ComputeGlue, memory: w.memory };
+/** The loaded glue; throws a clear error before `init()`. */
+export function glue(): ComputeGlue {
+  return wasm().exports as unknown as ComputeGlue;
 }
 
 /** The exports of one element type. */
 export function typed(dtype: Dtype): TypedExports {
-  const g = glue().exports;
+  const g = glue();
   return dtype === "single"
     ? {
         Buffer: g.BufferF32,
@@ -108,12 +107,11 @@ export function typed(dtype: Dtype): TypedExports {
 
 /**
  * A typed-array view of a WASM buffer. Made fresh for each access: memory growth replaces
- * `memory.buffer`, which leaves older views stale.
+ * `memory.buffer`, which leaves older views stale (the runtime refreshes shared memories).
  */
 export function view(dtype: Dtype, buf: WasmBuffer): FloatArray {
-  const { memory } = glue();
-  const Ctor = dtype === "single" ? Float32Array : Float64Array;
-  return new Ctor(memory.buffer, buf.ptr(), buf.len());
+  const w = wasm();
+  return dtype === "single" ? w.f32(buf.ptr(), buf.len()) : w.f64(buf.ptr(), buf.len());
 }
 
 /** A WASM buffer holding a copy of `data`. */

@@ -92,7 +92,7 @@ export class TransposedConv3dLayer {
   get croppingSize(): [[number, number, number], [number, number, number]] {
     const c = this.args.cropping;
     if (c.mode === "manual") return [[...c.begin], [...c.end]];
-    const conv = new (glue().exports.Conv)(
+    const conv = new (glue().Conv)(
       1,
       this.numGroups,
       this.numGroups,
