@@ -382,6 +382,92 @@ export function conformanceSuite(variant: "simd" | "simd-threads", threads: numb
     });
   });
 
+  describe(`random shapes through every tile remainder (${variant})`, () => {
+    // Channel counts and row lengths around the 4x8 tile, strides 1-3, crops, dilation, groups.
+    const CH = [1, 2, 3, 4, 5, 7, 8, 9, 12, 17];
+    function randomCase(seed: number): Case {
+      const r = values(32, seed, Float64Array).map((v) => (v + 1) / 2);
+      let at = 0;
+      const pick = (n: number) => Math.min(n - 1, Math.floor((r[at++] as number) * n));
+      const g = 1 + pick(3);
+      const k: V3 = [1 + pick(5), 1 + pick(5), 1 + pick(4)];
+      const s: V3 = [1 + pick(3), 1 + pick(3), 1 + pick(3)];
+      const d: V3 = [1 + pick(2), 1, 1 + pick(2)];
+      const input: V3 = [1 + pick(4), 1 + pick(4), 1 + pick(9)];
+      const ke = k.map((kk, a) => (d[a] as number) * (kk - 1) + 1);
+      const padBegin = ke.map((e) => pick(e)) as V3;
+      const padEnd = ke.map((e, a) =>
+        Math.min(
+          pick(e),
+          (s[a] as number) * ((input[a] as number) - 1) + e - (padBegin[a] as number) - 1,
+        ),
+      ) as V3;
+      return {
+        name: `random ${seed}`,
+        n: 1 + pick(2),
+        c: g * (CH[pick(CH.length)] as number),
+        f: g * (CH[pick(CH.length)] as number),
+        g,
+        input,
+        k,
+        s,
+        d,
+        padBegin,
+        padEnd,
+      };
+    }
+    const seeds = Array.from({ length: 24 }, (_, i) => 1000 + i);
+
+    it.each(seeds)("forward f32 and f64 match the f64 loop, seed %i", (seed) => {
+      const cs = randomCase(seed);
+      for (const Ctor of [Float32Array, Float64Array]) {
+        const { onnx, X, W, b, opts } = setup(cs, Ctor, seed);
+        const want = referenceConvTranspose(onnx);
+        const Y = T.dltranspconv(X, W, b, opts);
+        const tol = Ctor === Float32Array ? 1e-5 : 1e-12;
+        expect(
+          maxDiff(Y.data, want.data),
+          `${JSON.stringify(cs)} ${Ctor.name}`,
+        ).toBeLessThanOrEqual(tol * maxAbs(want.data));
+      }
+    });
+
+    it.each(seeds)(
+      "dX, dW, dB satisfy <grad, E> = <forward with E, dY> against the f64 loop, seed %i",
+      (seed) => {
+        const cs = randomCase(seed);
+        for (const Ctor of [Float32Array, Float64Array]) {
+          const { onnx, X, W, opts } = setup(cs, Ctor, seed + 7);
+          const Y = T.dltranspconv(X, W, 0, opts);
+          const dY = T.dlarray(values(Y.numel, seed + 9, Ctor), Y.size, Y.format);
+          const { dLdX, dLdW, dLdB } = T.dltranspconvBackward(X, W, dY, opts);
+          const tol = Ctor === Float32Array ? 1e-5 : 1e-12;
+          // Probes: a random input (for dX) and random weights (for dW) through the f64 loop.
+          const ex = values(X.numel, seed + 11, Float64Array);
+          const ew = values(W.numel, seed + 13, Float64Array);
+          const viaX = referenceConvTranspose({ ...onnx, x: ex, b: undefined });
+          const viaW = referenceConvTranspose({ ...onnx, w: ew, b: undefined });
+          const scale = (a: ArrayLike<number>, c: ArrayLike<number>) =>
+            maxAbs(a) * maxAbs(c) * a.length;
+          expect(Math.abs(dot(dLdX.data, ex) - dot(viaX.data, dY.data))).toBeLessThanOrEqual(
+            tol * scale(viaX.data, dY.data),
+          );
+          expect(Math.abs(dot(dLdW.data, ew) - dot(viaW.data, dY.data))).toBeLessThanOrEqual(
+            tol * scale(viaW.data, dY.data),
+          );
+          // dB[f] is the sum of dY over the f-th channel (NCDHW: contiguous per (n, f)).
+          const per = Y.numel / (cs.n * cs.f);
+          for (let f = 0; f < cs.f; f++) {
+            let sum = 0;
+            for (let n = 0; n < cs.n; n++)
+              for (let i = 0; i < per; i++) sum += dY.data[(n * cs.f + f) * per + i] as number;
+            expect(Math.abs((dLdB.data[f] as number) - sum)).toBeLessThanOrEqual(tol * per * cs.n);
+          }
+        }
+      },
+    );
+  });
+
   describe(`errors (${variant})`, () => {
     it("bad input fails before any work, names the argument, and the layer still works", () => {
       const layer = T.transposedConv3dLayer(3, 4, { numChannels: 2 });

@@ -5,11 +5,10 @@
 
 use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError};
+use crate::kernels::{Kernel, Run, RunSteps, MR, NR};
 use crate::layout::Layout;
-use crate::microkernel::{accumulate, AView, TapBase, MR, NR};
-use crate::parallel::{for_each_chunk, map_range};
+use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
-use crate::rows::{run_row, RowSpec, RowTap};
 use crate::tensor::{check_len, with_channels_last_in, with_channels_last_out};
 
 /// Weights packed for `dX`: for each group and panel of `NR` channels, `[tap][filter][NR]`.
@@ -19,7 +18,7 @@ pub struct BackwardDataPlan<T> {
     panels: usize,
 }
 
-impl<T: Element> BackwardDataPlan<T> {
+impl<T: Kernel> BackwardDataPlan<T> {
     /// Packs `w` (`[k0 k1 k2 F/g C/g g]` column-major).
     pub fn new(geo: &Geometry, w: &[T]) -> Result<Self, GeometryError> {
         check_len("weights", w.len(), geo.weight_len())?;
@@ -58,10 +57,6 @@ impl<T: Element> BackwardDataPlan<T> {
         })
     }
 
-    pub fn geometry(&self) -> &Geometry {
-        &self.geo
-    }
-
     /// `dX` from `dY`, any layouts; every element of `dX` inside the layout is written.
     pub fn run(&self, dy: &[T], yl: Layout, dx: &mut [T], xl: Layout) -> Result<(), GeometryError> {
         let (xe, ye) = (input_extents(&self.geo), output_extents(&self.geo));
@@ -74,54 +69,81 @@ impl<T: Element> BackwardDataPlan<T> {
         let geo = &self.geo;
         let [a0, a1, a2] = geo.axes;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        let yl = Layout::channels_last(output_extents(geo));
-        let taps_per_panel = geo.taps() * fg * NR;
-        for_each_chunk(dx, a0.input * geo.channels, |row, out| {
-            let (n, i2, i1) = (
-                row / (a2.input * a1.input),
-                row / a1.input % a2.input,
-                row % a1.input,
-            );
-            let mut taps = Vec::new();
-            let mut scratch = Vec::new();
-            for g in 0..geo.groups {
-                for cp in 0..self.panels {
-                    taps.clear();
+        let (xl, yl) = (
+            Layout::channels_last(input_extents(geo)),
+            Layout::channels_last(output_extents(geo)),
+        );
+        // Taps whose output is cropped away read this row, so the tile never branches.
+        let zeros = vec![T::ZERO; fg];
+        let nt = geo.taps();
+        // dX positions ordered (n, i2, i1, i0), i0 fastest, in tiles of MR; tasks take a
+        // range of tiles of one group.
+        let m = geo.batch * a2.input * a1.input * a0.input;
+        let tiles = m.div_ceil(MR);
+        let per_task = (tiles * geo.groups)
+            .div_ceil(task_count(tiles * geo.groups))
+            .min(tiles);
+        let chunks = tiles.div_ceil(per_task);
+        let out = SharedOut(dx.as_mut_ptr());
+        let seed = [T::ZERO; NR];
+        for_each_index(geo.groups * chunks, |task| {
+            let (g, chunk) = (task / chunks, task % chunks);
+            let mut a = vec![zeros.as_ptr(); nt * MR];
+            let mut x_at = [0usize; MR];
+            for tile in chunk * per_task..((chunk + 1) * per_task).min(tiles) {
+                let mr = MR.min(m - tile * MR);
+                for (row, x_row) in x_at.iter_mut().enumerate() {
+                    // Rows past `mr` repeat the last real row: computed, never stored.
+                    let mi = tile * MR + row.min(mr - 1);
+                    let i = [
+                        mi % a0.input,
+                        mi / a0.input % a1.input,
+                        mi / (a0.input * a1.input) % a2.input,
+                    ];
+                    let n = mi / (a0.input * a1.input * a2.input);
+                    *x_row = xl.offset(n, i, g * cg);
+                    let mut t = 0;
                     for k2 in 0..a2.kernel {
-                        let Some(o2) = a2.output_for(i2, k2) else {
-                            continue;
-                        };
                         for k1 in 0..a1.kernel {
-                            let Some(o1) = a1.output_for(i1, k1) else {
-                                continue;
-                            };
                             for k0 in 0..a0.kernel {
-                                let o0_at_j0 = (k0 * a0.dilation) as isize - a0.crop_begin as isize;
-                                let at_j0 = yl.offset(n, [0, o1, o2], g * fg) as isize
-                                    + o0_at_j0 * yl.s[0] as isize;
-                                let tap = (k2 * a1.kernel + k1) * a0.kernel + k0;
-                                let range = a0.inputs_for_tap(k0);
-                                let b = (g * self.panels + cp) * taps_per_panel + tap * fg * NR;
-                                taps.push(RowTap {
-                                    a: at_j0,
-                                    b,
-                                    lo: range.start,
-                                    hi: range.end,
-                                });
+                                let o = (
+                                    a0.output_for(i[0], k0),
+                                    a1.output_for(i[1], k1),
+                                    a2.output_for(i[2], k2),
+                                );
+                                a[t * MR + row] = match o {
+                                    // SAFETY: (n, o, g*fg) is inside dY, whose channels-last
+                                    // row holds the group's `fg` filters from there.
+                                    (Some(o0), Some(o1), Some(o2)) => unsafe {
+                                        dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
+                                    },
+                                    _ => zeros.as_ptr(),
+                                };
+                                t += 1;
                             }
                         }
                     }
-                    let spec = RowSpec {
-                        count: a0.input,
-                        a: dy,
-                        a_jstep: a0.stride * yl.s[0],
-                        kdim: fg,
-                        b: &self.packed,
-                        seed: [T::ZERO; NR],
-                        nr: NR.min(cg - cp * NR),
-                        out_jstep: geo.channels,
+                }
+                for cp in 0..self.panels {
+                    let nr = NR.min(cg - cp * NR);
+                    let b = (g * self.panels + cp) * nt * fg * NR;
+                    // SAFETY: tiles and groups are split between tasks, so these dX elements
+                    // are written by this task only; each row has `nr` channels left.
+                    let outs = x_at.map(|at| unsafe { out.at(at + cp * NR) });
+                    // SAFETY: A rows hold `fg` readable values (dY rows or `zeros`), the
+                    // panel holds `nt*fg*NR` packed weights from `b`, outputs as above.
+                    unsafe {
+                        T::igemm(
+                            fg,
+                            nt,
+                            &a,
+                            self.packed.as_ptr().add(b),
+                            &seed,
+                            &outs,
+                            mr,
+                            nr,
+                        )
                     };
-                    run_row(&spec, &taps, &mut scratch, out, g * cg + cp * NR);
                 }
             }
         });
@@ -129,7 +151,7 @@ impl<T: Element> BackwardDataPlan<T> {
 }
 
 /// `dW` (`[k0 k1 k2 F/g C/g g]` column-major) from `X` and `dY`, any layouts.
-pub fn backward_weights<T: Element>(
+pub fn backward_weights<T: Kernel>(
     geo: &Geometry,
     x: &[T],
     xl: Layout,
@@ -146,7 +168,7 @@ pub fn backward_weights<T: Element>(
     })?
 }
 
-fn weights_channels_last<T: Element>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut [T]) {
+fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut [T]) {
     let [a0, a1, a2] = geo.axes;
     let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
     let (xl, yl) = (
@@ -154,60 +176,63 @@ fn weights_channels_last<T: Element>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut
         Layout::channels_last(output_extents(geo)),
     );
     let ks = geo.kernel_size();
-    // One task per (group, tap): a `cg x fg` block of dW, row-major in (c, f).
+    let steps = RunSteps {
+        a: xl.s[0],
+        b: a0.stride * yl.s[0],
+    };
+    // One task per (group, tap): a `cg x fg` block of dW, row-major in (c, f), summed over
+    // the runs of voxels along the fastest axis that the tap connects.
     let blocks = map_range(geo.groups * geo.taps(), |task| {
         let (g, tap) = (task / geo.taps(), task % geo.taps());
         let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
         let i0 = a0.inputs_for_tap(k[0]);
-        let mut rows = Vec::new();
-        for n in 0..geo.batch {
-            for i2 in a2.inputs_for_tap(k[2]) {
-                let o2 = a2.output_for(i2, k[2]).expect("in range");
-                for i1 in a1.inputs_for_tap(k[1]) {
-                    let o1 = a1.output_for(i1, k[1]).expect("in range");
-                    if i0.is_empty() {
-                        continue;
+        let mut runs = Vec::new();
+        if !i0.is_empty() {
+            let o0 = a0.output_for(i0.start, k[0]).expect("in range");
+            for n in 0..geo.batch {
+                for i2 in a2.inputs_for_tap(k[2]) {
+                    let o2 = a2.output_for(i2, k[2]).expect("in range");
+                    for i1 in a1.inputs_for_tap(k[1]) {
+                        let o1 = a1.output_for(i1, k[1]).expect("in range");
+                        let (a, b) = (
+                            xl.offset(n, [i0.start, i1, i2], g * cg),
+                            yl.offset(n, [o0, o1, o2], g * fg),
+                        );
+                        runs.push(Run {
+                            a,
+                            b,
+                            len: i0.len(),
+                        });
                     }
-                    let o0 = a0.output_for(i0.start, k[0]).expect("in range");
-                    rows.push(TapBase {
-                        a: xl.offset(n, [i0.start, i1, i2], g * cg),
-                        b: yl.offset(n, [o0, o1, o2], g * fg),
-                    });
                 }
             }
         }
         let mut block = vec![T::ZERO; cg * fg];
-        let (kdim, b_step) = (i0.len(), a0.stride * yl.s[0]);
         for c0 in (0..cg).step_by(MR) {
             let mr = MR.min(cg - c0);
             for f0 in (0..fg).step_by(NR) {
                 let nr = NR.min(fg - f0);
                 let mut acc = [[T::ZERO; NR]; MR];
-                if nr == NR {
-                    let shifted: Vec<TapBase> = rows
-                        .iter()
-                        .map(|t| TapBase {
-                            a: t.a,
-                            b: t.b + f0,
-                        })
-                        .collect();
-                    accumulate(
-                        &mut acc,
-                        &shifted,
-                        kdim,
-                        x,
-                        AView::rows(mr, c0, 1, xl.s[0]),
-                        dy,
-                        b_step,
-                    );
+                if mr == MR && nr == NR {
+                    // SAFETY: every run step reads channels c0..c0+MR of an X row and filters
+                    // f0..f0+NR of a dY row, all inside the group's rows.
+                    unsafe {
+                        T::outer(
+                            &mut acc,
+                            &runs,
+                            steps,
+                            x.as_ptr().add(c0),
+                            dy.as_ptr().add(f0),
+                        )
+                    };
                 } else {
-                    // The last panel is narrower than NR: reading NR columns could run off dY.
-                    for t in &rows {
-                        for kk in 0..kdim {
+                    // A partial tile: full-width reads could run past the group's rows.
+                    for run in &runs {
+                        for kk in 0..run.len {
                             for (r, acc_r) in acc.iter_mut().enumerate().take(mr) {
-                                let xv = x[t.a + kk * xl.s[0] + c0 + r];
-                                for (q, a) in acc_r.iter_mut().enumerate().take(nr) {
-                                    *a += xv * dy[t.b + kk * b_step + f0 + q];
+                                let xv = x[run.a + kk * steps.a + c0 + r];
+                                for (q, v) in acc_r.iter_mut().enumerate().take(nr) {
+                                    *v += xv * dy[run.b + kk * steps.b + f0 + q];
                                 }
                             }
                         }

@@ -4,13 +4,11 @@
 //! group). Every output element is written exactly once, seeded with its bias; no col2im
 //! buffer, no zero-insertion.
 
-use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase};
+use crate::kernels::{Kernel, MR, NR};
 use crate::layout::Layout;
-use crate::microkernel::NR;
-use crate::parallel::for_each_chunk;
+use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
-use crate::rows::{run_row, RowSpec, RowTap};
 use crate::tensor::{check_len, with_channels_last_in, with_channels_last_out};
 
 /// Weights packed for the forward pass of one geometry's filter shape: for each group,
@@ -24,7 +22,7 @@ pub struct ForwardPlan<T> {
     panels: usize,
 }
 
-impl<T: Element> ForwardPlan<T> {
+impl<T: Kernel> ForwardPlan<T> {
     /// Packs `w` (`[k0 k1 k2 F/g C/g g]` column-major) and `bias` (`F` values, or none).
     pub fn new(geo: &Geometry, w: &[T], bias: Option<&[T]>) -> Result<Self, GeometryError> {
         check_len("weights", w.len(), geo.weight_len())?;
@@ -81,10 +79,6 @@ impl<T: Element> ForwardPlan<T> {
         })
     }
 
-    pub fn geometry(&self) -> &Geometry {
-        &self.geo
-    }
-
     fn block_index(&self, g: usize, p: [usize; 3], fp: usize) -> usize {
         let [n0, n1, n2] = [0, 1, 2].map(|a| self.phases[a].len());
         (((g * n2 + p[2]) * n1 + p[1]) * n0 + p[0]) * self.panels + fp
@@ -100,76 +94,109 @@ impl<T: Element> ForwardPlan<T> {
 
     fn run_channels_last(&self, x: &[T], y: &mut [T]) {
         let geo = &self.geo;
-        let [a0, a1, a2] = geo.axes;
+        let ph = &self.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        let xl = Layout::channels_last(input_extents(geo));
-        let row_len = a0.output * geo.filters;
-        for_each_chunk(y, row_len, |row, out| {
-            let (n, o2, o1) = (
-                row / (a2.output * a1.output),
-                row / a1.output % a2.output,
-                row % a1.output,
-            );
-            let (r2, j2) = a2.phase_of(o2);
-            let (r1, j1) = a1.phase_of(o1);
-            let (ph2, ph1) = (&self.phases[2][r2], &self.phases[1][r1]);
-            // (tap index within the phase, input index) for the taps in range on this row.
-            let valid = |ph: &Phase, j: usize, len: usize| -> Vec<(usize, usize)> {
-                ph.taps
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(ti, t)| {
-                        let i = t.base + j as i64;
-                        (0..len as i64).contains(&i).then_some((ti, i as usize))
-                    })
-                    .collect()
-            };
-            let (v2, v1) = (valid(ph2, j2, a2.input), valid(ph1, j1, a1.input));
-            let mut taps = Vec::new();
-            let mut scratch = Vec::new();
-            for (r0, ph0) in self.phases[0].iter().enumerate() {
-                if ph0.count == 0 {
-                    continue;
+        let (xl, yl) = (
+            Layout::channels_last(input_extents(geo)),
+            Layout::channels_last(output_extents(geo)),
+        );
+        // Out-of-range taps read this row, so the tile never branches.
+        let zeros = vec![T::ZERO; cg];
+        // Tasks: (group, phase triple, range of MR-row tiles) over the phase's outputs, which
+        // are ordered (n, j2, j1, j0), j0 fastest.
+        let mut units = Vec::new();
+        for g in 0..geo.groups {
+            for (r2, p2) in ph[2].iter().enumerate() {
+                for (r1, p1) in ph[1].iter().enumerate() {
+                    for (r0, p0) in ph[0].iter().enumerate() {
+                        let m = geo.batch * p2.count * p1.count * p0.count;
+                        if m > 0 {
+                            units.push((g, [r0, r1, r2], m.div_ceil(MR)));
+                        }
+                    }
                 }
-                let nt0 = ph0.taps.len();
-                for g in 0..geo.groups {
-                    for fp in 0..self.panels {
-                        let block = self.blocks[self.block_index(g, [r0, r1, r2], fp)];
-                        taps.clear();
-                        for &(t2, i2) in &v2 {
-                            for &(t1, i1) in &v1 {
-                                for (t0, tap0) in ph0.taps.iter().enumerate() {
-                                    let tap = (t2 * ph1.taps.len() + t1) * nt0 + t0;
-                                    let at_j0 = xl.offset(n, [0, i1, i2], g * cg) as isize
-                                        + tap0.base as isize * xl.s[0] as isize;
-                                    let range = tap0.valid_range(ph0.count, a0.input);
-                                    taps.push(RowTap {
-                                        a: at_j0,
-                                        b: block + NR + tap * cg * NR,
-                                        lo: range.start,
-                                        hi: range.end,
-                                    });
-                                }
+            }
+        }
+        let total: usize = units.iter().map(|u| u.2).sum();
+        let per_task = total.div_ceil(task_count(total));
+        let tasks: Vec<_> = units
+            .iter()
+            .flat_map(|&(g, r, tiles)| {
+                (0..tiles)
+                    .step_by(per_task)
+                    .map(move |t0| (g, r, t0..(t0 + per_task).min(tiles)))
+            })
+            .collect();
+        let out = SharedOut(y.as_mut_ptr());
+        for_each_index(tasks.len(), |task| {
+            let (g, r, ref tiles) = tasks[task];
+            let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
+            let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
+            let m = geo.batch * p2.count * p1.count * p0.count;
+            let mut a = vec![zeros.as_ptr(); nt * MR];
+            let mut y_at = [0usize; MR];
+            for tile in tiles.clone() {
+                let mr = MR.min(m - tile * MR);
+                for (row, y_row) in y_at.iter_mut().enumerate() {
+                    // Rows past `mr` repeat the last real row: computed, never stored.
+                    let mi = tile * MR + row.min(mr - 1);
+                    let j = [
+                        mi % p0.count,
+                        mi / p0.count % p1.count,
+                        mi / (p0.count * p1.count) % p2.count,
+                    ];
+                    let n = mi / (p0.count * p1.count * p2.count);
+                    let o =
+                        [0, 1, 2].map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
+                    *y_row = yl.offset(n, o, g * fg);
+                    let mut t = 0;
+                    for t2 in &p2.taps {
+                        for t1 in &p1.taps {
+                            for t0 in &p0.taps {
+                                let i = [
+                                    t0.base + j[0] as i64,
+                                    t1.base + j[1] as i64,
+                                    t2.base + j[2] as i64,
+                                ];
+                                let inside = (0..3)
+                                    .all(|ax| (0..geo.axes[ax].input as i64).contains(&i[ax]));
+                                a[t * MR + row] = if inside {
+                                    // SAFETY: (n, i, g*cg) is inside X, whose channels-last row
+                                    // holds the group's `cg` channels from there.
+                                    unsafe {
+                                        x.as_ptr().add(xl.offset(n, i.map(|v| v as usize), g * cg))
+                                    }
+                                } else {
+                                    zeros.as_ptr()
+                                };
+                                t += 1;
                             }
                         }
-                        let spec = RowSpec {
-                            count: ph0.count,
-                            a: x,
-                            a_jstep: xl.s[0],
-                            kdim: cg,
-                            b: &self.packed,
-                            seed: self.packed[block..block + NR].try_into().expect("NR seeds"),
-                            nr: NR.min(fg - fp * NR),
-                            out_jstep: a0.stride * geo.filters,
-                        };
-                        run_row(
-                            &spec,
-                            &taps,
-                            &mut scratch,
-                            out,
-                            ph0.first * geo.filters + g * fg + fp * NR,
-                        );
                     }
+                }
+                for fp in 0..self.panels {
+                    let block = self.blocks[self.block_index(g, r, fp)];
+                    let seed: &[T; NR] =
+                        self.packed[block..block + NR].try_into().expect("NR seeds");
+                    let nr = NR.min(fg - fp * NR);
+                    // SAFETY: these outputs belong to this tile of this phase and this panel
+                    // only (phases partition the outputs), so no other task writes them; each
+                    // row has `nr` filters left in its channels-last row.
+                    let outs = y_at.map(|at| unsafe { out.at(at + fp * NR) });
+                    // SAFETY: A rows hold `cg` readable values (X rows or `zeros`), the block
+                    // holds `nt*cg*NR` packed weights after its NR seeds, outputs as above.
+                    unsafe {
+                        T::igemm(
+                            cg,
+                            nt,
+                            &a,
+                            self.packed.as_ptr().add(block + NR),
+                            seed,
+                            &outs,
+                            mr,
+                            nr,
+                        )
+                    };
                 }
             }
         });

@@ -9,15 +9,15 @@ pub mod backward;
 pub mod element;
 pub mod forward;
 pub mod geometry;
+pub mod kernels;
 pub mod layout;
-pub mod microkernel;
 mod parallel;
 pub mod reference;
-mod rows;
 mod tensor;
 
 pub use backward::{backward_bias, backward_weights, BackwardDataPlan};
 pub use element::Element;
 pub use forward::ForwardPlan;
 pub use geometry::{ConvParams, Cropping, Geometry, GeometryError};
+pub use kernels::Kernel;
 pub use layout::{Extents, Layout};

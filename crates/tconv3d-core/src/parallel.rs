@@ -1,23 +1,15 @@
 //! The one place that decides whether loops run on rayon's pool.
 
-/// Calls `f(index, chunk)` for each `chunk`-long piece of `data`, in parallel when the
-/// `parallel` feature is on. Pieces are disjoint, so tasks never share an output.
-pub fn for_each_chunk<T: Send>(
-    data: &mut [T],
-    chunk: usize,
-    f: impl Fn(usize, &mut [T]) + Sync + Send,
-) {
+/// Threads that may run tasks at once (1 without the `parallel` feature).
+pub fn threads() -> usize {
     #[cfg(feature = "parallel")]
     {
-        use rayon::prelude::*;
-        data.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(i, c)| f(i, c));
+        rayon::current_num_threads()
     }
     #[cfg(not(feature = "parallel"))]
-    data.chunks_mut(chunk)
-        .enumerate()
-        .for_each(|(i, c)| f(i, c));
+    {
+        1
+    }
 }
 
 /// Maps `0..n` through `f`, in parallel when the `parallel` feature is on.
@@ -30,3 +22,44 @@ pub fn map_range<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec
     #[cfg(not(feature = "parallel"))]
     (0..n).map(f).collect()
 }
+
+/// Calls `f` for each of `0..n`, in parallel when the `parallel` feature is on.
+pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().for_each(f);
+    }
+    #[cfg(not(feature = "parallel"))]
+    (0..n).for_each(f);
+}
+
+/// How many tasks to cut `work` units into: enough for load balance (about 8 per thread),
+/// never more than the units.
+pub fn task_count(work: usize) -> usize {
+    (threads() * 8).clamp(1, work.max(1))
+}
+
+/// A pointer to an output buffer that tasks on several threads write through.
+///
+/// Only sound to share while every task writes a set of elements disjoint from every other
+/// task's, which each use site states.
+#[derive(Clone, Copy)]
+pub struct SharedOut<T>(pub *mut T);
+
+impl<T> SharedOut<T> {
+    /// The element `off` places on.
+    ///
+    /// # Safety
+    /// `off` is within the buffer the pointer came from.
+    pub unsafe fn at(self, off: usize) -> *mut T {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.0.add(off) }
+    }
+}
+
+// SAFETY: the pointer is only dereferenced under the disjoint-writes rule above; `T: Send` so
+// the elements themselves may be written from another thread.
+unsafe impl<T: Send> Send for SharedOut<T> {}
+// SAFETY: as above; tasks never read or write the same element.
+unsafe impl<T: Send> Sync for SharedOut<T> {}

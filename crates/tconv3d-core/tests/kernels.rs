@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use tconv3d_core::{
     backward_bias, backward_weights, reference, BackwardDataPlan, Element, ForwardPlan, Geometry,
+    Kernel,
 };
 
 const CASES: u64 = 300;
@@ -14,7 +15,7 @@ fn to_f64<T: Element>(v: &[T]) -> Vec<f64> {
     v.iter().map(|x| x.to_f64()).collect()
 }
 
-fn check_case<T: Element>(seed: u64) {
+fn check_case<T: Kernel>(seed: u64) {
     let mut r = rng(seed);
     let geo = random_geometry(&mut r);
     let (xe, ye) = (input_extents(&geo), output_extents(&geo));

@@ -1,0 +1,140 @@
+//! Register tiles every fast path runs, one implementation per element type and target:
+//! SIMD128 on wasm32 (`simd128` target feature), a portable version of the same blocking
+//! elsewhere so native tests walk the same tiling and remainder logic.
+//!
+//! Two tiles:
+//! - [`Kernel::igemm`]: `MR` output rows x `NR` output channels of an indirect GEMM. Each row
+//!   reads, per tap, its own A row of `kc` contiguous values (activations; a shared zero row
+//!   where the tap falls outside the tensor) against a packed B panel `[tap][kc][NR]`
+//!   (weights). Forward and dX use it.
+//! - [`Kernel::outer`]: `MR` x `NR` sums of outer products over runs of voxels, for dW.
+
+mod portable;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
+
+use crate::element::Element;
+
+/// Rows of a tile (output voxels).
+pub const MR: usize = 4;
+/// Columns of a tile (output channels); packed weight panels are this wide.
+pub const NR: usize = 8;
+
+/// A run of `len` voxels for [`Kernel::outer`]: A values at `a + kk*a_step + r`, B values at
+/// `b + kk*b_step + q` (offsets in elements).
+#[derive(Clone, Copy, Debug)]
+pub struct Run {
+    pub a: usize,
+    pub b: usize,
+    pub len: usize,
+}
+
+/// Strides shared by the runs of one [`Kernel::outer`] call.
+#[derive(Clone, Copy, Debug)]
+pub struct RunSteps {
+    pub a: usize,
+    pub b: usize,
+}
+
+/// The tiles of one element type.
+pub trait Kernel: Element {
+    /// `out[r][q] = seed[q] + sum over t < nt, c < kc of a[t*MR + r][c] * b[(t*kc + c)*NR + q]`
+    /// for `r < mr`, `q < nr`.
+    ///
+    /// # Safety
+    /// `a` holds `nt*MR` pointers, each valid for reading `kc` elements; `b` is valid for
+    /// reading `nt*kc*NR` elements; each `out[r]` with `r < mr` is valid for writing `nr`
+    /// elements, and no other thread accesses those elements meanwhile; `1 <= mr <= MR`,
+    /// `1 <= nr <= NR`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn igemm(
+        kc: usize,
+        nt: usize,
+        a: &[*const Self],
+        b: *const Self,
+        seed: &[Self; NR],
+        out: &[*mut Self; MR],
+        mr: usize,
+        nr: usize,
+    );
+
+    /// `acc[r][q] += sum over runs, kk < len of a[run.a + kk*steps.a + r] * b[run.b + kk*steps.b + q]`
+    /// for a full `MR x NR` tile.
+    ///
+    /// # Safety
+    /// For every run and `kk < len`, `a` is valid for reading `MR` elements at
+    /// `run.a + kk*steps.a` and `b` for reading `NR` elements at `run.b + kk*steps.b`.
+    unsafe fn outer(
+        acc: &mut [[Self; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const Self,
+        b: *const Self,
+    );
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl Kernel for f32 {
+    unsafe fn igemm(
+        kc: usize,
+        nt: usize,
+        a: &[*const Self],
+        b: *const Self,
+        seed: &[Self; NR],
+        out: &[*mut Self; MR],
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: the caller upholds `igemm`'s contract, which is `portable::igemm`'s.
+        unsafe { portable::igemm(kc, nt, a, b, seed, out, mr, nr) }
+    }
+    unsafe fn outer(
+        acc: &mut [[Self; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const Self,
+        b: *const Self,
+    ) {
+        // SAFETY: as above, the contracts are the same.
+        unsafe { portable::outer(acc, runs, steps, a, b) }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl Kernel for f64 {
+    unsafe fn igemm(
+        kc: usize,
+        nt: usize,
+        a: &[*const Self],
+        b: *const Self,
+        seed: &[Self; NR],
+        out: &[*mut Self; MR],
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: the caller upholds `igemm`'s contract, which is `portable::igemm`'s.
+        unsafe { portable::igemm(kc, nt, a, b, seed, out, mr, nr) }
+    }
+    unsafe fn outer(
+        acc: &mut [[Self; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const Self,
+        b: *const Self,
+    ) {
+        // SAFETY: as above, the contracts are the same.
+        unsafe { portable::outer(acc, runs, steps, a, b) }
+    }
+}
+
+/// Stores rows `r < mr`, columns `q < nr` of `acc` through `out`.
+///
+/// # Safety
+/// As [`Kernel::igemm`]'s `out`.
+#[inline(always)]
+pub(crate) unsafe fn store<T: Copy>(acc: &[[T; NR]; MR], out: &[*mut T; MR], mr: usize, nr: usize) {
+    for r in 0..mr {
+        // SAFETY: `out[r]` is valid for `nr` writes and `nr <= NR` elements are read from `acc[r]`.
+        unsafe { core::ptr::copy_nonoverlapping(acc[r].as_ptr(), out[r], nr) };
+    }
+}

@@ -1,0 +1,63 @@
+//! The tiles in plain Rust, with the SIMD kernels' blocking (the compiler may vectorise them).
+
+use super::{store, Run, RunSteps, MR, NR};
+use crate::element::Element;
+
+/// See [`super::Kernel::igemm`]; same contract.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub unsafe fn igemm<T: Element>(
+    kc: usize,
+    nt: usize,
+    a: &[*const T],
+    b: *const T,
+    seed: &[T; NR],
+    out: &[*mut T; MR],
+    mr: usize,
+    nr: usize,
+) {
+    let mut acc = [*seed; MR];
+    for t in 0..nt {
+        let rows: [*const T; MR] = core::array::from_fn(|r| a[t * MR + r]);
+        for c in 0..kc {
+            // SAFETY: `b` holds `nt*kc*NR` elements and `(t*kc + c + 1)*NR` is within them.
+            let brow = unsafe { &*(b.add((t * kc + c) * NR) as *const [T; NR]) };
+            for r in 0..MR {
+                // SAFETY: each A row pointer is valid for `kc` reads.
+                let av = unsafe { *rows[r].add(c) };
+                for q in 0..NR {
+                    acc[r][q] += av * brow[q];
+                }
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { store(&acc, out, mr, nr) };
+}
+
+/// See [`super::Kernel::outer`]; same contract.
+#[inline(always)]
+pub unsafe fn outer<T: Element>(
+    acc: &mut [[T; NR]; MR],
+    runs: &[Run],
+    steps: RunSteps,
+    a: *const T,
+    b: *const T,
+) {
+    for run in runs {
+        for kk in 0..run.len {
+            // SAFETY: the caller guarantees MR reads of A and NR reads of B at these offsets.
+            let (arow, brow) = unsafe {
+                (
+                    &*(a.add(run.a + kk * steps.a) as *const [T; MR]),
+                    &*(b.add(run.b + kk * steps.b) as *const [T; NR]),
+                )
+            };
+            for r in 0..MR {
+                for q in 0..NR {
+                    acc[r][q] += arow[r] * brow[q];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The tiles in WebAssembly SIMD128. No FMA in SIMD128: mul + add. V8 on x64 allocates 15
+//! vector registers, so a tile keeps at most 8 accumulators live (4 rows x 2 vectors of f32,
+//! or 4 rows x 2 vectors of f64 over half the columns at a time).
+
+use core::arch::wasm32::*;
+
+use super::{store, Kernel, Run, RunSteps, MR, NR};
+
+#[inline(always)]
+fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
+    f32x4_add(acc, f32x4_mul(a, b))
+}
+
+#[inline(always)]
+fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
+    f64x2_add(acc, f64x2_mul(a, b))
+}
+
+impl Kernel for f32 {
+    #[inline(always)]
+    unsafe fn igemm(
+        kc: usize,
+        nt: usize,
+        a: &[*const f32],
+        b: *const f32,
+        seed: &[f32; NR],
+        out: &[*mut f32; MR],
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY (whole body): pointer reads stay within the ranges `igemm`'s contract grants:
+        // A rows for `kc` reads, B for `nt*kc*NR`, the seed for `NR`.
+        unsafe {
+            let s0 = v128_load(seed.as_ptr() as *const v128);
+            let s1 = v128_load(seed.as_ptr().add(4) as *const v128);
+            let (mut c00, mut c01, mut c10, mut c11) = (s0, s1, s0, s1);
+            let (mut c20, mut c21, mut c30, mut c31) = (s0, s1, s0, s1);
+            let mut bp = b;
+            for t in 0..nt {
+                let (p0, p1, p2, p3) = (a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]);
+                for c in 0..kc {
+                    let b0 = v128_load(bp as *const v128);
+                    let b1 = v128_load(bp.add(4) as *const v128);
+                    bp = bp.add(NR);
+                    let a0 = f32x4_splat(*p0.add(c));
+                    c00 = madd_f32(c00, a0, b0);
+                    c01 = madd_f32(c01, a0, b1);
+                    let a1 = f32x4_splat(*p1.add(c));
+                    c10 = madd_f32(c10, a1, b0);
+                    c11 = madd_f32(c11, a1, b1);
+                    let a2 = f32x4_splat(*p2.add(c));
+                    c20 = madd_f32(c20, a2, b0);
+                    c21 = madd_f32(c21, a2, b1);
+                    let a3 = f32x4_splat(*p3.add(c));
+                    c30 = madd_f32(c30, a3, b0);
+                    c31 = madd_f32(c31, a3, b1);
+                }
+            }
+            let rows = [[c00, c01], [c10, c11], [c20, c21], [c30, c31]];
+            if nr == NR {
+                for r in 0..mr {
+                    v128_store(out[r] as *mut v128, rows[r][0]);
+                    v128_store(out[r].add(4) as *mut v128, rows[r][1]);
+                }
+            } else {
+                let mut acc = [[0f32; NR]; MR];
+                for r in 0..MR {
+                    v128_store(acc[r].as_mut_ptr() as *mut v128, rows[r][0]);
+                    v128_store(acc[r].as_mut_ptr().add(4) as *mut v128, rows[r][1]);
+                }
+                store(&acc, out, mr, nr);
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn outer(
+        acc: &mut [[f32; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const f32,
+        b: *const f32,
+    ) {
+        // SAFETY (whole body): reads of MR values of A and NR of B at each run step, as the
+        // contract grants; `acc` rows are NR = 8 floats, two v128 each.
+        unsafe {
+            let ld = |r: usize, h: usize| v128_load(acc[r].as_ptr().add(4 * h) as *const v128);
+            let (mut c00, mut c01, mut c10, mut c11) = (ld(0, 0), ld(0, 1), ld(1, 0), ld(1, 1));
+            let (mut c20, mut c21, mut c30, mut c31) = (ld(2, 0), ld(2, 1), ld(3, 0), ld(3, 1));
+            for run in runs {
+                let (mut ap, mut bp) = (a.add(run.a), b.add(run.b));
+                for _ in 0..run.len {
+                    let av = v128_load(ap as *const v128);
+                    let b0 = v128_load(bp as *const v128);
+                    let b1 = v128_load(bp.add(4) as *const v128);
+                    ap = ap.add(steps.a);
+                    bp = bp.add(steps.b);
+                    let a0 = i32x4_shuffle::<0, 0, 0, 0>(av, av);
+                    c00 = madd_f32(c00, a0, b0);
+                    c01 = madd_f32(c01, a0, b1);
+                    let a1 = i32x4_shuffle::<1, 1, 1, 1>(av, av);
+                    c10 = madd_f32(c10, a1, b0);
+                    c11 = madd_f32(c11, a1, b1);
+                    let a2 = i32x4_shuffle::<2, 2, 2, 2>(av, av);
+                    c20 = madd_f32(c20, a2, b0);
+                    c21 = madd_f32(c21, a2, b1);
+                    let a3 = i32x4_shuffle::<3, 3, 3, 3>(av, av);
+                    c30 = madd_f32(c30, a3, b0);
+                    c31 = madd_f32(c31, a3, b1);
+                }
+            }
+            for (r, pair) in [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
+                .iter()
+                .enumerate()
+            {
+                v128_store(acc[r].as_mut_ptr() as *mut v128, pair[0]);
+                v128_store(acc[r].as_mut_ptr().add(4) as *mut v128, pair[1]);
+            }
+        }
+    }
+}
+
+impl Kernel for f64 {
+    #[inline(always)]
+    unsafe fn igemm(
+        kc: usize,
+        nt: usize,
+        a: &[*const f64],
+        b: *const f64,
+        seed: &[f64; NR],
+        out: &[*mut f64; MR],
+        mr: usize,
+        nr: usize,
+    ) {
+        let mut acc = [[0f64; NR]; MR];
+        // Two passes over half the columns each: 8 accumulators live, not 16.
+        for h in 0..2 {
+            // SAFETY (block): reads within the contract's ranges (A rows `kc`, B `nt*kc*NR`,
+            // the seed `NR`); writes to the local `acc`.
+            unsafe {
+                let s0 = v128_load(seed.as_ptr().add(4 * h) as *const v128);
+                let s1 = v128_load(seed.as_ptr().add(4 * h + 2) as *const v128);
+                let (mut c00, mut c01, mut c10, mut c11) = (s0, s1, s0, s1);
+                let (mut c20, mut c21, mut c30, mut c31) = (s0, s1, s0, s1);
+                let mut bp = b.add(4 * h);
+                for t in 0..nt {
+                    let (p0, p1, p2, p3) = (a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]);
+                    for c in 0..kc {
+                        let b0 = v128_load(bp as *const v128);
+                        let b1 = v128_load(bp.add(2) as *const v128);
+                        bp = bp.add(NR);
+                        let a0 = f64x2_splat(*p0.add(c));
+                        c00 = madd_f64(c00, a0, b0);
+                        c01 = madd_f64(c01, a0, b1);
+                        let a1 = f64x2_splat(*p1.add(c));
+                        c10 = madd_f64(c10, a1, b0);
+                        c11 = madd_f64(c11, a1, b1);
+                        let a2 = f64x2_splat(*p2.add(c));
+                        c20 = madd_f64(c20, a2, b0);
+                        c21 = madd_f64(c21, a2, b1);
+                        let a3 = f64x2_splat(*p3.add(c));
+                        c30 = madd_f64(c30, a3, b0);
+                        c31 = madd_f64(c31, a3, b1);
+                    }
+                }
+                for (r, pair) in [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
+                    .iter()
+                    .enumerate()
+                {
+                    v128_store(acc[r].as_mut_ptr().add(4 * h) as *mut v128, pair[0]);
+                    v128_store(acc[r].as_mut_ptr().add(4 * h + 2) as *mut v128, pair[1]);
+                }
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { store(&acc, out, mr, nr) };
+    }
+
+    #[inline(always)]
+    unsafe fn outer(
+        acc: &mut [[f64; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const f64,
+        b: *const f64,
+    ) {
+        for h in 0..2 {
+            // SAFETY (block): reads of MR values of A and NR of B at each run step, as the
+            // contract grants; `acc` rows are NR = 8 doubles.
+            unsafe {
+                let ld = |r: usize, i: usize| {
+                    v128_load(acc[r].as_ptr().add(4 * h + 2 * i) as *const v128)
+                };
+                let (mut c00, mut c01, mut c10, mut c11) = (ld(0, 0), ld(0, 1), ld(1, 0), ld(1, 1));
+                let (mut c20, mut c21, mut c30, mut c31) = (ld(2, 0), ld(2, 1), ld(3, 0), ld(3, 1));
+                for run in runs {
+                    let (mut ap, mut bp) = (a.add(run.a), b.add(run.b + 4 * h));
+                    for _ in 0..run.len {
+                        let a01 = v128_load(ap as *const v128);
+                        let a23 = v128_load(ap.add(2) as *const v128);
+                        let b0 = v128_load(bp as *const v128);
+                        let b1 = v128_load(bp.add(2) as *const v128);
+                        ap = ap.add(steps.a);
+                        bp = bp.add(steps.b);
+                        let a0 = i64x2_shuffle::<0, 0>(a01, a01);
+                        c00 = madd_f64(c00, a0, b0);
+                        c01 = madd_f64(c01, a0, b1);
+                        let a1 = i64x2_shuffle::<1, 1>(a01, a01);
+                        c10 = madd_f64(c10, a1, b0);
+                        c11 = madd_f64(c11, a1, b1);
+                        let a2 = i64x2_shuffle::<0, 0>(a23, a23);
+                        c20 = madd_f64(c20, a2, b0);
+                        c21 = madd_f64(c21, a2, b1);
+                        let a3 = i64x2_shuffle::<1, 1>(a23, a23);
+                        c30 = madd_f64(c30, a3, b0);
+                        c31 = madd_f64(c31, a3, b1);
+                    }
+                }
+                for (r, pair) in [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
+                    .iter()
+                    .enumerate()
+                {
+                    v128_store(acc[r].as_mut_ptr().add(4 * h) as *mut v128, pair[0]);
+                    v128_store(acc[r].as_mut_ptr().add(4 * h + 2) as *mut v128, pair[1]);
+                }
+            }
+        }
+    }
+}
