@@ -5,11 +5,11 @@
 
 use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError};
-use crate::kernels::{Kernel, Run, RunSteps, MR, NR};
+use crate::kernels::{ARow, Kernel, Run, RunSteps, MR, NR};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
-use crate::tensor::{check_len, with_channels_last_in, with_channels_last_out};
+use crate::tensor::{check_len, check_output, check_span, with_channels_last_in};
 
 /// Weights packed for `dX`: for each group and panel of `NR` channels, `[tap][filter][NR]`.
 pub struct BackwardDataPlan<T> {
@@ -59,22 +59,18 @@ impl<T: Kernel> BackwardDataPlan<T> {
 
     /// `dX` from `dY`, any layouts; every element of `dX` inside the layout is written.
     pub fn run(&self, dy: &[T], yl: Layout, dx: &mut [T], xl: Layout) -> Result<(), GeometryError> {
-        let (xe, ye) = (input_extents(&self.geo), output_extents(&self.geo));
-        with_channels_last_in("dLdY", dy, yl, ye, |dy| {
-            with_channels_last_out("dLdX", dx, xl, xe, |dx| self.run_channels_last(dy, dx))
-        })?
+        check_span("dLdY", dy.len(), yl, output_extents(&self.geo))?;
+        check_output("dLdX", dx.len(), xl, input_extents(&self.geo))?;
+        self.run_strided(dy, yl, dx, xl);
+        Ok(())
     }
 
-    fn run_channels_last(&self, dy: &[T], dx: &mut [T]) {
+    fn run_strided(&self, dy: &[T], yl: Layout, dx: &mut [T], xl: Layout) {
         let geo = &self.geo;
         let [a0, a1, a2] = geo.axes;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        let (xl, yl) = (
-            Layout::channels_last(input_extents(geo)),
-            Layout::channels_last(output_extents(geo)),
-        );
-        // Taps whose output is cropped away read this row, so the tile never branches.
-        let zeros = vec![T::ZERO; fg];
+        // Taps whose output is cropped away read this zero with step 0: no branch in the tile.
+        let zero = [T::ZERO];
         let nt = geo.taps();
         // dX positions ordered (n, i2, i1, i0), i0 fastest, in tiles of MR; tasks take a
         // range of tiles of one group.
@@ -88,7 +84,11 @@ impl<T: Kernel> BackwardDataPlan<T> {
         let seed = [T::ZERO; NR];
         for_each_index(geo.groups * chunks, |task| {
             let (g, chunk) = (task / chunks, task % chunks);
-            let mut a = vec![zeros.as_ptr(); nt * MR];
+            let zero_row = ARow {
+                ptr: zero.as_ptr(),
+                step: 0,
+            };
+            let mut a = vec![zero_row; nt * MR];
             let mut x_at = [0usize; MR];
             for tile in chunk * per_task..((chunk + 1) * per_task).min(tiles) {
                 let mr = MR.min(m - tile * MR);
@@ -112,12 +112,15 @@ impl<T: Kernel> BackwardDataPlan<T> {
                                     a2.output_for(i[2], k2),
                                 );
                                 a[t * MR + row] = match o {
-                                    // SAFETY: (n, o, g*fg) is inside dY, whose channels-last
-                                    // row holds the group's `fg` filters from there.
-                                    (Some(o0), Some(o1), Some(o2)) => unsafe {
-                                        dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
-                                    },
-                                    _ => zeros.as_ptr(),
+                                    (Some(o0), Some(o1), Some(o2)) => {
+                                        // SAFETY: (n, o, g*fg) is inside dY (span checked), and
+                                        // so are the group's `fg` filters `yl.c` apart.
+                                        let ptr = unsafe {
+                                            dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
+                                        };
+                                        ARow { ptr, step: yl.c }
+                                    }
+                                    _ => zero_row,
                                 };
                                 t += 1;
                             }
@@ -127,10 +130,11 @@ impl<T: Kernel> BackwardDataPlan<T> {
                 for cp in 0..self.panels {
                     let nr = NR.min(cg - cp * NR);
                     let b = (g * self.panels + cp) * nt * fg * NR;
-                    // SAFETY: tiles and groups are split between tasks, so these dX elements
-                    // are written by this task only; each row has `nr` channels left.
-                    let outs = x_at.map(|at| unsafe { out.at(at + cp * NR) });
-                    // SAFETY: A rows hold `fg` readable values (dY rows or `zeros`), the
+                    // SAFETY: tiles and groups are split between tasks and the layout is
+                    // one-to-one, so these dX elements are written by this task only; each row
+                    // has `nr` channels `xl.c` apart left.
+                    let outs = x_at.map(|at| unsafe { out.at(at + cp * NR * xl.c) });
+                    // SAFETY: A rows are dY rows of `fg` filters or the zero with step 0, the
                     // panel holds `nt*fg*NR` packed weights from `b`, outputs as above.
                     unsafe {
                         T::igemm(
@@ -140,6 +144,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             self.packed.as_ptr().add(b),
                             &seed,
                             &outs,
+                            xl.c,
                             mr,
                             nr,
                         )

@@ -5,11 +5,11 @@
 //! buffer, no zero-insertion.
 
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase};
-use crate::kernels::{Kernel, MR, NR};
+use crate::kernels::{ARow, Kernel, MR, NR};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
-use crate::tensor::{check_len, with_channels_last_in, with_channels_last_out};
+use crate::tensor::{check_len, check_output, check_span};
 
 /// Weights packed for the forward pass of one geometry's filter shape: for each group,
 /// phase triple and panel of `NR` filters, `NR` bias values then `[tap][channel][NR]`.
@@ -86,22 +86,18 @@ impl<T: Kernel> ForwardPlan<T> {
 
     /// `Y = X (*)ᵀ W + b`, any layouts; every element of `Y` inside the layout is written.
     pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
-        let (xe, ye) = (input_extents(&self.geo), output_extents(&self.geo));
-        with_channels_last_in("X", x, xl, xe, |x| {
-            with_channels_last_out("Y", y, yl, ye, |y| self.run_channels_last(x, y))
-        })?
+        check_span("X", x.len(), xl, input_extents(&self.geo))?;
+        check_output("Y", y.len(), yl, output_extents(&self.geo))?;
+        self.run_strided(x, xl, y, yl);
+        Ok(())
     }
 
-    fn run_channels_last(&self, x: &[T], y: &mut [T]) {
+    fn run_strided(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
         let geo = &self.geo;
         let ph = &self.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        let (xl, yl) = (
-            Layout::channels_last(input_extents(geo)),
-            Layout::channels_last(output_extents(geo)),
-        );
-        // Out-of-range taps read this row, so the tile never branches.
-        let zeros = vec![T::ZERO; cg];
+        // Out-of-range taps read this zero with step 0, so the tile never branches.
+        let zero = [T::ZERO];
         // Tasks: (group, phase triple, range of MR-row tiles) over the phase's outputs, which
         // are ordered (n, j2, j1, j0), j0 fastest.
         let mut units = Vec::new();
@@ -133,7 +129,11 @@ impl<T: Kernel> ForwardPlan<T> {
             let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
             let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
             let m = geo.batch * p2.count * p1.count * p0.count;
-            let mut a = vec![zeros.as_ptr(); nt * MR];
+            let zero_row = ARow {
+                ptr: zero.as_ptr(),
+                step: 0,
+            };
+            let mut a = vec![zero_row; nt * MR];
             let mut y_at = [0usize; MR];
             for tile in tiles.clone() {
                 let mr = MR.min(m - tile * MR);
@@ -161,13 +161,14 @@ impl<T: Kernel> ForwardPlan<T> {
                                 let inside = (0..3)
                                     .all(|ax| (0..geo.axes[ax].input as i64).contains(&i[ax]));
                                 a[t * MR + row] = if inside {
-                                    // SAFETY: (n, i, g*cg) is inside X, whose channels-last row
-                                    // holds the group's `cg` channels from there.
-                                    unsafe {
+                                    // SAFETY: (n, i, g*cg) is inside X (span checked), and so
+                                    // are the group's `cg` channels `xl.c` apart from there.
+                                    let ptr = unsafe {
                                         x.as_ptr().add(xl.offset(n, i.map(|v| v as usize), g * cg))
-                                    }
+                                    };
+                                    ARow { ptr, step: xl.c }
                                 } else {
-                                    zeros.as_ptr()
+                                    zero_row
                                 };
                                 t += 1;
                             }
@@ -180,11 +181,11 @@ impl<T: Kernel> ForwardPlan<T> {
                         self.packed[block..block + NR].try_into().expect("NR seeds");
                     let nr = NR.min(fg - fp * NR);
                     // SAFETY: these outputs belong to this tile of this phase and this panel
-                    // only (phases partition the outputs), so no other task writes them; each
-                    // row has `nr` filters left in its channels-last row.
-                    let outs = y_at.map(|at| unsafe { out.at(at + fp * NR) });
-                    // SAFETY: A rows hold `cg` readable values (X rows or `zeros`), the block
-                    // holds `nt*cg*NR` packed weights after its NR seeds, outputs as above.
+                    // only (phases partition the outputs, the layout is one-to-one), so no
+                    // other task writes them; each row has `nr` filters `yl.c` apart left.
+                    let outs = y_at.map(|at| unsafe { out.at(at + fp * NR * yl.c) });
+                    // SAFETY: A rows are X rows of `cg` channels or the zero with step 0, the
+                    // block holds `nt*cg*NR` packed weights after its NR seeds, outputs as above.
                     unsafe {
                         T::igemm(
                             cg,
@@ -193,6 +194,7 @@ impl<T: Kernel> ForwardPlan<T> {
                             self.packed.as_ptr().add(block + NR),
                             seed,
                             &outs,
+                            yl.c,
                             mr,
                             nr,
                         )

@@ -184,6 +184,8 @@ pub enum GeometryError {
         len: usize,
         expected: usize,
     },
+    /// An output layout that maps two elements to one place.
+    Overlap { name: &'static str },
 }
 
 impl fmt::Display for GeometryError {
@@ -216,6 +218,9 @@ impl fmt::Display for GeometryError {
             }
             Self::Buffer { name, len, expected } => {
                 write!(f, "{name} holds {len} elements; expected {expected}")
+            }
+            Self::Overlap { name } => {
+                write!(f, "{name} strides map two elements to one place; expected a one-to-one layout")
             }
         }
     }

@@ -109,6 +109,32 @@ impl Layout {
         Ok(last + 1)
     }
 
+    /// Whether distinct elements of extents `e` have distinct offsets: sorted by stride, each
+    /// dimension longer than 1 steps past everything the faster ones reach.
+    pub fn is_one_to_one(&self, e: Extents) -> bool {
+        let mut dims = [
+            (self.n, e.batch),
+            (self.s[0], e.spatial[0]),
+            (self.s[1], e.spatial[1]),
+            (self.s[2], e.spatial[2]),
+            (self.c, e.channels),
+        ];
+        dims.sort_unstable();
+        let mut reach = 0usize;
+        for (stride, n) in dims {
+            if n > 1 {
+                if stride <= reach {
+                    return false;
+                }
+                reach = match stride.checked_mul(n - 1).and_then(|v| v.checked_add(reach)) {
+                    Some(v) => v,
+                    None => return false,
+                };
+            }
+        }
+        true
+    }
+
     /// Flat offset of element `(n, i, c)`.
     #[inline]
     pub fn offset(&self, n: usize, i: [usize; 3], c: usize) -> usize {
@@ -154,14 +180,4 @@ pub fn gather_channels_last<T: Element>(src: &[T], layout: Layout, e: Extents) -
     let mut out = Vec::with_capacity(e.len());
     for_each_index(e, |n, i, c| out.push(src[layout.offset(n, i, c)]));
     out
-}
-
-/// Writes a channels-last buffer into a strided tensor.
-pub fn scatter_channels_last<T: Element>(src: &[T], dst: &mut [T], layout: Layout, e: Extents) {
-    let mut it = src.iter();
-    for_each_index(e, |n, i, c| {
-        if let Some(&v) = it.next() {
-            dst[layout.offset(n, i, c)] = v;
-        }
-    });
 }

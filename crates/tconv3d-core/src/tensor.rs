@@ -3,7 +3,7 @@
 
 use crate::element::Element;
 use crate::geometry::GeometryError;
-use crate::layout::{gather_channels_last, scatter_channels_last, Extents, Layout};
+use crate::layout::{gather_channels_last, Extents, Layout};
 
 /// Refuses a buffer whose length is not exactly `expected`.
 pub fn check_len(name: &'static str, len: usize, expected: usize) -> Result<(), GeometryError> {
@@ -18,7 +18,12 @@ pub fn check_len(name: &'static str, len: usize, expected: usize) -> Result<(), 
     }
 }
 
-fn check_span(name: &'static str, len: usize, l: Layout, e: Extents) -> Result<(), GeometryError> {
+pub fn check_span(
+    name: &'static str,
+    len: usize,
+    l: Layout,
+    e: Extents,
+) -> Result<(), GeometryError> {
     let span = l.span(e)?;
     if len < span {
         Err(GeometryError::Buffer {
@@ -28,6 +33,22 @@ fn check_span(name: &'static str, len: usize, l: Layout, e: Extents) -> Result<(
         })
     } else {
         Ok(())
+    }
+}
+
+/// Refuses an output buffer that is too short, or whose layout maps two elements to one place
+/// (tasks on several threads write disjoint elements only if the layout is one-to-one).
+pub fn check_output(
+    name: &'static str,
+    len: usize,
+    l: Layout,
+    e: Extents,
+) -> Result<(), GeometryError> {
+    check_span(name, len, l, e)?;
+    if l.is_one_to_one(e) {
+        Ok(())
+    } else {
+        Err(GeometryError::Overlap { name })
     }
 }
 
@@ -45,23 +66,4 @@ pub fn with_channels_last_in<T: Element, R>(
     } else {
         Ok(f(&gather_channels_last(x, l, e)))
     }
-}
-
-/// Runs `f` on a channels-last buffer whose contents then land in `y` laid out as `l`.
-pub fn with_channels_last_out<T: Element>(
-    name: &'static str,
-    y: &mut [T],
-    l: Layout,
-    e: Extents,
-    f: impl FnOnce(&mut [T]),
-) -> Result<(), GeometryError> {
-    check_span(name, y.len(), l, e)?;
-    if l == Layout::channels_last(e) {
-        f(&mut y[..e.len()]);
-    } else {
-        let mut tmp = vec![T::ZERO; e.len()];
-        f(&mut tmp);
-        scatter_channels_last(&tmp, y, l, e);
-    }
-    Ok(())
 }

@@ -244,3 +244,37 @@ fn phases_partition_outputs_and_taps() {
         }
     }
 }
+
+/// Outputs are written from several threads, so an output layout must be one-to-one.
+#[test]
+fn overlapping_output_layouts_are_refused() {
+    use tconv3d_core::{ForwardPlan, Layout};
+    let p = params(
+        [3, 3, 3],
+        [2, 2, 2],
+        [1, 1, 1],
+        [1, 1, 1],
+        manual([0; 3], [0; 3]),
+    );
+    let g = Geometry::new(&p).unwrap();
+    let (xe, ye) = (common::input_extents(&g), common::output_extents(&g));
+    assert!(Layout::channels_last(ye).is_one_to_one(ye));
+    assert!(Layout::channels_first(ye).is_one_to_one(ye));
+    let overlapping = Layout {
+        c: 0,
+        ..Layout::channels_last(ye)
+    };
+    assert!(!overlapping.is_one_to_one(ye));
+    let plan = ForwardPlan::<f64>::new(&g, &vec![1.0; g.weight_len()], None).unwrap();
+    let mut y = vec![0.0; g.output_len()];
+    let err = plan
+        .run(
+            &vec![1.0; g.input_len()],
+            Layout::channels_last(xe),
+            &mut y,
+            overlapping,
+        )
+        .unwrap_err();
+    assert_eq!(err, GeometryError::Overlap { name: "Y" });
+    assert!(err.to_string().contains("one-to-one"));
+}

@@ -29,6 +29,13 @@ pub struct Run {
     pub len: usize,
 }
 
+/// One A row of [`Kernel::igemm`]: element `c` at `ptr + c*step`.
+#[derive(Clone, Copy, Debug)]
+pub struct ARow<T> {
+    pub ptr: *const T,
+    pub step: usize,
+}
+
 /// Strides shared by the runs of one [`Kernel::outer`] call.
 #[derive(Clone, Copy, Debug)]
 pub struct RunSteps {
@@ -38,22 +45,24 @@ pub struct RunSteps {
 
 /// The tiles of one element type.
 pub trait Kernel: Element {
-    /// `out[r][q] = seed[q] + sum over t < nt, c < kc of a[t*MR + r][c] * b[(t*kc + c)*NR + q]`
-    /// for `r < mr`, `q < nr`.
+    /// `out[r][q*out_step] = seed[q] + sum over t < nt, c < kc of A(t, r)[c] * b[(t*kc + c)*NR + q]`
+    /// for `r < mr`, `q < nr`, where `A(t, r)[c]` is `a[t*MR + r].ptr[c*step]`. A rows and
+    /// output rows may be strided (channels-first tensors); a zero row is one zero, step 0.
     ///
     /// # Safety
-    /// `a` holds `nt*MR` pointers, each valid for reading `kc` elements; `b` is valid for
-    /// reading `nt*kc*NR` elements; each `out[r]` with `r < mr` is valid for writing `nr`
-    /// elements, and no other thread accesses those elements meanwhile; `1 <= mr <= MR`,
-    /// `1 <= nr <= NR`.
+    /// `a` holds `nt*MR` rows, each valid for reading elements `c*step` for `c < kc`; `b` is
+    /// valid for reading `nt*kc*NR` elements; each `out[r]` with `r < mr` is valid for writing
+    /// elements `q*out_step` for `q < nr`, and no other thread accesses those elements
+    /// meanwhile; `1 <= mr <= MR`, `1 <= nr <= NR`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn igemm(
         kc: usize,
         nt: usize,
-        a: &[*const Self],
+        a: &[ARow<Self>],
         b: *const Self,
         seed: &[Self; NR],
         out: &[*mut Self; MR],
+        out_step: usize,
         mr: usize,
         nr: usize,
     );
@@ -73,68 +82,57 @@ pub trait Kernel: Element {
     );
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-impl Kernel for f32 {
-    unsafe fn igemm(
-        kc: usize,
-        nt: usize,
-        a: &[*const Self],
-        b: *const Self,
-        seed: &[Self; NR],
-        out: &[*mut Self; MR],
-        mr: usize,
-        nr: usize,
-    ) {
-        // SAFETY: the caller upholds `igemm`'s contract, which is `portable::igemm`'s.
-        unsafe { portable::igemm(kc, nt, a, b, seed, out, mr, nr) }
-    }
-    unsafe fn outer(
-        acc: &mut [[Self; NR]; MR],
-        runs: &[Run],
-        steps: RunSteps,
-        a: *const Self,
-        b: *const Self,
-    ) {
-        // SAFETY: as above, the contracts are the same.
-        unsafe { portable::outer(acc, runs, steps, a, b) }
-    }
+macro_rules! portable_kernel {
+    ($t:ty) => {
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        impl Kernel for $t {
+            unsafe fn igemm(
+                kc: usize,
+                nt: usize,
+                a: &[ARow<Self>],
+                b: *const Self,
+                seed: &[Self; NR],
+                out: &[*mut Self; MR],
+                out_step: usize,
+                mr: usize,
+                nr: usize,
+            ) {
+                // SAFETY: the caller upholds `igemm`'s contract, which is `portable::igemm`'s.
+                unsafe { portable::igemm(kc, nt, a, b, seed, out, out_step, mr, nr) }
+            }
+            unsafe fn outer(
+                acc: &mut [[Self; NR]; MR],
+                runs: &[Run],
+                steps: RunSteps,
+                a: *const Self,
+                b: *const Self,
+            ) {
+                // SAFETY: as above, the contracts are the same.
+                unsafe { portable::outer(acc, runs, steps, a, b) }
+            }
+        }
+    };
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-impl Kernel for f64 {
-    unsafe fn igemm(
-        kc: usize,
-        nt: usize,
-        a: &[*const Self],
-        b: *const Self,
-        seed: &[Self; NR],
-        out: &[*mut Self; MR],
-        mr: usize,
-        nr: usize,
-    ) {
-        // SAFETY: the caller upholds `igemm`'s contract, which is `portable::igemm`'s.
-        unsafe { portable::igemm(kc, nt, a, b, seed, out, mr, nr) }
-    }
-    unsafe fn outer(
-        acc: &mut [[Self; NR]; MR],
-        runs: &[Run],
-        steps: RunSteps,
-        a: *const Self,
-        b: *const Self,
-    ) {
-        // SAFETY: as above, the contracts are the same.
-        unsafe { portable::outer(acc, runs, steps, a, b) }
-    }
-}
+portable_kernel!(f32);
+portable_kernel!(f64);
 
-/// Stores rows `r < mr`, columns `q < nr` of `acc` through `out`.
+/// Stores rows `r < mr`, columns `q < nr` of `acc` through `out`, `stride` apart.
 ///
 /// # Safety
 /// As [`Kernel::igemm`]'s `out`.
 #[inline(always)]
-pub(crate) unsafe fn store<T: Copy>(acc: &[[T; NR]; MR], out: &[*mut T; MR], mr: usize, nr: usize) {
-    for r in 0..mr {
-        // SAFETY: `out[r]` is valid for `nr` writes and `nr <= NR` elements are read from `acc[r]`.
-        unsafe { core::ptr::copy_nonoverlapping(acc[r].as_ptr(), out[r], nr) };
+pub(crate) unsafe fn store<T: Copy>(
+    acc: &[[T; NR]; MR],
+    out: &[*mut T; MR],
+    stride: usize,
+    mr: usize,
+    nr: usize,
+) {
+    for (row, &dst) in acc.iter().zip(out).take(mr) {
+        for (q, &v) in row.iter().enumerate().take(nr) {
+            // SAFETY: `dst` is valid for writes at `q*stride` for `q < nr`.
+            unsafe { *dst.add(q * stride) = v };
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The tiles in plain Rust, with the SIMD kernels' blocking (the compiler may vectorise them).
 
-use super::{store, Run, RunSteps, MR, NR};
+use super::{store, ARow, Run, RunSteps, MR, NR};
 use crate::element::Element;
 
 /// See [`super::Kernel::igemm`]; same contract.
@@ -9,22 +9,23 @@ use crate::element::Element;
 pub unsafe fn igemm<T: Element>(
     kc: usize,
     nt: usize,
-    a: &[*const T],
+    a: &[ARow<T>],
     b: *const T,
     seed: &[T; NR],
     out: &[*mut T; MR],
+    out_step: usize,
     mr: usize,
     nr: usize,
 ) {
     let mut acc = [*seed; MR];
     for t in 0..nt {
-        let rows: [*const T; MR] = core::array::from_fn(|r| a[t * MR + r]);
+        let rows: [ARow<T>; MR] = core::array::from_fn(|r| a[t * MR + r]);
         for c in 0..kc {
             // SAFETY: `b` holds `nt*kc*NR` elements and `(t*kc + c + 1)*NR` is within them.
             let brow = unsafe { &*(b.add((t * kc + c) * NR) as *const [T; NR]) };
             for r in 0..MR {
-                // SAFETY: each A row pointer is valid for `kc` reads.
-                let av = unsafe { *rows[r].add(c) };
+                // SAFETY: each A row is valid for reads at `c*step`, `c < kc`.
+                let av = unsafe { *rows[r].ptr.add(c * rows[r].step) };
                 for q in 0..NR {
                     acc[r][q] += av * brow[q];
                 }
@@ -32,7 +33,7 @@ pub unsafe fn igemm<T: Element>(
         }
     }
     // SAFETY: forwarded from the caller.
-    unsafe { store(&acc, out, mr, nr) };
+    unsafe { store(&acc, out, out_step, mr, nr) };
 }
 
 /// See [`super::Kernel::outer`]; same contract.

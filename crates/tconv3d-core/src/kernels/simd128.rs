@@ -4,7 +4,7 @@
 
 use core::arch::wasm32::*;
 
-use super::{store, Kernel, Run, RunSteps, MR, NR};
+use super::{store, ARow, Kernel, Run, RunSteps, MR, NR};
 
 #[inline(always)]
 fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
@@ -21,15 +21,17 @@ impl Kernel for f32 {
     unsafe fn igemm(
         kc: usize,
         nt: usize,
-        a: &[*const f32],
+        a: &[ARow<f32>],
         b: *const f32,
         seed: &[f32; NR],
         out: &[*mut f32; MR],
+        out_step: usize,
         mr: usize,
         nr: usize,
     ) {
         // SAFETY (whole body): pointer reads stay within the ranges `igemm`'s contract grants:
-        // A rows for `kc` reads, B for `nt*kc*NR`, the seed for `NR`.
+        // A rows at `c*step` for `c < kc`, B for `nt*kc*NR`, the seed for `NR`; stores go to
+        // rows `r < mr`, `nr` elements `out_step` apart.
         unsafe {
             let s0 = v128_load(seed.as_ptr() as *const v128);
             let s1 = v128_load(seed.as_ptr().add(4) as *const v128);
@@ -37,27 +39,35 @@ impl Kernel for f32 {
             let (mut c20, mut c21, mut c30, mut c31) = (s0, s1, s0, s1);
             let mut bp = b;
             for t in 0..nt {
-                let (p0, p1, p2, p3) = (a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]);
-                for c in 0..kc {
+                let [r0, r1, r2, r3] = [a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]];
+                let (mut p0, mut p1, mut p2, mut p3) = (r0.ptr, r1.ptr, r2.ptr, r3.ptr);
+                for _ in 0..kc {
                     let b0 = v128_load(bp as *const v128);
                     let b1 = v128_load(bp.add(4) as *const v128);
                     bp = bp.add(NR);
-                    let a0 = f32x4_splat(*p0.add(c));
+                    let a0 = f32x4_splat(*p0);
                     c00 = madd_f32(c00, a0, b0);
                     c01 = madd_f32(c01, a0, b1);
-                    let a1 = f32x4_splat(*p1.add(c));
+                    let a1 = f32x4_splat(*p1);
                     c10 = madd_f32(c10, a1, b0);
                     c11 = madd_f32(c11, a1, b1);
-                    let a2 = f32x4_splat(*p2.add(c));
+                    let a2 = f32x4_splat(*p2);
                     c20 = madd_f32(c20, a2, b0);
                     c21 = madd_f32(c21, a2, b1);
-                    let a3 = f32x4_splat(*p3.add(c));
+                    let a3 = f32x4_splat(*p3);
                     c30 = madd_f32(c30, a3, b0);
                     c31 = madd_f32(c31, a3, b1);
+                    // wrapping: the pointer past the last element is never read.
+                    (p0, p1, p2, p3) = (
+                        p0.wrapping_add(r0.step),
+                        p1.wrapping_add(r1.step),
+                        p2.wrapping_add(r2.step),
+                        p3.wrapping_add(r3.step),
+                    );
                 }
             }
             let rows = [[c00, c01], [c10, c11], [c20, c21], [c30, c31]];
-            if nr == NR {
+            if nr == NR && out_step == 1 {
                 for r in 0..mr {
                     v128_store(out[r] as *mut v128, rows[r][0]);
                     v128_store(out[r].add(4) as *mut v128, rows[r][1]);
@@ -68,7 +78,7 @@ impl Kernel for f32 {
                     v128_store(acc[r].as_mut_ptr() as *mut v128, rows[r][0]);
                     v128_store(acc[r].as_mut_ptr().add(4) as *mut v128, rows[r][1]);
                 }
-                store(&acc, out, mr, nr);
+                store(&acc, out, out_step, mr, nr);
             }
         }
     }
@@ -93,8 +103,8 @@ impl Kernel for f32 {
                     let av = v128_load(ap as *const v128);
                     let b0 = v128_load(bp as *const v128);
                     let b1 = v128_load(bp.add(4) as *const v128);
-                    ap = ap.add(steps.a);
-                    bp = bp.add(steps.b);
+                    ap = ap.wrapping_add(steps.a);
+                    bp = bp.wrapping_add(steps.b);
                     let a0 = i32x4_shuffle::<0, 0, 0, 0>(av, av);
                     c00 = madd_f32(c00, a0, b0);
                     c01 = madd_f32(c01, a0, b1);
@@ -125,10 +135,11 @@ impl Kernel for f64 {
     unsafe fn igemm(
         kc: usize,
         nt: usize,
-        a: &[*const f64],
+        a: &[ARow<f64>],
         b: *const f64,
         seed: &[f64; NR],
         out: &[*mut f64; MR],
+        out_step: usize,
         mr: usize,
         nr: usize,
     ) {
@@ -144,23 +155,31 @@ impl Kernel for f64 {
                 let (mut c20, mut c21, mut c30, mut c31) = (s0, s1, s0, s1);
                 let mut bp = b.add(4 * h);
                 for t in 0..nt {
-                    let (p0, p1, p2, p3) = (a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]);
-                    for c in 0..kc {
+                    let [r0, r1, r2, r3] = [a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]];
+                    let (mut p0, mut p1, mut p2, mut p3) = (r0.ptr, r1.ptr, r2.ptr, r3.ptr);
+                    for _ in 0..kc {
                         let b0 = v128_load(bp as *const v128);
                         let b1 = v128_load(bp.add(2) as *const v128);
                         bp = bp.add(NR);
-                        let a0 = f64x2_splat(*p0.add(c));
+                        let a0 = f64x2_splat(*p0);
                         c00 = madd_f64(c00, a0, b0);
                         c01 = madd_f64(c01, a0, b1);
-                        let a1 = f64x2_splat(*p1.add(c));
+                        let a1 = f64x2_splat(*p1);
                         c10 = madd_f64(c10, a1, b0);
                         c11 = madd_f64(c11, a1, b1);
-                        let a2 = f64x2_splat(*p2.add(c));
+                        let a2 = f64x2_splat(*p2);
                         c20 = madd_f64(c20, a2, b0);
                         c21 = madd_f64(c21, a2, b1);
-                        let a3 = f64x2_splat(*p3.add(c));
+                        let a3 = f64x2_splat(*p3);
                         c30 = madd_f64(c30, a3, b0);
                         c31 = madd_f64(c31, a3, b1);
+                        // wrapping: the pointer past the last element is never read.
+                        (p0, p1, p2, p3) = (
+                            p0.wrapping_add(r0.step),
+                            p1.wrapping_add(r1.step),
+                            p2.wrapping_add(r2.step),
+                            p3.wrapping_add(r3.step),
+                        );
                     }
                 }
                 for (r, pair) in [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
@@ -173,7 +192,7 @@ impl Kernel for f64 {
             }
         }
         // SAFETY: forwarded from the caller.
-        unsafe { store(&acc, out, mr, nr) };
+        unsafe { store(&acc, out, out_step, mr, nr) };
     }
 
     #[inline(always)]
@@ -200,8 +219,8 @@ impl Kernel for f64 {
                         let a23 = v128_load(ap.add(2) as *const v128);
                         let b0 = v128_load(bp as *const v128);
                         let b1 = v128_load(bp.add(2) as *const v128);
-                        ap = ap.add(steps.a);
-                        bp = bp.add(steps.b);
+                        ap = ap.wrapping_add(steps.a);
+                        bp = bp.wrapping_add(steps.b);
                         let a0 = i64x2_shuffle::<0, 0>(a01, a01);
                         c00 = madd_f64(c00, a0, b0);
                         c01 = madd_f64(c01, a0, b1);
