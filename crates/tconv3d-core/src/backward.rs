@@ -5,7 +5,7 @@
 
 use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError};
-use crate::kernels::{ARow, Kernel, Run, RunSteps, MR, NR};
+use crate::kernels::{tiles_per_block, ARow, Kernel, Run, RunSteps, MR, NR};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
@@ -88,41 +88,50 @@ impl<T: Kernel> BackwardDataPlan<T> {
                 ptr: zero.as_ptr(),
                 step: 0,
             };
-            let mut a = vec![zero_row; nt * MR];
-            let mut x_at = [0usize; MR];
-            for tile in chunk * per_task..((chunk + 1) * per_task).min(tiles) {
-                let mr = MR.min(m - tile * MR);
-                for (row, x_row) in x_at.iter_mut().enumerate() {
-                    // Rows past `mr` repeat the last real row: computed, never stored.
-                    let mi = tile * MR + row.min(mr - 1);
-                    let i = [
-                        mi % a0.input,
-                        mi / a0.input % a1.input,
-                        mi / (a0.input * a1.input) % a2.input,
-                    ];
-                    let n = mi / (a0.input * a1.input * a2.input);
-                    *x_row = xl.offset(n, i, g * cg);
-                    let mut t = 0;
-                    for k2 in 0..a2.kernel {
-                        for k1 in 0..a1.kernel {
-                            for k0 in 0..a0.kernel {
-                                let o = (
-                                    a0.output_for(i[0], k0),
-                                    a1.output_for(i[1], k1),
-                                    a2.output_for(i[2], k2),
-                                );
-                                a[t * MR + row] = match o {
-                                    (Some(o0), Some(o1), Some(o2)) => {
-                                        // SAFETY: (n, o, g*fg) is inside dY (span checked), and
-                                        // so are the group's `fg` filters `yl.c` apart.
-                                        let ptr = unsafe {
-                                            dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
-                                        };
-                                        ARow { ptr, step: yl.c }
-                                    }
-                                    _ => zero_row,
-                                };
-                                t += 1;
+            // Tiles go in blocks that share each weight panel while it is in cache.
+            let mb = tiles_per_block(nt * fg, core::mem::size_of::<T>());
+            let mut a = vec![zero_row; mb * nt * MR];
+            let mut x_at = vec![[0usize; MR]; mb];
+            let mut mrs = vec![0usize; mb];
+            let task_tiles = chunk * per_task..((chunk + 1) * per_task).min(tiles);
+            for first in task_tiles.clone().step_by(mb) {
+                let block_tiles = first..(first + mb).min(task_tiles.end);
+                for (bi, tile) in block_tiles.clone().enumerate() {
+                    let mr = MR.min(m - tile * MR);
+                    mrs[bi] = mr;
+                    let a = &mut a[bi * nt * MR..(bi + 1) * nt * MR];
+                    for (row, x_row) in x_at[bi].iter_mut().enumerate() {
+                        // Rows past `mr` repeat the last real row: computed, never stored.
+                        let mi = tile * MR + row.min(mr - 1);
+                        let i = [
+                            mi % a0.input,
+                            mi / a0.input % a1.input,
+                            mi / (a0.input * a1.input) % a2.input,
+                        ];
+                        let n = mi / (a0.input * a1.input * a2.input);
+                        *x_row = xl.offset(n, i, g * cg);
+                        let mut t = 0;
+                        for k2 in 0..a2.kernel {
+                            for k1 in 0..a1.kernel {
+                                for k0 in 0..a0.kernel {
+                                    let o = (
+                                        a0.output_for(i[0], k0),
+                                        a1.output_for(i[1], k1),
+                                        a2.output_for(i[2], k2),
+                                    );
+                                    a[t * MR + row] = match o {
+                                        (Some(o0), Some(o1), Some(o2)) => {
+                                            // SAFETY: (n, o, g*fg) is inside dY (span checked),
+                                            // and so are the group's `fg` filters `yl.c` apart.
+                                            let ptr = unsafe {
+                                                dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
+                                            };
+                                            ARow { ptr, step: yl.c }
+                                        }
+                                        _ => zero_row,
+                                    };
+                                    t += 1;
+                                }
                             }
                         }
                     }
@@ -130,25 +139,27 @@ impl<T: Kernel> BackwardDataPlan<T> {
                 for cp in 0..self.panels {
                     let nr = NR.min(cg - cp * NR);
                     let b = (g * self.panels + cp) * nt * fg * NR;
-                    // SAFETY: tiles and groups are split between tasks and the layout is
-                    // one-to-one, so these dX elements are written by this task only; each row
-                    // has `nr` channels `xl.c` apart left.
-                    let outs = x_at.map(|at| unsafe { out.at(at + cp * NR * xl.c) });
-                    // SAFETY: A rows are dY rows of `fg` filters or the zero with step 0, the
-                    // panel holds `nt*fg*NR` packed weights from `b`, outputs as above.
-                    unsafe {
-                        T::igemm(
-                            fg,
-                            nt,
-                            &a,
-                            self.packed.as_ptr().add(b),
-                            &seed,
-                            &outs,
-                            xl.c,
-                            mr,
-                            nr,
-                        )
-                    };
+                    for bi in 0..block_tiles.len() {
+                        // SAFETY: tiles and groups are split between tasks and the layout is
+                        // one-to-one, so these dX elements are written by this task only;
+                        // each row has `nr` channels `xl.c` apart left.
+                        let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
+                        // SAFETY: A rows are dY rows of `fg` filters or the zero with step 0,
+                        // the panel holds `nt*fg*NR` packed weights from `b`, outputs as above.
+                        unsafe {
+                            T::igemm(
+                                fg,
+                                nt,
+                                &a[bi * nt * MR..(bi + 1) * nt * MR],
+                                self.packed.as_ptr().add(b),
+                                &seed,
+                                &outs,
+                                xl.c,
+                                mrs[bi],
+                                nr,
+                            )
+                        };
+                    }
                 }
             }
         });

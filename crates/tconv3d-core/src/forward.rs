@@ -5,7 +5,7 @@
 //! buffer, no zero-insertion.
 
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase};
-use crate::kernels::{ARow, Kernel, MR, NR};
+use crate::kernels::{tiles_per_block, ARow, Kernel, MR, NR};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
@@ -133,44 +133,56 @@ impl<T: Kernel> ForwardPlan<T> {
                 ptr: zero.as_ptr(),
                 step: 0,
             };
-            let mut a = vec![zero_row; nt * MR];
-            let mut y_at = [0usize; MR];
-            for tile in tiles.clone() {
-                let mr = MR.min(m - tile * MR);
-                for (row, y_row) in y_at.iter_mut().enumerate() {
-                    // Rows past `mr` repeat the last real row: computed, never stored.
-                    let mi = tile * MR + row.min(mr - 1);
-                    let j = [
-                        mi % p0.count,
-                        mi / p0.count % p1.count,
-                        mi / (p0.count * p1.count) % p2.count,
-                    ];
-                    let n = mi / (p0.count * p1.count * p2.count);
-                    let o =
-                        [0, 1, 2].map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
-                    *y_row = yl.offset(n, o, g * fg);
-                    let mut t = 0;
-                    for t2 in &p2.taps {
-                        for t1 in &p1.taps {
-                            for t0 in &p0.taps {
-                                let i = [
-                                    t0.base + j[0] as i64,
-                                    t1.base + j[1] as i64,
-                                    t2.base + j[2] as i64,
-                                ];
-                                let inside = (0..3)
-                                    .all(|ax| (0..geo.axes[ax].input as i64).contains(&i[ax]));
-                                a[t * MR + row] = if inside {
-                                    // SAFETY: (n, i, g*cg) is inside X (span checked), and so
-                                    // are the group's `cg` channels `xl.c` apart from there.
-                                    let ptr = unsafe {
-                                        x.as_ptr().add(xl.offset(n, i.map(|v| v as usize), g * cg))
+            // Tiles go in blocks that share each weight panel while it is in cache.
+            let mb = tiles_per_block(nt * cg, core::mem::size_of::<T>());
+            let mut a = vec![zero_row; mb * nt * MR];
+            let mut y_at = vec![[0usize; MR]; mb];
+            let mut mrs = vec![0usize; mb];
+            for first in tiles.clone().step_by(mb) {
+                let block_tiles = first..(first + mb).min(tiles.end);
+                for (bi, tile) in block_tiles.clone().enumerate() {
+                    let mr = MR.min(m - tile * MR);
+                    mrs[bi] = mr;
+                    let a = &mut a[bi * nt * MR..(bi + 1) * nt * MR];
+                    for (row, y_row) in y_at[bi].iter_mut().enumerate() {
+                        // Rows past `mr` repeat the last real row: computed, never stored.
+                        let mi = tile * MR + row.min(mr - 1);
+                        let j = [
+                            mi % p0.count,
+                            mi / p0.count % p1.count,
+                            mi / (p0.count * p1.count) % p2.count,
+                        ];
+                        let n = mi / (p0.count * p1.count * p2.count);
+                        let o = [0, 1, 2]
+                            .map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
+                        *y_row = yl.offset(n, o, g * fg);
+                        let mut t = 0;
+                        for t2 in &p2.taps {
+                            for t1 in &p1.taps {
+                                for t0 in &p0.taps {
+                                    let i = [
+                                        t0.base + j[0] as i64,
+                                        t1.base + j[1] as i64,
+                                        t2.base + j[2] as i64,
+                                    ];
+                                    let inside = (0..3)
+                                        .all(|ax| (0..geo.axes[ax].input as i64).contains(&i[ax]));
+                                    a[t * MR + row] = if inside {
+                                        // SAFETY: (n, i, g*cg) is inside X (span checked), and
+                                        // so are the group's `cg` channels `xl.c` apart.
+                                        let ptr = unsafe {
+                                            x.as_ptr().add(xl.offset(
+                                                n,
+                                                i.map(|v| v as usize),
+                                                g * cg,
+                                            ))
+                                        };
+                                        ARow { ptr, step: xl.c }
+                                    } else {
+                                        zero_row
                                     };
-                                    ARow { ptr, step: xl.c }
-                                } else {
-                                    zero_row
-                                };
-                                t += 1;
+                                    t += 1;
+                                }
                             }
                         }
                     }
@@ -180,25 +192,29 @@ impl<T: Kernel> ForwardPlan<T> {
                     let seed: &[T; NR] =
                         self.packed[block..block + NR].try_into().expect("NR seeds");
                     let nr = NR.min(fg - fp * NR);
-                    // SAFETY: these outputs belong to this tile of this phase and this panel
-                    // only (phases partition the outputs, the layout is one-to-one), so no
-                    // other task writes them; each row has `nr` filters `yl.c` apart left.
-                    let outs = y_at.map(|at| unsafe { out.at(at + fp * NR * yl.c) });
-                    // SAFETY: A rows are X rows of `cg` channels or the zero with step 0, the
-                    // block holds `nt*cg*NR` packed weights after its NR seeds, outputs as above.
-                    unsafe {
-                        T::igemm(
-                            cg,
-                            nt,
-                            &a,
-                            self.packed.as_ptr().add(block + NR),
-                            seed,
-                            &outs,
-                            yl.c,
-                            mr,
-                            nr,
-                        )
-                    };
+                    for bi in 0..block_tiles.len() {
+                        // SAFETY: these outputs belong to this tile of this phase and this
+                        // panel only (phases partition the outputs, the layout is one-to-one),
+                        // so no other task writes them; each row has `nr` filters `yl.c`
+                        // apart left.
+                        let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
+                        // SAFETY: A rows are X rows of `cg` channels or the zero with step 0,
+                        // the block holds `nt*cg*NR` packed weights after its NR seeds,
+                        // outputs as above.
+                        unsafe {
+                            T::igemm(
+                                cg,
+                                nt,
+                                &a[bi * nt * MR..(bi + 1) * nt * MR],
+                                self.packed.as_ptr().add(block + NR),
+                                seed,
+                                &outs,
+                                yl.c,
+                                mrs[bi],
+                                nr,
+                            )
+                        };
+                    }
                 }
             }
         });

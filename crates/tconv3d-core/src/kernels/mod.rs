@@ -29,6 +29,12 @@ pub struct Run {
     pub len: usize,
 }
 
+/// How many tiles of `k` steps should share each weight panel: as many as keep their A rows
+/// (`MR*k` values of `size` bytes each) within about 256 KiB of cache, 1 to 16.
+pub fn tiles_per_block(k: usize, size: usize) -> usize {
+    (256 * 1024 / (MR * k * size).max(1)).clamp(1, 16)
+}
+
 /// One A row of [`Kernel::igemm`]: element `c` at `ptr + c*step`.
 #[derive(Clone, Copy, Debug)]
 pub struct ARow<T> {

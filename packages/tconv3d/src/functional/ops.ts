@@ -18,7 +18,7 @@ import {
   shapedLike,
   strides,
   typed,
-  upload,
+  uploadChannelsLast,
   withBuffers,
 } from "./engine.js";
 import type { WasmBackwardData, WasmConv, WasmForward } from "./wasm-api.js";
@@ -108,9 +108,10 @@ export function forward(
     const fwd = e.forward;
     const Y = shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
     withBuffers((keep) => {
-      const xb = keep(upload(dtype, m.array.data));
+      const x = uploadChannelsLast(dtype, m.array.data, m.view);
+      keep(x.buf);
       const yb = keep(new t.Buffer(Y.numel));
-      fwd.run(xb, strides(m.view), yb, strides(spatialView(Y)));
+      fwd.run(x.buf, x.strides, yb, strides(spatialView(Y)));
       download(dtype, yb, Y.data);
     });
     return inCallerOrder(Y, m, X.format);
@@ -174,15 +175,16 @@ export function backward(
       [1, 1, 1, spec.numFilters],
     );
     withBuffers((keep) => {
-      const xb = keep(upload(dtype, m.array.data));
-      const dyb = keep(upload(dtype, asDtype(md.array.data, dtype)));
+      const x = uploadChannelsLast(dtype, m.array.data, m.view);
+      keep(x.buf);
+      const dy = uploadChannelsLast(dtype, md.array.data, md.view);
+      keep(dy.buf);
       const dxb = keep(new t.Buffer(dX.numel));
       const dwb = keep(new t.Buffer(dW.numel));
       const dbb = keep(new t.Buffer(dB.numel));
-      const ys = strides(md.view);
-      bwd.run(dyb, ys, dxb, strides(spatialView(dX)));
-      t.backwardWeights(e.conv, xb, strides(m.view), dyb, ys, dwb);
-      t.backwardBias(e.conv, dyb, ys, dbb);
+      bwd.run(dy.buf, dy.strides, dxb, strides(spatialView(dX)));
+      t.backwardWeights(e.conv, x.buf, x.strides, dy.buf, dy.strides, dwb);
+      t.backwardBias(e.conv, dy.buf, dy.strides, dbb);
       download(dtype, dxb, dX.data);
       download(dtype, dwb, dW.data);
       download(dtype, dbb, dB.data);
