@@ -25,7 +25,41 @@ export {
   dltranspconvBackward,
 } from "./functional/dltranspconv.js";
 export type { Gradients } from "./functional/ops.js";
+export { type ConvTranspose3dParams, fromConvTranspose3d } from "./interop/pytorch.js";
+export {
+  loadSafetensors,
+  parseSafetensors,
+  type SafetensorsDtype,
+  SafetensorsError,
+  type SafetensorsFile,
+  type SafetensorsInput,
+  type SafetensorsTensor,
+  saveSafetensors,
+} from "./io/safetensors.js";
+export type {
+  BiasInitializerName,
+  InitializerFunction,
+  WeightsInitializerName,
+} from "./layer/initializers.js";
 export { rngSeed } from "./layer/initializers.js";
-export { TransposedConv3dLayer, transposedConv3dLayer } from "./layer/layer.js";
-export type { CroppingInput, TransposedConv3dOptions } from "./layer/options.js";
+export {
+  TransposedConv3dLayer,
+  transposedConv3dLayer,
+  type WeightNames,
+} from "./layer/layer.js";
+export type {
+  CroppingInput,
+  ParameterInput,
+  TransposedConv3dOptions,
+  Vec3,
+} from "./layer/options.js";
 export { type BackendInfo, backendInfo, type InitOptions, init } from "./runtime/index.js";
+export {
+  type AdamOptions,
+  type AdamState,
+  adamupdate,
+  type LearnableGradients,
+  type SgdmOptions,
+  type SgdmState,
+  sgdmupdate,
+} from "./training/update.js";

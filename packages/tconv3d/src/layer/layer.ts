@@ -4,7 +4,7 @@
  * @module
  */
 
-import { DlArray, type FloatArray, spatialView } from "../dlarray/index.js";
+import { DlArray, describeValue, type FloatArray, spatialView } from "../dlarray/index.js";
 import type { ConvSpec } from "../functional/engine.js";
 import {
   backward,
@@ -14,10 +14,54 @@ import {
   PlanCache,
 } from "../functional/ops.js";
 import { glue } from "../functional/wasm-api.js";
-import { fans, initialize } from "./initializers.js";
-import { type LayerArgs, parseLayerArgs, type Vec3 } from "./options.js";
+import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "../io/safetensors.js";
+import {
+  BIAS_INITIALIZERS,
+  type BiasInitializerName,
+  fans,
+  type InitializerFunction,
+  initialize,
+  WEIGHTS_INITIALIZERS,
+  type WeightsInitializerName,
+} from "./initializers.js";
+import {
+  type CroppingSpec,
+  type LayerArgs,
+  parseFactor,
+  parseInitializer,
+  parseLayerArgs,
+  type Vec3,
+} from "./options.js";
 
 const WHERE = "transposedConv3dLayer";
+
+/** Tensor names for {@link TransposedConv3dLayer.loadWeights} and `saveWeights`. */
+export interface WeightNames {
+  /** Name of the weight tensor, e.g. `"decoder.up1.weight"`. */
+  weight: string;
+  /** Name of the bias tensor, e.g. `"decoder.up1.bias"`; omit to leave the bias alone. */
+  bias?: string;
+}
+
+/** Internal access for the optimizers (not exported by the package). */
+export interface LearnablesAccess {
+  /** The layer's own weights (not a copy), or `null`. */
+  readonly weights: DlArray | null;
+  /** The layer's own bias (not a copy), or `null`. */
+  readonly bias: DlArray | null;
+  /** Marks the learnables as changed (the compute plans re-pack the weights). */
+  changed(): void;
+}
+
+let accessLearnables: (layer: TransposedConv3dLayer) => LearnablesAccess;
+
+/**
+ * The layer's own learnables, for in-place updates by the optimizers; call `changed()` after
+ * writing. @internal
+ */
+export function learnablesOf(layer: TransposedConv3dLayer): LearnablesAccess {
+  return accessLearnables(layer);
+}
 
 /** A transposed 3-D convolution layer; create it with {@link transposedConv3dLayer}. */
 export class TransposedConv3dLayer {
@@ -31,16 +75,11 @@ export class TransposedConv3dLayer {
   readonly dilationFactor: Vec3;
   /** Number of channel groups (an extension; MATLAB's layer has 1). */
   readonly numGroups: number;
-  /** Learning-rate factor of the weights. */
-  readonly weightLearnRateFactor: number;
-  /** Learning-rate factor of the bias. */
-  readonly biasLearnRateFactor: number;
-  /** L2 regularization factor of the weights. */
-  readonly weightL2Factor: number;
-  /** L2 regularization factor of the bias. */
-  readonly biasL2Factor: number;
-  /** Layer name. */
-  readonly name: string;
+  /**
+   * Samples added at the end of each spatial dimension (an extension: PyTorch's
+   * `output_padding`); `[0, 0, 0]` unless given.
+   */
+  readonly outputPadding: Vec3;
   /** Number of inputs (1). */
   readonly numInputs = 1;
   /** Input names. */
@@ -51,11 +90,28 @@ export class TransposedConv3dLayer {
   readonly outputNames: readonly string[] = Object.freeze(["out"]);
 
   private readonly args: LayerArgs;
+  private wLearnRate: number;
+  private bLearnRate: number;
+  private wL2: number;
+  private bL2: number;
+  private layerName: string;
+  private wInit: WeightsInitializerName | InitializerFunction;
+  private bInit: BiasInitializerName | InitializerFunction;
   private channels: number | "auto";
   private w: DlArray | null;
   private b: DlArray | null;
   private version = 0;
   private readonly plans = new PlanCache();
+
+  static {
+    accessLearnables = (layer) => ({
+      weights: layer.w,
+      bias: layer.b,
+      changed: () => {
+        layer.version++;
+      },
+    });
+  }
 
   /** @internal Use {@link transposedConv3dLayer}. */
   constructor(args: LayerArgs) {
@@ -65,14 +121,79 @@ export class TransposedConv3dLayer {
     this.stride = args.stride;
     this.dilationFactor = args.dilationFactor;
     this.numGroups = args.numGroups;
-    this.weightLearnRateFactor = args.weightLearnRateFactor;
-    this.biasLearnRateFactor = args.biasLearnRateFactor;
-    this.weightL2Factor = args.weightL2Factor;
-    this.biasL2Factor = args.biasL2Factor;
-    this.name = args.name;
+    this.outputPadding = args.outputPadding;
+    this.wLearnRate = args.weightLearnRateFactor;
+    this.bLearnRate = args.biasLearnRateFactor;
+    this.wL2 = args.weightL2Factor;
+    this.bL2 = args.biasL2Factor;
+    this.layerName = args.name;
+    this.wInit = args.weightsInitializer;
+    this.bInit = args.biasInitializer;
     this.channels = args.numChannels;
     this.w = args.weights;
     this.b = args.bias;
+  }
+
+  /** Learning-rate factor of the weights (nonnegative; 0 freezes them). Default 1. Settable. */
+  get weightLearnRateFactor(): number {
+    return this.wLearnRate;
+  }
+  set weightLearnRateFactor(value: number) {
+    this.wLearnRate = parseFactor(value, "WeightLearnRateFactor");
+  }
+
+  /** Learning-rate factor of the bias (nonnegative; 0 freezes it). Default 1. Settable. */
+  get biasLearnRateFactor(): number {
+    return this.bLearnRate;
+  }
+  set biasLearnRateFactor(value: number) {
+    this.bLearnRate = parseFactor(value, "BiasLearnRateFactor");
+  }
+
+  /** L2 regularization factor of the weights (nonnegative). Default 1. Settable. */
+  get weightL2Factor(): number {
+    return this.wL2;
+  }
+  set weightL2Factor(value: number) {
+    this.wL2 = parseFactor(value, "WeightL2Factor");
+  }
+
+  /** L2 regularization factor of the bias (nonnegative). Default 0. Settable. */
+  get biasL2Factor(): number {
+    return this.bL2;
+  }
+  set biasL2Factor(value: number) {
+    this.bL2 = parseFactor(value, "BiasL2Factor");
+  }
+
+  /** Layer name. Default `""`. Settable (a string). */
+  get name(): string {
+    return this.layerName;
+  }
+  set name(value: string) {
+    if (typeof value !== "string") {
+      throw new TypeError(`${WHERE}: Name must be a string, got ${describeValue(value)}`);
+    }
+    this.layerName = value;
+  }
+
+  /**
+   * How empty weights get initialized: a built-in name (lower case) or a function. Settable
+   * (names in any letter case); used only while the weights are empty.
+   */
+  get weightsInitializer(): WeightsInitializerName | InitializerFunction {
+    return this.wInit;
+  }
+  set weightsInitializer(value: WeightsInitializerName | InitializerFunction) {
+    this.wInit = parseInitializer(value, "WeightsInitializer", WEIGHTS_INITIALIZERS, WHERE);
+  }
+
+  /** How an empty bias gets initialized: a built-in name or a function. Settable. */
+  get biasInitializer(): BiasInitializerName | InitializerFunction {
+    return this.bInit;
+  }
+  set biasInitializer(value: BiasInitializerName | InitializerFunction) {
+    this.bInit = parseInitializer(value, "BiasInitializer", BIAS_INITIALIZERS, WHERE);
   }
 
   /** Number of input channels, or `"auto"` until the first input or weights fix it. */
@@ -87,10 +208,12 @@ export class TransposedConv3dLayer {
 
   /**
    * Crops `[[top, left, front], [bottom, right, back]]`. For `"same"` these are resolved by
-   * the core (needs a resolved `init()`); a negative end crop means samples appended.
+   * the core (needs a resolved `init()`); a negative end crop means samples appended (a filter
+   * shorter than the stride with `"same"`, or {@link TransposedConv3dLayer.outputPadding}, which
+   * is subtracted from the end crops here).
    */
   get croppingSize(): [[number, number, number], [number, number, number]] {
-    const c = this.args.cropping;
+    const c = this.effectiveCropping();
     if (c.mode === "manual") return [[...c.begin], [...c.end]];
     const conv = new (glue().Conv)(
       1,
@@ -156,6 +279,18 @@ export class TransposedConv3dLayer {
     });
   }
 
+  /** The cropping the core sees: manual end crops minus the output padding. */
+  private effectiveCropping(): CroppingSpec {
+    const c = this.args.cropping;
+    const op = this.outputPadding;
+    if (c.mode === "same" || op.every((o) => o === 0)) return c;
+    return {
+      mode: "manual",
+      begin: c.begin,
+      end: c.end.map((e, a) => e - (op[a] as number)) as unknown as Vec3,
+    };
+  }
+
   private spec(): ConvSpec {
     if (this.channels === "auto") {
       throw new Error(
@@ -169,7 +304,7 @@ export class TransposedConv3dLayer {
       numGroups: this.numGroups,
       stride: this.stride,
       dilationFactor: this.dilationFactor,
-      cropping: this.args.cropping,
+      cropping: this.effectiveCropping(),
     };
   }
 
@@ -198,16 +333,13 @@ export class TransposedConv3dLayer {
     const label = `${WHERE}: WeightsInitializer`;
     const newW =
       this.w ??
-      new DlArray(
-        initialize(this.args.weightsInitializer, size, "single", fanIn, fanOut, undefined, label),
-        size,
-      );
+      new DlArray(initialize(this.wInit, size, "single", fanIn, fanOut, undefined, label), size);
     const bSize = [1, 1, 1, this.numFilters];
     const newB =
       this.b ??
       new DlArray(
         initialize(
-          this.args.biasInitializer,
+          this.bInit,
           bSize,
           "single",
           fanIn,
@@ -226,6 +358,18 @@ export class TransposedConv3dLayer {
 
   private learnables(X: DlArray): Learnables {
     if (this.w === null || this.b === null) this.initialize(X);
+    // Check the channel count here: the compute plans are cached by input size, not channels.
+    let channels: number | null = null;
+    try {
+      channels = spatialView(X).channels;
+    } catch {
+      // A malformed input: the compute path reports it.
+    }
+    if (channels !== null && channels !== this.channels) {
+      throw new RangeError(
+        `${WHERE}: the input has ${channels} channels (its C dimension); expected NumChannels = ${this.channels}`,
+      );
+    }
     const w = this.w as DlArray;
     return {
       weights: w.data,
@@ -250,10 +394,149 @@ export class TransposedConv3dLayer {
     return backward(X, this.spec(), p, dLdY, this.plans, WHERE);
   }
 
+  /**
+   * Sets the weights (and the bias, when named) from a safetensors file, by tensor name.
+   *
+   * The weight tensor must have the layer's weight size reversed - the row-major view of the
+   * same bytes: `[NumChannels, NumFilters/NumGroups, k3, k2, k1]` for `FilterSize` `[k1, k2,
+   * k3]`. For a layer used with {@link fromNCDHW} inputs (spatial order `[W, H, D]`) this is
+   * exactly PyTorch's `ConvTranspose3d.weight` `[Cin, Cout/groups, kD, kH, kW]`; see
+   * {@link fromConvTranspose3d}. The bias must be `[NumFilters]`. `F32` and `F64` tensors keep
+   * their precision, `F16`/`BF16` become single. `NumChannels` `"auto"` is resolved from the
+   * tensor. Either both learnables are set or, on any error, neither.
+   *
+   * ```ts
+   * layer.loadWeights(bytes, { weight: "decoder.up1.weight", bias: "decoder.up1.bias" });
+   * ```
+   *
+   * @param source - the file's bytes, or the tensors {@link loadSafetensors} returned.
+   * @param names - the tensor names.
+   * @returns this layer.
+   * @throws SafetensorsError for a malformed file; Error / RangeError naming the tensor for a
+   *   missing name, a non-float dtype or a wrong shape.
+   */
+  loadWeights(
+    source: Uint8Array | ArrayBuffer | ReadonlyMap<string, SafetensorsTensor>,
+    names: WeightNames,
+  ): this {
+    const where = `${WHERE}.loadWeights`;
+    const names_ = checkNames(names, where);
+    const tensors =
+      source instanceof Map
+        ? (source as ReadonlyMap<string, SafetensorsTensor>)
+        : parseSafetensors(source as Uint8Array).tensors;
+    const pick = (name: string): SafetensorsTensor & { data: FloatArray } => {
+      const t = tensors.get(name);
+      if (t === undefined) {
+        const have = [...tensors.keys()];
+        const list = have.slice(0, 12).map((n) => `"${n}"`);
+        if (have.length > 12) list.push(`... (${have.length} in all)`);
+        throw new Error(
+          `${where}: no tensor named "${name}"; the file holds ${have.length === 0 ? "no tensors" : list.join(", ")}`,
+        );
+      }
+      if (t.data === null) {
+        throw new RangeError(
+          `${where}: tensor "${name}" has dtype ${t.dtype}; expected F32, F64, F16 or BF16`,
+        );
+      }
+      return t as SafetensorsTensor & { data: FloatArray };
+    };
+    const g = this.numGroups;
+    const [k1, k2, k3] = this.filterSize;
+    const fg = this.numFilters / g;
+    const wt = pick(names_.weight);
+    const s = wt.shape;
+    const c = s[0] as number;
+    const cKnown = this.channels === "auto" ? null : this.channels;
+    const fits =
+      s.length === 5 &&
+      s[1] === fg &&
+      s[2] === k3 &&
+      s[3] === k2 &&
+      s[4] === k1 &&
+      c >= 1 &&
+      c % g === 0 &&
+      (cKnown === null || c === cKnown);
+    if (!fits) {
+      throw new RangeError(
+        `${where}: tensor "${names_.weight}" has shape [${s}]; expected ` +
+          `[${cKnown ?? "NumChannels"}, ${fg}, ${k3}, ${k2}, ${k1}] ` +
+          "([NumChannels, NumFilters/NumGroups, k3, k2, k1]: the layer's weight size " +
+          `reversed, PyTorch's [Cin, Cout/groups, kD, kH, kW] for FilterSize [kW kH kD])` +
+          (g > 1 ? ` with NumChannels a multiple of NumGroups = ${g}` : ""),
+      );
+    }
+    const size = g === 1 ? [k1, k2, k3, fg, c] : [k1, k2, k3, fg, c / g, g];
+    const parsedW = this.reparse({ weights: new DlArray(wt.data, size) });
+    let newB = this.b;
+    if (names_.bias !== undefined) {
+      const bt = pick(names_.bias);
+      if (bt.shape.length !== 1 || bt.shape[0] !== this.numFilters) {
+        throw new RangeError(
+          `${where}: tensor "${names_.bias}" has shape [${bt.shape}]; expected [${this.numFilters}] (NumFilters)`,
+        );
+      }
+      newB = this.reparse({ bias: bt.data }).bias;
+    }
+    this.w = parsedW.weights;
+    this.channels = parsedW.numChannels;
+    this.b = newB;
+    this.version++;
+    return this;
+  }
+
+  /**
+   * Writes the weights (and the bias, when named) as a safetensors file, in the layout
+   * {@link TransposedConv3dLayer.loadWeights} reads: weights `[NumChannels,
+   * NumFilters/NumGroups, k3, k2, k1]` (PyTorch's `ConvTranspose3d` layout for a layer used with
+   * `fromNCDHW` inputs), bias `[NumFilters]`, each in its own precision (`F32` for single).
+   *
+   * @param names - the tensor names.
+   * @param metadata - optional `__metadata__` (string values).
+   * @returns the file's bytes.
+   * @throws Error when the layer has no weights (or no bias, when named) yet.
+   */
+  saveWeights(names: WeightNames, metadata?: Readonly<Record<string, string>>): Uint8Array {
+    const where = `${WHERE}.saveWeights`;
+    const names_ = checkNames(names, where);
+    if (this.w === null) {
+      throw new Error(`${where}: the layer has no weights yet; call initialize(X) or set them`);
+    }
+    const [k1, k2, k3] = this.filterSize;
+    const c = this.channels as number;
+    const tensors = new Map([
+      [
+        names_.weight,
+        {
+          data: this.w.data,
+          shape: [c, this.numFilters / this.numGroups, k3, k2, k1],
+        },
+      ],
+    ]);
+    if (names_.bias !== undefined) {
+      if (this.b === null) {
+        throw new Error(`${where}: the layer has no bias yet; call initialize(X) or set it`);
+      }
+      if (names_.bias === names_.weight) {
+        throw new RangeError(
+          `${where}: weight and bias need different names, got "${names_.bias}" twice`,
+        );
+      }
+      tensors.set(names_.bias, { data: this.b.data, shape: [this.numFilters] });
+    }
+    return saveSafetensors(tensors, metadata);
+  }
+
+  /** Node's `util.inspect` (and `console.log`) shows {@link TransposedConv3dLayer.toString}. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   /** A property display in the style of MATLAB's. */
   toString(): string {
     const v3 = (v: readonly number[]) => `[${v.join(" ")}]`;
-    const c = this.args.cropping;
+    const c = this.effectiveCropping();
     const sz = (a: DlArray | null) => (a === null ? "[]" : `[${a.size.join("×")} ${a.dtype}]`);
     return [
       "  TransposedConvolution3DLayer with properties:",
@@ -269,6 +552,9 @@ export class TransposedConv3dLayer {
       `            NumGroups: ${this.numGroups}`,
       `         CroppingMode: '${c.mode}'`,
       `         CroppingSize: ${c.mode === "manual" ? `[${c.begin.join(" ")}; ${c.end.join(" ")}]` : "'same'"}`,
+      ...(this.outputPadding.some((o) => o !== 0)
+        ? [`        OutputPadding: ${v3(this.outputPadding)}`]
+        : []),
       "",
       "   Learnable Parameters",
       `              Weights: ${sz(this.w)}`,
@@ -297,6 +583,28 @@ export function transposedConv3dLayer(
   ...rest: unknown[]
 ): TransposedConv3dLayer {
   return new TransposedConv3dLayer(parseLayerArgs(filterSize, numFilters, ...rest));
+}
+
+function checkNames(names: unknown, where: string): WeightNames {
+  const ok = (v: unknown) => typeof v === "string" && v.length > 0;
+  if (
+    names === null ||
+    typeof names !== "object" ||
+    !ok((names as WeightNames).weight) ||
+    ((names as WeightNames).bias !== undefined && !ok((names as WeightNames).bias))
+  ) {
+    throw new TypeError(
+      `${where}: names must be { weight: string, bias?: string } (nonempty tensor names), got ${describeValue(names)}`,
+    );
+  }
+  for (const k of Object.keys(names)) {
+    if (k !== "weight" && k !== "bias") {
+      throw new TypeError(
+        `${where}: unknown key ${describeValue(k)} in names; expected weight, bias`,
+      );
+    }
+  }
+  return names as WeightNames;
 }
 
 export type { Gradients };

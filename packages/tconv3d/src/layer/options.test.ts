@@ -22,6 +22,7 @@ describe("defaults", () => {
       stride: [1, 1, 1],
       dilationFactor: [1, 1, 1],
       cropping: { mode: "manual", begin: [0, 0, 0], end: [0, 0, 0] },
+      outputPadding: [0, 0, 0],
       numChannels: "auto",
       numGroups: 1,
       weightsInitializer: "glorot",

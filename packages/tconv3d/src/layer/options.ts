@@ -91,6 +91,13 @@ export interface TransposedConv3dOptions {
   dilationFactor?: number | readonly number[];
   /** Extension (as `dltranspconv`, PyTorch): number of channel groups. Default 1. */
   numGroups?: number;
+  /**
+   * Extension (PyTorch's `output_padding`, ONNX's `output_padding`): samples added at the end
+   * (bottom/right/back) of each axis, subtracted from the end crop. A nonnegative integer or 3 of
+   * them, each less than the stride or the dilation of its axis (PyTorch's rule); only with
+   * manual cropping. Default `[0, 0, 0]`.
+   */
+  outputPadding?: number | readonly number[];
 }
 
 /** The normalized, frozen result of {@link parseLayerArgs}. */
@@ -100,6 +107,8 @@ export interface LayerArgs {
   readonly stride: Vec3;
   readonly dilationFactor: Vec3;
   readonly cropping: CroppingSpec;
+  /** Samples added at the end of each axis (subtracted from the end crop); zeros by default. */
+  readonly outputPadding: Vec3;
   /** `"auto"` until known; a number when given or implied by `weights`. */
   readonly numChannels: number | "auto";
   readonly numGroups: number;
@@ -136,6 +145,7 @@ export const OPTION_NAMES: Readonly<Record<keyof TransposedConv3dOptions, string
   name: "Name",
   dilationFactor: "DilationFactor",
   numGroups: "NumGroups",
+  outputPadding: "OutputPadding",
 });
 
 type OptionKey = keyof TransposedConv3dOptions;
@@ -262,7 +272,16 @@ function parsePositiveInt(value: unknown, argName: string, where: string): numbe
   return value;
 }
 
-function parseFactor(value: unknown, argName: string, where: string): number {
+/**
+ * Parses a learn-rate or L2 factor: a nonnegative finite number (`-0` becomes `0`).
+ *
+ * @param value - the value received.
+ * @param argName - the MATLAB name for messages, e.g. `"WeightL2Factor"`.
+ * @param where - the function name for messages.
+ * @returns the factor.
+ * @throws TypeError for a non-number; RangeError for a negative, NaN or infinite value.
+ */
+export function parseFactor(value: unknown, argName: string, where: string = WHERE): number {
   const expected = `${argName} must be a nonnegative finite number`;
   if (typeof value !== "number") typeError(where, `${expected}, got ${describeValue(value)}`);
   if (!Number.isFinite(value) || value < 0) {
@@ -271,7 +290,17 @@ function parseFactor(value: unknown, argName: string, where: string): number {
   return value === 0 ? 0 : value; // -0 -> 0
 }
 
-function parseInitializer<N extends string>(
+/**
+ * Parses `WeightsInitializer` / `BiasInitializer`: a built-in name (any letter case) or a function.
+ *
+ * @param value - the value received.
+ * @param argName - `"WeightsInitializer"` or `"BiasInitializer"`, for messages.
+ * @param names - the built-in names allowed.
+ * @param where - the function name for messages.
+ * @returns the lower-case name or the function.
+ * @throws TypeError for another type; RangeError for an unknown name.
+ */
+export function parseInitializer<N extends string>(
   value: unknown,
   argName: string,
   names: readonly N[],
@@ -393,6 +422,9 @@ export function parseLayerArgs(
   const cropping = has("cropping")
     ? parseCropping(get("cropping"), where)
     : parseCropping(0, where);
+  const outputPadding = has("outputPadding")
+    ? parseOutputPadding(get("outputPadding"), stride, dilationFactor, cropping, where)
+    : vec3(0);
 
   let numChannels: number | "auto" = "auto";
   if (has("numChannels")) {
@@ -535,6 +567,7 @@ export function parseLayerArgs(
     stride,
     dilationFactor,
     cropping,
+    outputPadding,
     numChannels,
     numGroups,
     weightsInitializer,
@@ -547,6 +580,64 @@ export function parseLayerArgs(
     biasL2Factor,
     name,
   });
+}
+
+/**
+ * Parses `OutputPadding` (PyTorch's `output_padding`): a nonnegative integer or 3 of them, each
+ * less than the stride or the dilation of its axis, and only with manual cropping.
+ *
+ * @param value - the value received.
+ * @param stride - the parsed stride.
+ * @param dilationFactor - the parsed dilation.
+ * @param cropping - the parsed cropping.
+ * @param where - the function name for messages.
+ * @returns a frozen `[a, b, c]`.
+ * @throws TypeError for a value of the wrong type; RangeError for a wrong length, a negative or
+ *   non-integer value, a value not below the stride or dilation, or nonzero padding with
+ *   `"same"` cropping.
+ */
+export function parseOutputPadding(
+  value: unknown,
+  stride: Vec3,
+  dilationFactor: Vec3,
+  cropping: CroppingSpec,
+  where: string = WHERE,
+): Vec3 {
+  const expected =
+    "OutputPadding must be a nonnegative integer or a vector of 3 nonnegative integers";
+  let v: unknown[];
+  if (typeof value === "number") v = [value, value, value];
+  else if (isNumberList(value)) {
+    v = Array.from(value);
+    if (v.length === 1) v = [v[0], v[0], v[0]];
+  } else typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (v.some((x) => typeof x !== "number")) {
+    typeError(where, `${expected}, got ${describeValue(value)}`);
+  }
+  if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) {
+    rangeError(where, `${expected}, got ${describeValue(value)}`);
+  }
+  const op = v as number[];
+  for (let a = 0; a < 3; a++) {
+    const o = op[a] as number;
+    const s = stride[a] as number;
+    const d = dilationFactor[a] as number;
+    if (o >= s && o >= d) {
+      rangeError(
+        where,
+        `OutputPadding along spatial dimension ${a + 1} is ${o}; expected less than its Stride ` +
+          `(${s}) or its DilationFactor (${d}), as PyTorch's output_padding (got ${describeValue(value)})`,
+      );
+    }
+  }
+  if (cropping.mode === "same" && op.some((o) => o !== 0)) {
+    rangeError(
+      where,
+      `OutputPadding ${describeValue(value)} needs manual cropping; Cropping "same" already fixes ` +
+        "the output length (n*stride)",
+    );
+  }
+  return Object.freeze(op) as unknown as Vec3;
 }
 
 function vec3(n: number): Vec3 {
