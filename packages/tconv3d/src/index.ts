@@ -11,6 +11,7 @@
 export {
   DlArray,
   type Dtype,
+  type DtypeOf,
   dlarray,
   type FloatArray,
   fromNCDHW,
@@ -25,8 +26,13 @@ export {
   dltranspconvBackward,
 } from "./functional/dltranspconv.js";
 export type { Gradients } from "./functional/ops.js";
-export { type ConvTranspose3dParams, fromConvTranspose3d } from "./interop/pytorch.js";
 export {
+  type ConvTranspose3dParams,
+  fromConvTranspose3d,
+  type Tuple3,
+} from "./interop/pytorch.js";
+export {
+  DTYPE_BYTES,
   loadSafetensors,
   parseSafetensors,
   type SafetensorsDtype,
@@ -53,7 +59,13 @@ export type {
   TransposedConv3dOptions,
   Vec3,
 } from "./layer/options.js";
-export { type BackendInfo, backendInfo, type InitOptions, init } from "./runtime/index.js";
+export {
+  type BackendInfo,
+  backendInfo,
+  type InitOptions,
+  init,
+  type Variant,
+} from "./runtime/index.js";
 export {
   type AdamOptions,
   type AdamState,

@@ -15,7 +15,8 @@ import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarra
 import { type TransposedConv3dLayer, transposedConv3dLayer } from "../layer/layer.js";
 import type { TransposedConv3dOptions } from "../layer/options.js";
 
-type Tuple3 = readonly [number, number, number];
+/** Three values in PyTorch's `(D, H, W)` order. */
+export type Tuple3 = readonly [number, number, number];
 
 /**
  * Parameters of {@link fromConvTranspose3d}, in PyTorch's or ONNX's spelling (give one of each

@@ -89,6 +89,7 @@ export interface SafetensorsTensor {
 
 /** A parsed file: its tensors, in the order of their data, and its `__metadata__`. */
 export interface SafetensorsFile {
+  /** The tensors by name, in the order of their data in the file. */
   readonly tensors: ReadonlyMap<string, SafetensorsTensor>;
   /** The `__metadata__` entries, or `{}` when the file has none. */
   readonly metadata: Readonly<Record<string, string>>;
@@ -119,6 +120,7 @@ function fail(where: string, msg: string): never {
 
 /** A file that breaks the safetensors format, or a tensor that cannot be written. */
 export class SafetensorsError extends Error {
+  /** `"SafetensorsError"`. */
   override name = "SafetensorsError";
 }
 

@@ -211,8 +211,16 @@ export function setSeed(seed: number): void {
   moduleRng = new Rng(seed);
 }
 
-/** Alias of {@link setSeed}, the name the package index exports. */
-export const rngSeed = setSeed;
+/**
+ * Reseeds the random source of the initializers (MATLAB's `rng(seed)`): equal seeds give equal
+ * weights. The generator starts from seed 0, like MATLAB's `rng default`.
+ *
+ * @param seed - a nonnegative integer (at most 2^53 - 1).
+ * @throws TypeError / RangeError for another seed.
+ */
+export function rngSeed(seed: number): void {
+  setSeed(seed);
+}
 
 /** The module-level generator (seed 0 at start-up, like MATLAB's `rng default`). */
 export function getRng(): Rng {

@@ -138,6 +138,7 @@ export class TransposedConv3dLayer {
   get weightLearnRateFactor(): number {
     return this.wLearnRate;
   }
+  /** Sets WeightLearnRateFactor (a nonnegative finite number). */
   set weightLearnRateFactor(value: number) {
     this.wLearnRate = parseFactor(value, "WeightLearnRateFactor");
   }
@@ -146,6 +147,7 @@ export class TransposedConv3dLayer {
   get biasLearnRateFactor(): number {
     return this.bLearnRate;
   }
+  /** Sets BiasLearnRateFactor (a nonnegative finite number). */
   set biasLearnRateFactor(value: number) {
     this.bLearnRate = parseFactor(value, "BiasLearnRateFactor");
   }
@@ -154,6 +156,7 @@ export class TransposedConv3dLayer {
   get weightL2Factor(): number {
     return this.wL2;
   }
+  /** Sets WeightL2Factor (a nonnegative finite number). */
   set weightL2Factor(value: number) {
     this.wL2 = parseFactor(value, "WeightL2Factor");
   }
@@ -162,6 +165,7 @@ export class TransposedConv3dLayer {
   get biasL2Factor(): number {
     return this.bL2;
   }
+  /** Sets BiasL2Factor (a nonnegative finite number). */
   set biasL2Factor(value: number) {
     this.bL2 = parseFactor(value, "BiasL2Factor");
   }
@@ -170,6 +174,7 @@ export class TransposedConv3dLayer {
   get name(): string {
     return this.layerName;
   }
+  /** Sets the name (a string). */
   set name(value: string) {
     if (typeof value !== "string") {
       throw new TypeError(`${WHERE}: Name must be a string, got ${describeValue(value)}`);
@@ -184,6 +189,7 @@ export class TransposedConv3dLayer {
   get weightsInitializer(): WeightsInitializerName | InitializerFunction {
     return this.wInit;
   }
+  /** Sets WeightsInitializer (a built-in name in any letter case, or a function). */
   set weightsInitializer(value: WeightsInitializerName | InitializerFunction) {
     this.wInit = parseInitializer(value, "WeightsInitializer", WEIGHTS_INITIALIZERS, WHERE);
   }
@@ -192,6 +198,7 @@ export class TransposedConv3dLayer {
   get biasInitializer(): BiasInitializerName | InitializerFunction {
     return this.bInit;
   }
+  /** Sets BiasInitializer (a built-in name in any letter case, or a function). */
   set biasInitializer(value: BiasInitializerName | InitializerFunction) {
     this.bInit = parseInitializer(value, "BiasInitializer", BIAS_INITIALIZERS, WHERE);
   }
