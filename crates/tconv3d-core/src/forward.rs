@@ -5,7 +5,7 @@
 //! buffer, no zero-insertion.
 
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase};
-use crate::kernels::{tiles_per_block, ARow, Kernel, MR, NR};
+use crate::kernels::{tiles_per_block, ARow, Kernel, LANES_BELOW_FILTERS, MR, NR};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
@@ -84,6 +84,20 @@ impl<T: Kernel> ForwardPlan<T> {
         (((g * n2 + p[2]) * n1 + p[1]) * n0 + p[0]) * self.panels + fp
     }
 
+    /// The input layout this plan runs fastest on. Few filters put output rows in SIMD lanes,
+    /// which wants each input line's channels as runs along the first spatial axis: column-
+    /// major `[S0 C S1 S2 N]` (a line of all channels stays in L1, unlike channels-first
+    /// whose channel stride is a whole volume). Otherwise channels-last. Callers that copy
+    /// the input anyway (into WASM memory) should copy into this layout.
+    pub fn preferred_input_layout(&self) -> Layout {
+        let e = input_extents(&self.geo);
+        if self.geo.filters_per_group() < LANES_BELOW_FILTERS {
+            Layout::column_major(e, [0, 3, 1, 2, 4]).expect("a permutation of five roles")
+        } else {
+            Layout::channels_last(e)
+        }
+    }
+
     /// `Y = X (*)ᵀ W + b`, any layouts; every element of `Y` inside the layout is written.
     pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
         check_span("X", x.len(), xl, input_extents(&self.geo))?;
@@ -138,6 +152,9 @@ impl<T: Kernel> ForwardPlan<T> {
             let mut a = vec![zero_row; mb * nt * MR];
             let mut y_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
+            // Tiles done by `Kernel::lanes` (rows in SIMD lanes) skip the panel loop.
+            let mut in_lanes = vec![false; mb];
+            let mut lane_a = vec![zero.as_ptr(); nt];
             for first in tiles.clone().step_by(mb) {
                 let block_tiles = first..(first + mb).min(tiles.end);
                 for (bi, tile) in block_tiles.clone().enumerate() {
@@ -186,13 +203,47 @@ impl<T: Kernel> ForwardPlan<T> {
                             }
                         }
                     }
+                    // Few filters: when the tile's rows are 4 consecutive elements of every
+                    // tap's input line (channels-first, interior), put them in SIMD lanes.
+                    in_lanes[bi] = fg < LANES_BELOW_FILTERS
+                        && xl.s[0] == 1
+                        && mr == MR
+                        && (tile * MR) % p0.count + MR <= p0.count
+                        && (0..nt).all(|t| a[t * MR].step != 0 && a[t * MR + MR - 1].step != 0);
+                    if in_lanes[bi] {
+                        for (t, la) in lane_a.iter_mut().enumerate() {
+                            *la = a[t * MR].ptr;
+                        }
+                        for fp in 0..self.panels {
+                            let block = self.blocks[self.block_index(g, r, fp)];
+                            let seed: &[T; NR] =
+                                self.packed[block..block + NR].try_into().expect("NR seeds");
+                            // SAFETY: outputs as in the panel loop below.
+                            let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
+                            // SAFETY: each tap's row 0 is an X row whose rows 1..MR follow
+                            // element by element (`xl.s[0] == 1`, all inside), `cg` channels
+                            // `xl.c` apart; the block holds `nt*cg*NR` packed weights.
+                            unsafe {
+                                T::lanes(
+                                    cg,
+                                    &lane_a,
+                                    xl.c,
+                                    self.packed.as_ptr().add(block + NR),
+                                    seed,
+                                    &outs,
+                                    yl.c,
+                                    NR.min(fg - fp * NR),
+                                )
+                            };
+                        }
+                    }
                 }
                 for fp in 0..self.panels {
                     let block = self.blocks[self.block_index(g, r, fp)];
                     let seed: &[T; NR] =
                         self.packed[block..block + NR].try_into().expect("NR seeds");
                     let nr = NR.min(fg - fp * NR);
-                    for bi in 0..block_tiles.len() {
+                    for bi in (0..block_tiles.len()).filter(|&bi| !in_lanes[bi]) {
                         // SAFETY: these outputs belong to this tile of this phase and this
                         // panel only (phases partition the outputs, the layout is one-to-one),
                         // so no other task writes them; each row has `nr` filters `yl.c`

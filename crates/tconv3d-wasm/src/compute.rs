@@ -187,6 +187,16 @@ macro_rules! typed_exports {
                     .map_err(js_err)
             }
 
+            /// Strides `[n, s0, s1, s2, c]` of the input layout the plan runs fastest on.
+            #[wasm_bindgen(js_name = inputStrides)]
+            pub fn input_strides(&self) -> Vec<u32> {
+                let l = self.plan.preferred_input_layout();
+                [l.n, l.s[0], l.s[1], l.s[2], l.c]
+                    .iter()
+                    .map(|&v| v as u32)
+                    .collect()
+            }
+
             /// `Y = X (*)ᵀ W + b`; `x_strides`/`y_strides` are `[n, s0, s1, s2, c]` in elements.
             pub fn run(
                 &self,

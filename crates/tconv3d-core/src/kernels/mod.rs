@@ -29,6 +29,10 @@ pub struct Run {
     pub len: usize,
 }
 
+/// Below this many filters per group the forward pass puts output rows in SIMD lanes
+/// ([`Kernel::lanes`]) where it can, instead of filters ([`Kernel::igemm`]).
+pub const LANES_BELOW_FILTERS: usize = 4;
+
 /// How many tiles of `k` steps should share each weight panel: as many as keep their A rows
 /// (`MR*k` values of `size` bytes each) within about 256 KiB of cache, 1 to 16.
 pub fn tiles_per_block(k: usize, size: usize) -> usize {
@@ -73,6 +77,27 @@ pub trait Kernel: Element {
         nr: usize,
     );
 
+    /// The same sums as [`Kernel::igemm`] for a tile whose `MR` rows are consecutive
+    /// elements (a row of outputs along a channels-first input): rows go in SIMD lanes and
+    /// each filter column `q < nr` is a separate dot product, so narrow outputs (few
+    /// filters, e.g. one) waste no lanes. Row `r` of tap `t` reads `a[t].add(c*a_step + r)`.
+    ///
+    /// # Safety
+    /// Each `a[t]` is valid for reading elements `c*a_step + r`, `c < kc`, `r < MR`; `b` for
+    /// `a.len()*kc*NR` elements; each `out[r]` valid for writing `q*out_step`, `q < nr`, with
+    /// no other thread accessing them; `1 <= nr <= NR`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn lanes(
+        kc: usize,
+        a: &[*const Self],
+        a_step: usize,
+        b: *const Self,
+        seed: &[Self; NR],
+        out: &[*mut Self; MR],
+        out_step: usize,
+        nr: usize,
+    );
+
     /// `acc[r][q] += sum over runs, kk < len of a[run.a + kk*steps.a + r] * b[run.b + kk*steps.b + q]`
     /// for a full `MR x NR` tile.
     ///
@@ -105,6 +130,20 @@ macro_rules! portable_kernel {
             ) {
                 // SAFETY: the caller upholds `igemm`'s contract, which is `portable::igemm`'s.
                 unsafe { portable::igemm(kc, nt, a, b, seed, out, out_step, mr, nr) }
+            }
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn lanes(
+                kc: usize,
+                a: &[*const Self],
+                a_step: usize,
+                b: *const Self,
+                seed: &[Self; NR],
+                out: &[*mut Self; MR],
+                out_step: usize,
+                nr: usize,
+            ) {
+                // SAFETY: as above, the contracts are the same.
+                unsafe { portable::lanes(kc, a, a_step, b, seed, out, out_step, nr) }
             }
             unsafe fn outer(
                 acc: &mut [[Self; NR]; MR],

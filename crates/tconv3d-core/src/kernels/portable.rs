@@ -36,6 +36,36 @@ pub unsafe fn igemm<T: Element>(
     unsafe { store(&acc, out, out_step, mr, nr) };
 }
 
+/// See [`super::Kernel::lanes`]; same contract.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub unsafe fn lanes<T: Element>(
+    kc: usize,
+    a: &[*const T],
+    a_step: usize,
+    b: *const T,
+    seed: &[T; NR],
+    out: &[*mut T; MR],
+    out_step: usize,
+    nr: usize,
+) {
+    let mut acc = [*seed; MR];
+    for (t, &p) in a.iter().enumerate() {
+        for c in 0..kc {
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                // SAFETY: the caller grants reads at `c*a_step + r` and of `a.len()*kc*NR` B values.
+                let av = unsafe { *p.add(c * a_step + r) };
+                for (q, v) in acc_r.iter_mut().enumerate().take(nr) {
+                    // SAFETY: as above.
+                    *v += av * unsafe { *b.add((t * kc + c) * NR + q) };
+                }
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { store(&acc, out, out_step, MR, nr) };
+}
+
 /// See [`super::Kernel::outer`]; same contract.
 #[inline(always)]
 pub unsafe fn outer<T: Element>(

@@ -84,6 +84,57 @@ impl Kernel for f32 {
     }
 
     #[inline(always)]
+    unsafe fn lanes(
+        kc: usize,
+        a: &[*const f32],
+        a_step: usize,
+        b: *const f32,
+        seed: &[f32; NR],
+        out: &[*mut f32; MR],
+        out_step: usize,
+        nr: usize,
+    ) {
+        let mut acc = [[0f32; NR]; MR];
+        for q in 0..nr {
+            // SAFETY (block): reads of A at `c*a_step .. +4` for `c < kc` and of B at
+            // `(t*kc + c)*NR + q`, as the contract grants; writes to the local `acc`.
+            unsafe {
+                // Four partial sums over interleaved channels hide the add latency.
+                let mut s = [f32x4_splat(0.0); 4];
+                for (t, &p) in a.iter().enumerate() {
+                    let bt = b.add(t * kc * NR + q);
+                    let mut c = 0;
+                    while c + 4 <= kc {
+                        for (u, su) in s.iter_mut().enumerate() {
+                            let av = v128_load(p.add((c + u) * a_step) as *const v128);
+                            *su = madd_f32(*su, av, f32x4_splat(*bt.add((c + u) * NR)));
+                        }
+                        c += 4;
+                    }
+                    while c < kc {
+                        let av = v128_load(p.add(c * a_step) as *const v128);
+                        s[0] = madd_f32(s[0], av, f32x4_splat(*bt.add(c * NR)));
+                        c += 1;
+                    }
+                }
+                let sum = f32x4_add(f32x4_add(s[0], s[1]), f32x4_add(s[2], s[3]));
+                let sum = f32x4_add(sum, f32x4_splat(seed[q]));
+                let lanes = [
+                    f32x4_extract_lane::<0>(sum),
+                    f32x4_extract_lane::<1>(sum),
+                    f32x4_extract_lane::<2>(sum),
+                    f32x4_extract_lane::<3>(sum),
+                ];
+                for r in 0..MR {
+                    acc[r][q] = lanes[r];
+                }
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { store(&acc, out, out_step, MR, nr) };
+    }
+
+    #[inline(always)]
     unsafe fn outer(
         acc: &mut [[f32; NR]; MR],
         runs: &[Run],
@@ -193,6 +244,62 @@ impl Kernel for f64 {
         }
         // SAFETY: forwarded from the caller.
         unsafe { store(&acc, out, out_step, mr, nr) };
+    }
+
+    #[inline(always)]
+    unsafe fn lanes(
+        kc: usize,
+        a: &[*const f64],
+        a_step: usize,
+        b: *const f64,
+        seed: &[f64; NR],
+        out: &[*mut f64; MR],
+        out_step: usize,
+        nr: usize,
+    ) {
+        let mut acc = [[0f64; NR]; MR];
+        for q in 0..nr {
+            // SAFETY (block): reads of A at `c*a_step .. +4` for `c < kc` and of B at
+            // `(t*kc + c)*NR + q`, as the contract grants; writes to the local `acc`.
+            unsafe {
+                // Rows 0-1 and 2-3 in two vectors, two partial sums each.
+                let mut s = [f64x2_splat(0.0); 4];
+                for (t, &p) in a.iter().enumerate() {
+                    let bt = b.add(t * kc * NR + q);
+                    let mut c = 0;
+                    while c + 2 <= kc {
+                        for u in 0..2 {
+                            let pc = p.add((c + u) * a_step);
+                            let w = f64x2_splat(*bt.add((c + u) * NR));
+                            s[2 * u] = madd_f64(s[2 * u], v128_load(pc as *const v128), w);
+                            s[2 * u + 1] =
+                                madd_f64(s[2 * u + 1], v128_load(pc.add(2) as *const v128), w);
+                        }
+                        c += 2;
+                    }
+                    if c < kc {
+                        let pc = p.add(c * a_step);
+                        let w = f64x2_splat(*bt.add(c * NR));
+                        s[0] = madd_f64(s[0], v128_load(pc as *const v128), w);
+                        s[1] = madd_f64(s[1], v128_load(pc.add(2) as *const v128), w);
+                    }
+                }
+                let sd = f64x2_splat(seed[q]);
+                let lo = f64x2_add(f64x2_add(s[0], s[2]), sd);
+                let hi = f64x2_add(f64x2_add(s[1], s[3]), sd);
+                let lanes = [
+                    f64x2_extract_lane::<0>(lo),
+                    f64x2_extract_lane::<1>(lo),
+                    f64x2_extract_lane::<0>(hi),
+                    f64x2_extract_lane::<1>(hi),
+                ];
+                for r in 0..MR {
+                    acc[r][q] = lanes[r];
+                }
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { store(&acc, out, out_step, MR, nr) };
     }
 
     #[inline(always)]

@@ -141,67 +141,62 @@ export function withBuffers<R>(body: (keep: (b: WasmBuffer) => WasmBuffer) => R)
   }
 }
 
+/** `[n, s0, s1, s2, c]` strides of the channels-last layout (column-major `[C S0 S1 S2 N]`). */
+export function channelsLast(v: SpatialView): Uint32Array {
+  const line = v.channels * v.spatial[0];
+  return Uint32Array.of(
+    line * v.spatial[1] * v.spatial[2],
+    v.channels,
+    line,
+    line * v.spatial[1],
+    1,
+  );
+}
+
 /**
- * Copies the tensor a view describes into WASM memory in channels-last order (column-major
- * `[C, S0, S1, S2, N]`), the kernels' fastest layout, whatever the caller's label order. The
- * copy from JS into WASM memory is needed anyway, so the reordering costs no extra memory.
+ * Copies the tensor a view describes into WASM memory laid out with strides `to`
+ * (`[n, s0, s1, s2, c]`, a dense layout the core asked for). The copy from JS into WASM memory
+ * is needed anyway, so the reordering costs no extra memory.
  *
- * @returns the buffer (the caller frees it) and its `[n, s0, s1, s2, c]` strides.
+ * @returns the buffer; the caller frees it.
  */
-export function uploadChannelsLast(
+export function uploadAs(
   dtype: Dtype,
   data: FloatArray,
   v: SpatialView,
-): { buf: WasmBuffer; strides: Uint32Array } {
+  to: Uint32Array,
+): WasmBuffer {
   const [n0, n1, n2] = v.spatial;
   const C = v.channels;
-  const line = C * n0;
-  const out = Uint32Array.of(line * n1 * n2, C, line, line * n1, 1);
+  const len = C * n0 * n1 * n2 * v.batch;
+  const from = strides(v);
+  if (from.every((s, i) => s === to[i]) && data.length === len) return upload(dtype, data);
+  const [dn, d0, d1, d2, dc] = to as unknown as [number, number, number, number, number];
   const { n: sn, s, c: sc } = v.strides;
   const [s0, s1, s2] = s;
-  if (
-    sc === 1 &&
-    s0 === C &&
-    s1 === line &&
-    s2 === line * n1 &&
-    (v.batch === 1 || sn === line * n1 * n2)
-  ) {
-    return {
-      buf: upload(
-        dtype,
-        data.length === C * n0 * n1 * n2 * v.batch
-          ? data
-          : data.subarray(0, C * n0 * n1 * n2 * v.batch),
-      ),
-      strides: out,
-    };
-  }
-  const buf = new (typed(dtype).Buffer)(C * n0 * n1 * n2 * v.batch);
+  const buf = new (typed(dtype).Buffer)(len);
   const dst = view(dtype, buf);
-  let row = 0;
   for (let n = 0; n < v.batch; n++) {
     for (let i2 = 0; i2 < n2; i2++) {
-      for (let i1 = 0; i1 < n1; i1++, row += line) {
-        const base = n * sn + i2 * s2 + i1 * s1;
+      for (let i1 = 0; i1 < n1; i1++) {
+        const src = n * sn + i2 * s2 + i1 * s1;
+        const out = n * dn + i2 * d2 + i1 * d1;
+        // Read along whichever of the channel and first spatial axes is contiguous.
         if (sc <= s0) {
-          // Channels are the faster source axis: read along them.
-          let d = row;
           for (let i0 = 0; i0 < n0; i0++) {
-            const b = base + i0 * s0;
-            for (let c = 0; c < C; c++) dst[d++] = data[b + c * sc] as number;
+            for (let c = 0; c < C; c++)
+              dst[out + i0 * d0 + c * dc] = data[src + i0 * s0 + c * sc] as number;
           }
         } else {
-          // A spatial axis is faster (channels-first): read along it, write C apart.
           for (let c = 0; c < C; c++) {
-            const b = base + c * sc;
-            let d = row + c;
-            for (let i0 = 0; i0 < n0; i0++, d += C) dst[d] = data[b + i0 * s0] as number;
+            for (let i0 = 0; i0 < n0; i0++)
+              dst[out + i0 * d0 + c * dc] = data[src + i0 * s0 + c * sc] as number;
           }
         }
       }
     }
   }
-  return { buf, strides: out };
+  return buf;
 }
 
 /** Copies a WASM buffer's contents into `out`. */

@@ -10,6 +10,7 @@ import { DlArray, type Dtype, type FloatArray, spatialView } from "../dlarray/in
 import {
   asDtype,
   type ConvSpec,
+  channelsLast,
   download,
   inCallerOrder,
   type Mapped,
@@ -18,7 +19,7 @@ import {
   shapedLike,
   strides,
   typed,
-  uploadChannelsLast,
+  uploadAs,
   withBuffers,
 } from "./engine.js";
 import type { WasmBackwardData, WasmConv, WasmForward } from "./wasm-api.js";
@@ -74,7 +75,7 @@ function entryFor(
   cache: PlanCache,
   where: string,
 ): Entry {
-  const key = `${dtype}|${m.view.batch}|${m.view.spatial.join(",")}|${p.version}`;
+  const key = `${dtype}|${m.view.batch}|${m.view.channels}|${m.view.spatial.join(",")}|${p.version}`;
   return cache.get(key, () => makeConv(spec, m.view, where));
 }
 
@@ -108,10 +109,10 @@ export function forward(
     const fwd = e.forward;
     const Y = shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
     withBuffers((keep) => {
-      const x = uploadChannelsLast(dtype, m.array.data, m.view);
-      keep(x.buf);
+      const xs = fwd.inputStrides();
+      const xb = keep(uploadAs(dtype, m.array.data, m.view, xs));
       const yb = keep(new t.Buffer(Y.numel));
-      fwd.run(x.buf, x.strides, yb, strides(spatialView(Y)));
+      fwd.run(xb, xs, yb, strides(spatialView(Y)));
       download(dtype, yb, Y.data);
     });
     return inCallerOrder(Y, m, X.format);
@@ -175,10 +176,15 @@ export function backward(
       [1, 1, 1, spec.numFilters],
     );
     withBuffers((keep) => {
-      const x = uploadChannelsLast(dtype, m.array.data, m.view);
-      keep(x.buf);
-      const dy = uploadChannelsLast(dtype, md.array.data, md.view);
-      keep(dy.buf);
+      // dX and dW run fastest on channels-last activations.
+      const x = {
+        strides: channelsLast(m.view),
+        buf: keep(uploadAs(dtype, m.array.data, m.view, channelsLast(m.view))),
+      };
+      const dy = {
+        strides: channelsLast(md.view),
+        buf: keep(uploadAs(dtype, md.array.data, md.view, channelsLast(md.view))),
+      };
       const dxb = keep(new t.Buffer(dX.numel));
       const dwb = keep(new t.Buffer(dW.numel));
       const dbb = keep(new t.Buffer(dB.numel));

@@ -27,6 +27,7 @@ export interface WasmConv {
 
 /** Packed forward weights (`ForwardF32` / `ForwardF64`). */
 export interface WasmForward {
+  inputStrides(): Uint32Array;
   run(x: WasmBuffer, xStrides: Uint32Array, y: WasmBuffer, yStrides: Uint32Array): void;
   free(): void;
 }
