@@ -223,27 +223,35 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                 }
             }
         }
-        let mut block = vec![T::ZERO; cg * fg];
-        for c0 in (0..cg).step_by(MR) {
-            let mr = MR.min(cg - c0);
-            for f0 in (0..fg).step_by(NR) {
-                let nr = NR.min(fg - f0);
-                let mut acc = [[T::ZERO; NR]; MR];
+        // Accumulators of every tile, tile-major, kept across chunks of runs: each chunk of
+        // X and dY rows is read from cache by all tiles instead of streamed once per tile.
+        let (c_tiles, f_tiles) = (cg.div_ceil(MR), fg.div_ceil(NR));
+        let mut accs = vec![[[T::ZERO; NR]; MR]; c_tiles * f_tiles];
+        let chunk_voxels = (64 * 1024 / ((cg + fg) * core::mem::size_of::<T>()).max(1)).max(1);
+        let per_chunk = chunk_voxels.div_ceil(i0.len().max(1));
+        for chunk in runs.chunks(per_chunk.max(1)) {
+            for (ti, acc) in accs.iter_mut().enumerate() {
+                let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
+                let (mr, nr) = (MR.min(cg - c0), NR.min(fg - f0));
                 if mr == MR && nr == NR {
                     // SAFETY: every run step reads channels c0..c0+MR of an X row and filters
                     // f0..f0+NR of a dY row, all inside the group's rows.
+                    unsafe { T::outer(acc, chunk, steps, x.as_ptr().add(c0), dy.as_ptr().add(f0)) };
+                } else if mr == MR {
+                    // SAFETY: as above, with filters f0..f0+nr.
                     unsafe {
-                        T::outer(
-                            &mut acc,
-                            &runs,
+                        T::outer_narrow(
+                            acc,
+                            chunk,
                             steps,
                             x.as_ptr().add(c0),
                             dy.as_ptr().add(f0),
+                            nr,
                         )
                     };
                 } else {
-                    // A partial tile: full-width reads could run past the group's rows.
-                    for run in &runs {
+                    // Fewer than MR channels left: a 4-wide read could run past the group's rows.
+                    for run in chunk {
                         for kk in 0..run.len {
                             for (r, acc_r) in acc.iter_mut().enumerate().take(mr) {
                                 let xv = x[run.a + kk * steps.a + c0 + r];
@@ -254,9 +262,14 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                         }
                     }
                 }
-                for (r, acc_r) in acc.iter().enumerate().take(mr) {
-                    block[(c0 + r) * fg + f0..][..nr].copy_from_slice(&acc_r[..nr]);
-                }
+            }
+        }
+        let mut block = vec![T::ZERO; cg * fg];
+        for (ti, acc) in accs.iter().enumerate() {
+            let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
+            let (mr, nr) = (MR.min(cg - c0), NR.min(fg - f0));
+            for (r, acc_r) in acc.iter().enumerate().take(mr) {
+                block[(c0 + r) * fg + f0..][..nr].copy_from_slice(&acc_r[..nr]);
             }
         }
         block

@@ -111,6 +111,20 @@ pub trait Kernel: Element {
         a: *const Self,
         b: *const Self,
     );
+
+    /// [`Kernel::outer`] for a tile of `nr < NR` columns (few filters): rows in SIMD lanes,
+    /// one broadcast B value per column and step.
+    ///
+    /// # Safety
+    /// As [`Kernel::outer`], with `nr` (not `NR`) B elements readable at each step.
+    unsafe fn outer_narrow(
+        acc: &mut [[Self; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const Self,
+        b: *const Self,
+        nr: usize,
+    );
 }
 
 macro_rules! portable_kernel {
@@ -154,6 +168,17 @@ macro_rules! portable_kernel {
             ) {
                 // SAFETY: as above, the contracts are the same.
                 unsafe { portable::outer(acc, runs, steps, a, b) }
+            }
+            unsafe fn outer_narrow(
+                acc: &mut [[Self; NR]; MR],
+                runs: &[Run],
+                steps: RunSteps,
+                a: *const Self,
+                b: *const Self,
+                nr: usize,
+            ) {
+                // SAFETY: as above, the contracts are the same.
+                unsafe { portable::outer_narrow(acc, runs, steps, a, b, nr) }
             }
         }
     };

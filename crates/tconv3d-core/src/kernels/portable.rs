@@ -92,3 +92,27 @@ pub unsafe fn outer<T: Element>(
         }
     }
 }
+
+/// See [`super::Kernel::outer_narrow`]; same contract.
+#[inline(always)]
+pub unsafe fn outer_narrow<T: Element>(
+    acc: &mut [[T; NR]; MR],
+    runs: &[Run],
+    steps: RunSteps,
+    a: *const T,
+    b: *const T,
+    nr: usize,
+) {
+    for run in runs {
+        for kk in 0..run.len {
+            // SAFETY: the caller guarantees MR reads of A and `nr` reads of B at these offsets.
+            let arow = unsafe { &*(a.add(run.a + kk * steps.a) as *const [T; MR]) };
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                for (q, v) in acc_r.iter_mut().enumerate().take(nr) {
+                    // SAFETY: as above.
+                    *v += arow[r] * unsafe { *b.add(run.b + kk * steps.b + q) };
+                }
+            }
+        }
+    }
+}

@@ -179,6 +179,48 @@ impl Kernel for f32 {
             }
         }
     }
+    #[inline(always)]
+    unsafe fn outer_narrow(
+        acc: &mut [[f32; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const f32,
+        b: *const f32,
+        nr: usize,
+    ) {
+        for q in 0..nr {
+            // SAFETY (block): reads of MR values of A and of B's column `q < nr` at each run
+            // step, as the contract grants; `acc` is local.
+            unsafe {
+                // Two partial sums (even and odd steps) hide the add latency.
+                let mut s0 = f32x4(acc[0][q], acc[1][q], acc[2][q], acc[3][q]);
+                let mut s1 = f32x4_splat(0.0);
+                for run in runs {
+                    let (mut ap, mut bp) = (a.add(run.a), b.add(run.b + q));
+                    let mut kk = 0;
+                    while kk + 2 <= run.len {
+                        s0 = madd_f32(s0, v128_load(ap as *const v128), f32x4_splat(*bp));
+                        s1 = madd_f32(
+                            s1,
+                            v128_load(ap.add(steps.a) as *const v128),
+                            f32x4_splat(*bp.add(steps.b)),
+                        );
+                        ap = ap.wrapping_add(2 * steps.a);
+                        bp = bp.wrapping_add(2 * steps.b);
+                        kk += 2;
+                    }
+                    if kk < run.len {
+                        s0 = madd_f32(s0, v128_load(ap as *const v128), f32x4_splat(*bp));
+                    }
+                }
+                let sum = f32x4_add(s0, s1);
+                acc[0][q] = f32x4_extract_lane::<0>(sum);
+                acc[1][q] = f32x4_extract_lane::<1>(sum);
+                acc[2][q] = f32x4_extract_lane::<2>(sum);
+                acc[3][q] = f32x4_extract_lane::<3>(sum);
+            }
+        }
+    }
 }
 
 impl Kernel for f64 {
@@ -349,6 +391,39 @@ impl Kernel for f64 {
                     v128_store(acc[r].as_mut_ptr().add(4 * h) as *mut v128, pair[0]);
                     v128_store(acc[r].as_mut_ptr().add(4 * h + 2) as *mut v128, pair[1]);
                 }
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn outer_narrow(
+        acc: &mut [[f64; NR]; MR],
+        runs: &[Run],
+        steps: RunSteps,
+        a: *const f64,
+        b: *const f64,
+        nr: usize,
+    ) {
+        for q in 0..nr {
+            // SAFETY (block): reads of MR values of A and of B's column `q < nr` at each run
+            // step, as the contract grants; `acc` is local.
+            unsafe {
+                // Rows 0-1 and 2-3 in two vectors: two independent sums.
+                let mut lo = f64x2(acc[0][q], acc[1][q]);
+                let mut hi = f64x2(acc[2][q], acc[3][q]);
+                for run in runs {
+                    let (mut ap, mut bp) = (a.add(run.a), b.add(run.b + q));
+                    for _ in 0..run.len {
+                        let w = f64x2_splat(*bp);
+                        lo = madd_f64(lo, v128_load(ap as *const v128), w);
+                        hi = madd_f64(hi, v128_load(ap.add(2) as *const v128), w);
+                        ap = ap.wrapping_add(steps.a);
+                        bp = bp.wrapping_add(steps.b);
+                    }
+                }
+                acc[0][q] = f64x2_extract_lane::<0>(lo);
+                acc[1][q] = f64x2_extract_lane::<1>(lo);
+                acc[2][q] = f64x2_extract_lane::<0>(hi);
+                acc[3][q] = f64x2_extract_lane::<1>(hi);
             }
         }
     }
