@@ -41,7 +41,7 @@ fi
 unset RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 export RUSTC_BOOTSTRAP=1
 # cargo-web ships as /usr/bin/cargo, but without this it might look for rustdoc etc. elsewhere.
-export PATH="/usr/bin:$PATH"
+export PATH="/usr/bin:$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
 
 command -v wasm-bindgen >/dev/null 2>&1 || die "wasm-bindgen not on PATH: run scripts/setup.sh"
 wb_version="$(wasm-bindgen --version | awk '{print $2}')"

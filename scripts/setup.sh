@@ -13,6 +13,9 @@ WASM_BINDGEN_VERSION=0.2.130
 
 log() { printf 'setup: %s\n' "$*"; }
 
+# `cargo install` puts wasm-bindgen here; the build finds it here even when PATH lacks it.
+export PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
+
 # --- Debian packages ---------------------------------------------------------------------
 apt_pkgs=(rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22 chromium)
 missing=()
