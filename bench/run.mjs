@@ -1,0 +1,937 @@
+#!/usr/bin/env node
+
+// The benchmark: tconv3d against onnxruntime-web (WASM) and onnxruntime-node (native) in ONE
+// Node process, alternating implementations within every repetition, after warm-up, median of
+// the repetitions. Writes BENCHMARKS.md (generated; never edit it by hand) and prints the tables.
+//
+//   pnpm bench                                   full run, writes BENCHMARKS.md
+//   pnpm bench -- --quick --shapes gan-d,k3s1 --out -
+//
+// Flags: --shapes a,b (ids from shapes.json; default all), --quick (fewer repetitions, a smoke
+// test), --out FILE (default BENCHMARKS.md at the repository root; "-" prints only),
+// --no-backward, --shapes-file FILE, --max-wait SECONDS (wait for a quiet machine first; default
+// 60, quick 5), --help.
+//
+// Several instances of one runtime in one process: see bench/lib/hooks.mjs and the "Method"
+// section this script writes.
+
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { register } from "node:module";
+import os from "node:os";
+import { dirname, join, relative, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { geometry } from "./lib/geometry.mjs";
+import { geomean, median, ms, num, pct, ratio, sci, table } from "./lib/table.mjs";
+
+const T_START = performance.now();
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolvePath(HERE, "..");
+
+/** The two-core SIMD128 ceiling of PERFORMANCE.md (51 GFLOP/s per core, measured there). */
+const CEILING_PER_CORE = 51;
+const CEILING_CORES = 2;
+const CEILING = CEILING_PER_CORE * CEILING_CORES;
+/** Agreement required between implementations: max |a − b| ≤ TOL · max |b|. */
+const TOL = 1e-4;
+/** Pause between two timed calls, so that spinning pool threads of the previous implementation
+ * (rayon, ORT's intra-op pool, emscripten pthreads) have gone idle. Not timed. */
+const SETTLE_MS = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+function parseArgs(argv) {
+  const o = {
+    shapes: null,
+    quick: false,
+    out: join(ROOT, "BENCHMARKS.md"),
+    backward: true,
+    shapesFile: null,
+    maxWait: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const eq = a.indexOf("=");
+      if (eq >= 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new Error(`bench: ${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === "--") continue; // what `pnpm bench -- ...` may pass on
+    if (a === "--quick") o.quick = true;
+    else if (a === "--no-backward") o.backward = false;
+    else if (a === "--shapes" || a.startsWith("--shapes="))
+      o.shapes = value()
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    else if (a === "--out" || a.startsWith("--out=")) {
+      const v = value();
+      o.out = v === "-" ? null : resolvePath(process.cwd(), v);
+    } else if (a === "--shapes-file" || a.startsWith("--shapes-file="))
+      o.shapesFile = resolvePath(process.cwd(), value());
+    else if (a === "--max-wait" || a.startsWith("--max-wait=")) o.maxWait = Number(value());
+    else if (a === "--help" || a === "-h") {
+      console.log(
+        "usage: node bench/run.mjs [--quick] [--shapes id,id] [--out FILE|-] [--no-backward] [--shapes-file FILE] [--max-wait SECONDS]",
+      );
+      process.exit(0);
+    } else throw new Error(`bench: unknown argument ${a} (try --help)`);
+  }
+  return o;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const userArgs = process.argv.slice(2).filter((a) => a !== "--");
+const command =
+  process.env.npm_lifecycle_event === "bench"
+    ? `pnpm bench${userArgs.length ? ` -- ${userArgs.join(" ")}` : ""}`
+    : `node ${relative(ROOT, fileURLToPath(import.meta.url))}${userArgs.length ? ` ${userArgs.join(" ")}` : ""}`;
+
+/** Repetition policy: ≥ minReps timed runs per implementation, more while a per-shape time
+ * budget lasts (so fast shapes get more), at most maxReps. */
+const POLICY = opts.quick
+  ? { warmup: 1, minReps: 3, maxReps: 5, fwdBudgetS: 1.5, bwdBudgetS: 1, softLimitS: 120 }
+  : { warmup: 2, minReps: 5, maxReps: 25, fwdBudgetS: 10, bwdBudgetS: 6, softLimitS: 420 };
+/** A warm-up call slower than this counts as two (no second warm-up call). */
+const SLOW_WARMUP_MS = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+function findShapesFile() {
+  if (opts.shapesFile) return opts.shapesFile;
+  const candidates = [
+    join(ROOT, "shared", "bench", "shapes.json"),
+    join(ROOT, "..", "shared", "bench", "shapes.json"),
+    join(HERE, "shapes.json"), // a copy, for checkouts without the shared folder
+  ];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`bench: no shapes.json in ${candidates.join(", ")}`);
+  return found;
+}
+const shapesFile = findShapesFile();
+const allShapes = JSON.parse(readFileSync(shapesFile, "utf8")).shapes;
+{
+  const copy = join(HERE, "shapes.json");
+  if (shapesFile !== copy && existsSync(copy)) {
+    const same =
+      JSON.stringify(JSON.parse(readFileSync(copy, "utf8")).shapes) === JSON.stringify(allShapes);
+    if (!same)
+      console.warn(`bench: ${relative(ROOT, copy)} differs from ${shapesFile}: update the copy`);
+  }
+}
+let shapes = allShapes;
+if (opts.shapes) {
+  const unknown = opts.shapes.filter((id) => !allShapes.some((s) => s.id === id));
+  if (unknown.length)
+    throw new Error(
+      `bench: unknown shape(s) ${unknown.join(", ")}; known: ${allShapes.map((s) => s.id).join(", ")}`,
+    );
+  shapes = opts.shapes.map((id) => allShapes.find((s) => s.id === id));
+}
+const geoms = shapes.map(geometry);
+
+// ---------------------------------------------------------------------------------------------
+// Independent module instances in one process (see hooks.mjs)
+
+register(new URL("./lib/hooks.mjs", import.meta.url));
+
+/** Imports a fresh instance of the module graph of `specifier` (bare or file URL). */
+function importInstance(specifier, name) {
+  const url = specifier.startsWith("file:") ? specifier : import.meta.resolve(specifier);
+  return import(`${url}?benchInst=${encodeURIComponent(name)}`);
+}
+
+// A full garbage collection before every timed call (outside the timing), so that one
+// implementation's garbage is not collected during another's measurement.
+let gc = () => {};
+try {
+  v8.setFlagsFromString("--expose-gc");
+  gc = vm.runInNewContext("gc");
+} catch {
+  console.warn("bench: no gc() available; timings include whatever GC happens");
+}
+
+const sleep = (t) => new Promise((r) => setTimeout(r, t));
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/** Deterministic uniform values in [-scale, scale) (xorshift32). */
+function randomF32(n, seed, scale = 1) {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    a[i] = (s / 4294967296 - 0.5) * 2 * scale;
+  }
+  return a;
+}
+
+/** max |a − ref| / max |ref| (∞ on NaN or a length mismatch). */
+function relErr(a, ref) {
+  if (a.length !== ref.length) return Number.POSITIVE_INFINITY;
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const x = a[i];
+    const r = ref[i];
+    const e = Math.abs(x - r);
+    if (!(e <= d)) d = Number.isNaN(e) ? Number.POSITIVE_INFINITY : e;
+    const ar = Math.abs(r);
+    if (ar > m) m = ar;
+  }
+  return m === 0 ? (d === 0 ? 0 : Number.POSITIVE_INFINITY) : d / m;
+}
+
+function dot(a, b) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implementations
+
+/** @typedef {{ forward(): unknown, output(r: unknown): {data: Float32Array, shape: number[]},
+ *   backward?: () => unknown, release(): Promise<void> | void }} Prepared */
+
+function tconv3dImpl(key, label, mod, initOptions) {
+  return {
+    key,
+    label,
+    family: "tconv3d",
+    threads: initOptions.threads,
+    async load() {
+      this.info = await mod.init(initOptions);
+      if (this.info.variant !== initOptions.variant || this.info.threads !== initOptions.threads) {
+        throw new Error(`bench: ${label} loaded ${JSON.stringify(this.info)}`);
+      }
+    },
+    async prepare(g, data) {
+      const X = mod.fromNCDHW(data.x, g.xShape);
+      const layer = mod.transposedConv3dLayer(g.ourFilter, g.Cout, {
+        stride: g.ourStride,
+        cropping: g.ourCropping,
+        weights: mod.dlarray(data.w, g.ourWeightSize),
+        bias: data.b,
+      });
+      const dY = data.dy ? mod.fromNCDHW(data.dy, g.yShape) : null;
+      return {
+        forward: () => layer.predict(X),
+        output: (Y) => Y.toNCDHW(),
+        backward: dY ? () => layer.backward(X, dY) : undefined,
+        release() {},
+      };
+    },
+  };
+}
+
+function ortImpl(key, label, family, ort, threads, sessionOptions) {
+  return {
+    key,
+    label,
+    family,
+    threads,
+    async load() {},
+    async prepare(g, data) {
+      const session = await ort.InferenceSession.create(data.model.slice(), sessionOptions);
+      const x = new ort.Tensor("float32", data.x, g.xShape);
+      return {
+        forward: () => session.run({ x }),
+        output: (r) => ({ data: r.y.data, shape: [...r.y.dims] }),
+        release: () => session.release(),
+      };
+    },
+  };
+}
+
+async function loadImplementations() {
+  const tc = {
+    simd: await importInstance("tconv3d", "tconv3d-simd"),
+    t1: await importInstance("tconv3d", "tconv3d-threads-1"),
+    t2: await importInstance("tconv3d", "tconv3d-threads-2"),
+  };
+  const web1 = await importInstance("onnxruntime-web", "ort-web-1");
+  const web2 = await importInstance("onnxruntime-web", "ort-web-2");
+  for (const [ort, n] of [
+    [web1, 1],
+    [web2, 2],
+  ]) {
+    ort.env.wasm.numThreads = n;
+    ort.env.wasm.proxy = false;
+    ort.env.wasm.simd = true;
+    ort.env.logLevel = "error";
+  }
+  const node = await import("onnxruntime-node");
+  node.env.logLevel = "error";
+  const webOpts = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+  const nodeOpts = (n) => ({
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: n,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+  });
+  const impls = [
+    tconv3dImpl("tc-simd", "tconv3d simd", tc.simd, { variant: "simd", threads: 1 }),
+    tconv3dImpl("tc-t1", "tconv3d simd-threads", tc.t1, { variant: "simd-threads", threads: 1 }),
+    tconv3dImpl("tc-t2", "tconv3d simd-threads", tc.t2, { variant: "simd-threads", threads: 2 }),
+    ortImpl("web-t1", "onnxruntime-web (wasm)", "ort-web", web1, 1, webOpts),
+    ortImpl("web-t2", "onnxruntime-web (wasm)", "ort-web", web2, 2, webOpts),
+    ortImpl("node-t1", "onnxruntime-node (native)", "ort-node", node, 1, nodeOpts(1)),
+    ortImpl("node-t2", "onnxruntime-node (native)", "ort-node", node, 2, nodeOpts(2)),
+  ];
+  for (const impl of impls) await impl.load();
+  return impls;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other processes (this machine is shared: builds and tests of other work may run meanwhile)
+
+/** CPU time of the whole machine from /proc/stat, in ms (USER_HZ = 100 ticks/s). */
+function machineCpu() {
+  try {
+    const f = readFileSync("/proc/stat", "utf8");
+    const v = f.slice(0, f.indexOf("\n")).trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: (total - v[3] - v[4]) * 10, ok: true };
+  } catch {
+    return { busy: 0, ok: false };
+  }
+}
+
+function snapshot() {
+  const u = process.cpuUsage(); // every thread of this process, in µs
+  return { m: machineCpu(), self: (u.user + u.system) / 1000, t: performance.now() };
+}
+
+/** Average number of cores that other processes kept busy between two snapshots, and the
+ * threshold above which a round counts as disturbed (/proc/stat has 10 ms resolution). */
+function foreignLoad(a, b) {
+  const wall = b.t - a.t;
+  if (!a.m.ok || wall <= 0) return { cores: 0, limit: Number.POSITIVE_INFINITY };
+  const other = b.m.busy - a.m.busy - (b.self - a.self);
+  return { cores: Math.max(0, other / wall), limit: Math.max(0.15, 40 / wall) };
+}
+
+/** Waits until other processes use less than 10% of one core over 1 s, for at most
+ * `maxS` seconds; returns their load over the last second. */
+async function waitQuiet(maxS) {
+  const t0 = performance.now();
+  for (;;) {
+    const a = snapshot();
+    await sleep(1000);
+    const f = foreignLoad(a, snapshot());
+    if (f.cores < 0.1 || performance.now() - t0 > maxS * 1000) return f.cores;
+  }
+}
+
+const stats = { discarded: 0, foreign: [], startLoad: 0 };
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+
+async function timeCall(fn) {
+  gc();
+  await sleep(SETTLE_MS);
+  const t0 = performance.now();
+  const r = fn();
+  const out = r instanceof Promise ? await r : r;
+  return { t: performance.now() - t0, out };
+}
+
+/**
+ * Times `runners` (name → fn) alternately: warm-up, then rounds in which every runner runs
+ * once, the order rotated each round. Returns name → { times, first } (first: the first
+ * warm-up's result, for checking).
+ */
+async function alternate(runners, budgetS, onFirst) {
+  const names = Object.keys(runners);
+  const res = Object.fromEntries(names.map((n) => [n, { times: [], last: 0 }]));
+  for (const n of names) {
+    const { t, out } = await timeCall(runners[n]);
+    res[n].last = t;
+    await onFirst?.(n, out);
+  }
+  if (POLICY.warmup > 1) {
+    for (const n of names) {
+      if (res[n].last > SLOW_WARMUP_MS) continue;
+      res[n].last = (await timeCall(runners[n])).t;
+    }
+  }
+  const round = names.reduce((s, n) => s + res[n].last + SETTLE_MS, 0);
+  // Past the soft time limit of the whole run: the minimum, and no redone rounds.
+  const late = (performance.now() - T_START) / 1000 > POLICY.softLimitS;
+  const reps = late
+    ? POLICY.minReps
+    : Math.max(POLICY.minReps, Math.min(POLICY.maxReps, Math.floor((budgetS * 1000) / round)));
+  const maxDiscards = late ? 0 : Math.min(reps, 10);
+  // Rounds during which other processes used the CPU are discarded and redone (after waiting
+  // for the machine to be quiet), at most `reps` times.
+  let discarded = 0;
+  const foreign = [];
+  for (let r = 0; r < reps; ) {
+    const before = snapshot();
+    const times = {};
+    for (let j = 0; j < names.length; j++) {
+      const n = names[(r + j) % names.length];
+      times[n] = (await timeCall(runners[n])).t;
+    }
+    const f = foreignLoad(before, snapshot());
+    if (f.cores > f.limit && discarded < maxDiscards) {
+      discarded++;
+      await waitQuiet(3);
+      continue;
+    }
+    foreign.push(f.cores);
+    for (const n of names) res[n].times.push(times[n]);
+    r++;
+  }
+  res.$ = { discarded, foreign: foreign.reduce((a, b) => a + b, 0) / foreign.length };
+  stats.discarded += discarded;
+  stats.foreign.push(...foreign);
+  for (const n of names) {
+    const ts = res[n].times;
+    res[n].median = median(ts);
+    res[n].min = Math.min(...ts);
+    res[n].max = Math.max(...ts);
+  }
+  return res;
+}
+
+/** Median time of copying `sizes` floats each way between JS arrays and a shared buffer (the
+ * bytes a call moves across the JS↔WASM boundary). */
+function copyTime(inSizes, outSizes) {
+  const ins = inSizes.map((n) => [
+    new Float32Array(n).fill(1),
+    new Float32Array(new SharedArrayBuffer(4 * n)),
+  ]);
+  const outs = outSizes.map((n) => [
+    new Float32Array(new SharedArrayBuffer(4 * n)).fill(1),
+    new Float32Array(n),
+  ]);
+  const ts = [];
+  for (let r = 0; r < 9; r++) {
+    const t0 = performance.now();
+    for (const [src, dst] of ins) dst.set(src);
+    for (const [src, dst] of outs) dst.set(src);
+    ts.push(performance.now() - t0);
+  }
+  return median(ts.slice(2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+function cpuInfo() {
+  let model = os.cpus()[0]?.model ?? "unknown";
+  let flags = "";
+  try {
+    const txt = readFileSync("/proc/cpuinfo", "utf8");
+    model = /^model name\s*:\s*(.*)$/m.exec(txt)?.[1]?.trim() ?? model;
+    const f = new Set((/^flags\s*:\s*(.*)$/m.exec(txt)?.[1] ?? "").split(/\s+/));
+    flags = ["sse4_2", "avx", "avx2", "fma", "avx512f"].filter((x) => f.has(x)).join(" ");
+  } catch {}
+  return { model, flags };
+}
+
+function gitInfo() {
+  try {
+    const git = (...a) => execFileSync("git", a, { cwd: ROOT }).toString().trimEnd();
+    const head = git("rev-parse", "--short=12", "HEAD");
+    // Uncommitted changes that may be in the measured build (not this benchmark's own files).
+    const dirty = git(
+      "status",
+      "--porcelain",
+      "--",
+      "crates",
+      "packages",
+      "Cargo.toml",
+      "Cargo.lock",
+      "scripts",
+    )
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.slice(3));
+    if (dirty.length === 0) return head;
+    const list =
+      dirty.slice(0, 6).join(", ") + (dirty.length > 6 ? `, … (${dirty.length} paths)` : "");
+    return `${head} + uncommitted changes (${list})`;
+  } catch {
+    return "unknown";
+  }
+}
+
+function wasmBuildInfo(variant) {
+  const p = join(ROOT, "packages", "tconv3d", "wasm", variant, "tconv3d_wasm_bg.wasm");
+  try {
+    const bytes = readFileSync(p);
+    const sha = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+    return `${variant}: ${(bytes.length / 1024).toFixed(0)} KiB, sha256 ${sha}…, built ${statSync(p).mtime.toISOString()}`;
+  } catch {
+    return `${variant}: not built`;
+  }
+}
+
+function pkgVersion(name) {
+  try {
+    let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+    while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+    return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}
+
+const log = (...a) => console.error(...a);
+
+// What is measured: the build as found now (other work may rebuild it while this runs).
+const buildAtStart = `commit ${gitInfo()}; wasm ${wasmBuildInfo("simd")}; ${wasmBuildInfo("simd-threads")}`;
+const impls = await loadImplementations();
+const byKey = Object.fromEntries(impls.map((i) => [i.key, i]));
+const TC = ["tc-simd", "tc-t1", "tc-t2"];
+const PEERS = ["web-t1", "web-t2", "node-t1", "node-t2"];
+log(
+  `bench: ${geoms.length} shape(s), ${opts.quick ? "quick" : "full"} run, implementations: ${impls.map((i) => i.key).join(", ")}`,
+);
+
+const maxWait = opts.maxWait ?? (opts.quick ? 5 : 60);
+log(`bench: waiting (at most ${maxWait} s) for other processes to leave the CPU idle…`);
+stats.startLoad = await waitQuiet(maxWait);
+log(`bench: other processes' load now ${stats.startLoad.toFixed(2)} cores`);
+
+const results = [];
+for (const g of geoms) {
+  const tShape = performance.now();
+  log(`\n[${g.id}] ${g.describe}, ${(g.flops / 1e9).toFixed(2)} GFLOP`);
+  const seed = [...g.id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+  const data = {
+    x: randomF32(g.xNumel, seed),
+    w: randomF32(g.wNumel, seed + 1, Math.sqrt(3 / (g.Cin * g.k.d * g.k.h * g.k.w))),
+    b: randomF32(g.Cout, seed + 2, 0.1),
+    dy: opts.backward ? randomF32(g.yNumel, seed + 3) : null,
+  };
+  const { convTransposeModel } = await import("../test/oracle/onnx.ts");
+  data.model = convTransposeModel({
+    x: data.x,
+    xShape: g.xShape,
+    w: data.w,
+    wShape: g.wShape,
+    b: data.b,
+    strides: g.onnxStrides,
+    pads: g.onnxPads,
+  });
+
+  const prepared = {};
+  for (const impl of impls) prepared[impl.key] = await impl.prepare(g, data);
+
+  // Forward: check every output against tconv3d simd's (the first), then time.
+  const outputs = {};
+  const fwd = await alternate(
+    Object.fromEntries(impls.map((i) => [i.key, prepared[i.key].forward])),
+    POLICY.fwdBudgetS,
+    (key, out) => {
+      const o = prepared[key].output(out);
+      if (o.shape.join() !== g.yShape.join()) {
+        throw new Error(`bench: ${key} on ${g.id} gave shape [${o.shape}], expected [${g.yShape}]`);
+      }
+      outputs[key] = o.data;
+    },
+  );
+  const ref = outputs["tc-simd"];
+  const err = Object.fromEntries(impls.map((i) => [i.key, relErr(outputs[i.key], ref)]));
+  // tconv3d itself is suspect when both independent ORT builds agree with each other and not with it.
+  const peersAgree =
+    outputs["web-t1"] !== undefined &&
+    outputs["node-t1"] !== undefined &&
+    relErr(outputs["web-t1"], outputs["node-t1"]) <= TOL;
+  const tcWrong = peersAgree && err["node-t1"] > TOL;
+  const y = outputs["tc-simd"];
+  for (const k of Object.keys(outputs)) if (k !== "tc-simd") delete outputs[k];
+  log(
+    `  fwd: other processes ${fwd.$.foreign.toFixed(2)} cores on average, ${fwd.$.discarded} disturbed round(s) redone`,
+  );
+  for (const k of Object.keys(fwd)) {
+    if (k === "$") continue;
+    log(
+      `  fwd ${k.padEnd(8)} ${ms(fwd[k].median).padStart(8)} ms  ${num(g.flops / fwd[k].median / 1e6).padStart(6)} GFLOP/s  rel.err ${sci(err[k])}  (${fwd[k].times.length} runs)`,
+    );
+  }
+
+  // Backward (tconv3d only: no peer computes it).
+  let bwd = null;
+  let bwdCheck = null;
+  if (opts.backward) {
+    const grads = {};
+    bwd = await alternate(
+      Object.fromEntries(TC.map((k) => [k, prepared[k].backward])),
+      POLICY.bwdBudgetS,
+      (key, out) => {
+        grads[key] = out;
+      },
+    );
+    // Checks: the three builds agree; dB = Σ dY per channel; the adjoint identities
+    // <dY, Y − b> = <dX, X> = <dW, W> (Y from the forward pass checked above).
+    const r = grads["tc-simd"];
+    let consist = 0;
+    for (const k of ["tc-t1", "tc-t2"]) {
+      consist = Math.max(
+        consist,
+        relErr(grads[k].dLdX.data, r.dLdX.data),
+        relErr(grads[k].dLdW.data, r.dLdW.data),
+        relErr(grads[k].dLdB.data, r.dLdB.data),
+      );
+    }
+    const vox = g.out.d * g.out.h * g.out.w;
+    const sumDy = new Float64Array(g.Cout);
+    for (let n = 0; n < g.N; n++)
+      for (let c = 0; c < g.Cout; c++) {
+        let s = 0;
+        const base = (n * g.Cout + c) * vox;
+        for (let i = 0; i < vox; i++) s += data.dy[base + i];
+        sumDy[c] += s;
+      }
+    const dbErr = relErr(r.dLdB.data, sumDy);
+    let yb = 0;
+    for (let n = 0; n < g.N; n++)
+      for (let c = 0; c < g.Cout; c++) {
+        const base = (n * g.Cout + c) * vox;
+        let s = 0;
+        for (let i = 0; i < vox; i++) s += data.dy[base + i] * (y[base + i] - data.b[c]);
+        yb += s;
+      }
+    const dxx = dot(r.dLdX.data, data.x);
+    const dww = dot(r.dLdW.data, data.w);
+    const adj = Math.max(Math.abs(dxx - yb), Math.abs(dww - yb)) / Math.abs(yb);
+    bwdCheck = { consist, dbErr, adj, ok: consist <= TOL && dbErr <= TOL && adj <= TOL };
+    for (const k of TC) {
+      log(
+        `  bwd ${k.padEnd(8)} ${ms(bwd[k].median).padStart(8)} ms  (×${(bwd[k].median / fwd[k].median).toFixed(2)} forward, ${bwd[k].times.length} runs)`,
+      );
+    }
+    log(
+      `  bwd checks: builds agree ${sci(consist)}, dB ${sci(dbErr)}, adjoint ${sci(adj)} → ${bwdCheck.ok ? "ok" : "WRONG"}`,
+    );
+  }
+  for (const k of Object.keys(prepared)) await prepared[k].release();
+
+  const copyFwd = copyTime([g.xNumel], [g.yNumel]);
+  const copyBwd = copyTime([g.xNumel, g.yNumel], [g.xNumel, g.wNumel, g.Cout]);
+  results.push({ g, fwd, err, tcWrong, bwd, bwdCheck, copyFwd, copyBwd });
+  log(`  (${((performance.now() - tShape) / 1000).toFixed(1)} s)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const durationS = (performance.now() - T_START) / 1000;
+const gf = (r, k) => r.g.flops / r.fwd[k].median / 1e6;
+const wrong = (r, k) => r.err[k] > TOL;
+const bestTc = (r) => TC.reduce((a, b) => (r.fwd[b].median < r.fwd[a].median ? b : a));
+const implName = (k) => `${byKey[k].label} t${byKey[k].threads}`;
+const short = {
+  "tc-simd": "simd t1",
+  "tc-t1": "threads t1",
+  "tc-t2": "threads t2",
+  "web-t1": "web t1",
+  "web-t2": "web t2",
+  "node-t1": "node t1",
+  "node-t2": "node t2",
+};
+
+/** Other processes' load during a shape's accepted rounds, and the rounds redone. */
+const load = (d) => `${d.foreign.toFixed(2)} cores${d.discarded ? `, ${d.discarded} redone` : ""}`;
+
+// Forward, one row per implementation and shape.
+const fwdRows = [];
+for (const r of results) {
+  for (const k of [...TC, ...PEERS]) {
+    const f = r.fwd[k];
+    const isRef = k === "tc-simd";
+    let check = wrong(r, k) ? "**wrong**" : "ok";
+    if (isRef) check = r.tcWrong ? "**wrong** (both ORT builds disagree)" : "reference";
+    fwdRows.push([
+      r.g.id,
+      implName(k),
+      ms(f.median),
+      `${ms(f.min)}–${ms(f.max)}`,
+      f.times.length,
+      num(gf(r, k)),
+      isRef ? "–" : sci(r.err[k]),
+      check,
+    ]);
+  }
+}
+const fwdTable = table(
+  ["shape", "implementation", "ms (median)", "min–max ms", "runs", "GFLOP/s", "rel. err", "check"],
+  fwdRows,
+  "llrrrrrl",
+);
+
+// Speed-ups (peer time ÷ tconv3d time: > 1 means tconv3d is faster).
+const speedCols = [];
+for (const who of ["best", "tc-t2"]) for (const p of PEERS) speedCols.push([who, p]);
+const spRows = [];
+const spAll = speedCols.map(() => []);
+const ceilAll = [];
+const scaleAll = [];
+for (const r of results) {
+  const b = bestTc(r);
+  const row = [r.g.id, (r.g.flops / 1e9).toFixed(2), short[b]];
+  speedCols.forEach(([who, p], j) => {
+    const tcKey = who === "best" ? b : who;
+    const s = r.fwd[p].median / r.fwd[tcKey].median;
+    const bad = wrong(r, p) || r.tcWrong;
+    if (!bad) spAll[j].push(s);
+    row.push(bad ? `${ratio(s)} ✗` : ratio(s));
+  });
+  const ceil = (100 * gf(r, "tc-t2")) / CEILING;
+  const scale = r.fwd["tc-t1"].median / r.fwd["tc-t2"].median;
+  ceilAll.push(ceil);
+  scaleAll.push(scale);
+  row.push(pct(ceil), ratio(scale), load(r.fwd.$));
+  spRows.push(row);
+}
+spRows.push([
+  "**geomean**",
+  "",
+  "",
+  ...spAll.map((v) => `**${ratio(geomean(v))}**`),
+  `**${pct(geomean(ceilAll))}**`,
+  `**${ratio(geomean(scaleAll))}**`,
+  "",
+]);
+const spTable = table(
+  [
+    "shape",
+    "GFLOP",
+    "best tconv3d",
+    ...speedCols.map(([who, p]) => `${who === "best" ? "best" : "t2"} vs ${short[p]}`),
+    `t2 % of ${CEILING} GF/s`,
+    "t2 ÷ t1",
+    "other procs",
+  ],
+  spRows,
+  `lrl${"r".repeat(speedCols.length + 3)}`,
+);
+
+// Geometric means of GFLOP/s.
+const geoRows = [...TC, ...PEERS].map((k) => {
+  const v = results
+    .filter((r) => !wrong(r, k) && !(TC.includes(k) && r.tcWrong))
+    .map((r) => gf(r, k));
+  return [implName(k), num(geomean(v)), `${v.length}/${results.length}`];
+});
+const geoTable = table(["implementation", "geomean GFLOP/s (forward)", "shapes"], geoRows);
+
+// Backward.
+let bwdTable = "";
+if (opts.backward) {
+  const rows = [];
+  const rAll = { "tc-simd": [], "tc-t1": [], "tc-t2": [] };
+  const sAll = [];
+  for (const r of results) {
+    const bt = (k) => r.bwd[k].median;
+    const row = [r.g.id];
+    for (const k of TC) row.push(ms(bt(k)));
+    row.push(num((2 * r.g.flops) / bt("tc-t2") / 1e6));
+    for (const k of TC) {
+      const q = bt(k) / r.fwd[k].median;
+      rAll[k].push(q);
+      row.push(k === "tc-t2" && q > 2.5 ? `${ratio(q)} ⚠` : ratio(q));
+    }
+    const s = bt("tc-t1") / bt("tc-t2");
+    sAll.push(s);
+    row.push(ratio(s));
+    row.push(pct((100 * r.copyFwd) / r.fwd["tc-t2"].median), pct((100 * r.copyBwd) / bt("tc-t2")));
+    const c = r.bwdCheck;
+    row.push(`${c.ok ? "ok" : "**wrong**"} (${sci(Math.max(c.consist, c.dbErr, c.adj))})`);
+    row.push(load(r.bwd.$));
+    rows.push(row);
+  }
+  rows.push([
+    "**geomean**",
+    "",
+    "",
+    "",
+    "",
+    ...TC.map((k) => `**${ratio(geomean(rAll[k]))}**`),
+    `**${ratio(geomean(sAll))}**`,
+    "",
+    "",
+    "",
+    "",
+  ]);
+  bwdTable = table(
+    [
+      "shape",
+      "bwd ms simd t1",
+      "bwd ms threads t1",
+      "bwd ms threads t2",
+      "bwd GFLOP/s t2",
+      "bwd ÷ fwd simd t1",
+      "bwd ÷ fwd threads t1",
+      "bwd ÷ fwd t2 (≤ 2.5×)",
+      "bwd t2 ÷ t1",
+      "copy share fwd t2 (est.)",
+      "copy share bwd t2 (est.)",
+      "check",
+      "other procs",
+    ],
+    rows,
+  );
+}
+
+// Targets of PERFORMANCE.md, evaluated on this run.
+const targetRows = [];
+{
+  const jWebT2 = speedCols.findIndex(([w, p]) => w === "tc-t2" && p === "web-t2");
+  const jNodeT2 = speedCols.findIndex(([w, p]) => w === "tc-t2" && p === "node-t2");
+  const minWeb = Math.min(...results.map((r) => r.fwd["web-t2"].median / r.fwd["tc-t2"].median));
+  const gWeb = geomean(spAll[jWebT2]);
+  targetRows.push([
+    "forward t2 ≥ 2× ort-web t2 on every shape",
+    `min ${ratio(minWeb)}`,
+    minWeb >= 2 ? "yes" : "no",
+  ]);
+  targetRows.push(["forward t2 ≥ 4× ort-web t2, geomean", ratio(gWeb), gWeb >= 4 ? "yes" : "no"]);
+  const big = results.filter((r) =>
+    ["gan-a", "gan-b", "gan-c", "unet-a", "unet-b"].includes(r.g.id),
+  );
+  if (big.length) {
+    const minCeil = Math.min(...big.map((r) => (100 * gf(r, "tc-t2")) / CEILING));
+    targetRows.push([
+      `forward t2 ≥ 60% of ${CEILING} GFLOP/s on gan-a/b/c, unet-a/b`,
+      `min ${pct(minCeil)} (${big.map((r) => r.g.id).join(", ")})`,
+      minCeil >= 60 ? "yes" : "no",
+    ]);
+  }
+  const gNode = geomean(spAll[jNodeT2]);
+  targetRows.push([
+    "forward t2 geomean ≥ ort-node t2 (native)",
+    ratio(gNode),
+    gNode >= 1 ? "yes" : "no",
+  ]);
+  if (opts.backward) {
+    const maxQ = Math.max(...results.map((r) => r.bwd["tc-t2"].median / r.fwd["tc-t2"].median));
+    targetRows.push([
+      "backward ≤ 2.5× forward (t2)",
+      `max ${ratio(maxQ)}`,
+      maxQ <= 2.5 ? "yes" : "no",
+    ]);
+  }
+  const large = results.filter((r) => r.g.flops >= 1e9);
+  if (large.length) {
+    const minS = Math.min(...large.map((r) => r.fwd["tc-t1"].median / r.fwd["tc-t2"].median));
+    targetRows.push([
+      "2 threads ≥ 1.8× 1 thread (forward, shapes ≥ 1 GFLOP)",
+      `min ${ratio(minS)}`,
+      minS >= 1.8 ? "yes" : "no",
+    ]);
+    const maxCopy = Math.max(...large.map((r) => (100 * r.copyFwd) / r.fwd["tc-t2"].median));
+    targetRows.push([
+      "JS↔WASM copy ≤ 5% of end-to-end (forward t2, shapes ≥ 1 GFLOP, estimate)",
+      `max ${pct(maxCopy)}`,
+      maxCopy <= 5 ? "yes" : "no",
+    ]);
+  }
+}
+const targetTable = table(["target (PERFORMANCE.md)", "this run", "met"], targetRows, "lll");
+
+const cpu = cpuInfo();
+const buildAtEnd = `${wasmBuildInfo("simd")}; ${wasmBuildInfo("simd-threads")}`;
+const buildChanged = !buildAtStart.endsWith(buildAtEnd);
+const tcInfo = byKey["tc-t2"].info;
+const when = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+const header = `# tconv3d benchmarks
+
+Generated by \`bench/run.mjs\` — **do not edit by hand**; rerun the command below to refresh.
+
+- Command: \`${command}\`${opts.quick ? " (quick: a smoke test, fewer repetitions)" : ""}
+- Date: ${when}; run time ${durationS.toFixed(0)} s
+- Machine: ${cpu.model} (${cpu.flags || "flags unknown"}), ${os.availableParallelism()} logical cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}
+- Node ${process.version} (V8 ${process.versions.v8})
+- Other processes on this (shared) machine: ${stats.startLoad.toFixed(2)} cores busy at the start (after waiting up to ${maxWait} s for quiet); ${(stats.foreign.reduce((a, b) => a + b, 0) / Math.max(1, stats.foreign.length)).toFixed(2)} cores on average during the timed rounds; ${stats.discarded} disturbed round(s) discarded and redone
+- tconv3d: ${buildAtStart}; relaxed SIMD ${tcInfo.relaxedSimd}${buildChanged ? `\n- **Warning:** the wasm build changed on disk during the run (now: ${buildAtEnd}); the figures are those of the build loaded at the start` : ""}
+- Peers: onnxruntime-web ${pkgVersion("onnxruntime-web")} (its WASM SIMD build; \`ort.env.wasm.numThreads\` 1 or 2), onnxruntime-node ${pkgVersion("onnxruntime-node")} (native CPU provider; \`intraOpNumThreads\` 1 or 2)
+- Shapes: \`${relative(ROOT, shapesFile)}\`${opts.shapes ? ` (selected: ${opts.shapes.join(", ")})` : ""}; FLOPs = 2·N·Cin·Cout·kD·kH·kW·D·H·W (input voxels)`;
+
+const method = `## Method
+
+- **One process, alternating.** All seven implementations live in one Node process. For every
+  shape each one is warmed up (${POLICY.warmup} call${POLICY.warmup > 1 ? "s; one if the first took over 1 s" : ""}), then timed in rounds in which
+  every implementation runs once, the order rotated each round; the table gives the median
+  (and min–max) of the rounds. Rounds: at least ${POLICY.minReps}, more for fast shapes while a budget of
+  ${POLICY.fwdBudgetS} s (forward) / ${POLICY.bwdBudgetS} s (backward) per shape lasts, at most ${POLICY.maxReps}. Before each timed call (not timed): a
+  full GC and a ${SETTLE_MS} ms pause so that the previous implementation's pool threads are idle.
+- **Shared machine.** Other processes' CPU use is tracked during every round (machine-wide busy
+  time from \`/proc/stat\` minus this process's \`process.cpuUsage()\`): a round during which they kept
+  more than 0.15 of a core busy is discarded and redone after waiting for quiet (at most
+  min(rounds, 10) times per shape and phase, none after ${POLICY.softLimitS} s of run time). "other procs" gives
+  their average load over the accepted rounds and how many rounds were redone; the run first
+  waits (at most ${maxWait} s) for the machine to be quiet.
+- **What is timed:** one end-to-end call on JS \`Float32Array\`s, input already in memory, output
+  returned as a JS array: \`layer.predict(X)\` (\`X = fromNCDHW(x, [N,C,D,H,W])\`, a layer built
+  with the same weights and bias, so its packed weights are cached as in real use) and
+  \`layer.backward(X, dLdY)\`; \`session.run({ x })\` for ORT (one \`ConvTranspose\` node, opset 17,
+  weights and bias as initializers, \`graphOptimizationLevel: "all"\`). Copies between JS and
+  WASM memory are inside every implementation's time.
+- **Several instances of one runtime.** \`init()\` is a per-module singleton, and so is
+  onnxruntime-web's \`env.wasm.numThreads\` (its WASM module and thread pool are created once).
+  The script registers Node module hooks (\`bench/lib/hooks.mjs\`) that carry a \`?benchInst=NAME\`
+  query from a module to everything it imports; ES modules are keyed by URL, so
+  \`import("…/tconv3d/dist/index.js?benchInst=NAME")\` yields a complete private copy of the module
+  graph: its own loader state, wasm-bindgen glue, \`WebAssembly.Memory\` and (for simd-threads)
+  rayon pool of worker_threads. The same gives two independent onnxruntime-web instances (with
+  their own onnxruntime-common and \`env\`), one with 1 and one with 2 threads. So all of
+  \`simd\` (1 thread), \`simd-threads\` with 1 and with 2 threads, ort-web 1 and 2 threads run side by
+  side, as the user-facing API loads them, with no change to the package. onnxruntime-node takes
+  the thread count per session. The idle pools of the other instances sleep (rayon workers block
+  in \`memory.atomic.wait32\`), and the pause before each call lets spinning threads settle.
+- **Correctness before timing.** The first forward output of every implementation is compared
+  with tconv3d \`simd\`'s: rel. err = max |y − y_simd| / max |y_simd|; above ${TOL} the row is marked
+  **wrong** (and left out of geomeans). If both ORT builds agree with each other but not with
+  tconv3d, tconv3d's row says so. Backward (no peer computes it): the three builds must agree,
+  dB must equal Σ dLdY per channel, and the adjoint identities ⟨dLdY, Y − b⟩ = ⟨dLdX, X⟩ =
+  ⟨dLdW, W⟩ must hold (f64 sums), all within ${TOL} relative; the column shows the largest deviation.
+- **Ratios** are speed-ups: peer time ÷ tconv3d time (above 1×: tconv3d is faster); "best" is the
+  fastest of the three tconv3d builds for that shape, "t2" is \`simd-threads\` with 2 threads.
+  ✗ marks a pair where one side is wrong (left out of the geomean). The ceiling is
+  ${CEILING_CORES} × ${CEILING_PER_CORE} GFLOP/s = ${CEILING} GFLOP/s, the SIMD128 mul+add microbenchmark of PERFORMANCE.md on this kind of machine (not re-measured here).
+- **Backward** (\`layer.backward\`) returns dX, dW and dB together (the API has no separate
+  entry points), so it is timed as a whole; "bwd ÷ fwd" divides by the same build's forward
+  median of the table above (target ≤ 2.5×, ⚠ when over). "bwd GFLOP/s" counts 2 × the forward
+  FLOPs (dX and dW each cost one forward; dB is negligible).
+- **Copy share (estimate):** the median time of \`Float32Array.prototype.set\` of the same number of
+  floats that cross the boundary (forward: X in, Y out; backward: X and dLdY in, dX, dW and dB
+  out) between JS arrays and a \`SharedArrayBuffer\`, divided by the end-to-end time of the 2-thread
+  build. It is a lower bound on what staging the data costs (allocation of the outputs not included).`;
+
+const sections = [
+  header,
+  `## Forward (f32)\n\n${fwdTable}`,
+  `## Forward speed-ups (peer time ÷ tconv3d time)\n\n${spTable}`,
+  `## Geometric means\n\n${geoTable}`,
+  opts.backward ? `## Backward (f32, tconv3d only)\n\n${bwdTable}` : "",
+  `## Targets\n\n${targetTable}`,
+  method,
+].filter(Boolean);
+const doc = `${sections.join("\n\n")}\n`;
+
+console.log(doc);
+if (opts.out) {
+  writeFileSync(opts.out, doc);
+  log(`bench: wrote ${relative(process.cwd(), opts.out) || opts.out} in ${durationS.toFixed(0)} s`);
+}
+// Pool workers (tconv3d, ORT) are unref'd or blocked; exit explicitly all the same.
+process.exit(0);
