@@ -5,7 +5,7 @@
 
 use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError};
-use crate::kernels::{tiles_per_block, ARow, Kernel, Run, RunSteps, MR, NR};
+use crate::kernels::{partial_sums, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
@@ -81,7 +81,6 @@ impl<T: Kernel> BackwardDataPlan<T> {
             .min(tiles);
         let chunks = tiles.div_ceil(per_task);
         let out = SharedOut(dx.as_mut_ptr());
-        let seed = [T::ZERO; NR];
         for_each_index(geo.groups * chunks, |task| {
             let (g, chunk) = (task / chunks, task % chunks);
             let zero_row = ARow {
@@ -136,29 +135,34 @@ impl<T: Kernel> BackwardDataPlan<T> {
                         }
                     }
                 }
+                // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`).
+                let group = (K_BLOCK / fg).clamp(1, nt);
                 for cp in 0..self.panels {
                     let nr = NR.min(cg - cp * NR);
-                    let b = (g * self.panels + cp) * nt * fg * NR;
-                    for bi in 0..block_tiles.len() {
-                        // SAFETY: tiles and groups are split between tasks and the layout is
-                        // one-to-one, so these dX elements are written by this task only;
-                        // each row has `nr` channels `xl.c` apart left.
-                        let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
-                        // SAFETY: A rows are dY rows of `fg` filters or the zero with step 0,
-                        // the panel holds `nt*fg*NR` packed weights from `b`, outputs as above.
-                        unsafe {
-                            T::igemm(
-                                fg,
-                                nt,
-                                &a[bi * nt * MR..(bi + 1) * nt * MR],
-                                self.packed.as_ptr().add(b),
-                                &seed,
-                                &outs,
-                                xl.c,
-                                mrs[bi],
-                                nr,
-                            )
-                        };
+                    let panel = (g * self.panels + cp) * nt * fg * NR;
+                    for t0 in (0..nt).step_by(group) {
+                        let t1 = (t0 + group).min(nt);
+                        for bi in 0..block_tiles.len() {
+                            // SAFETY: tiles and groups are split between tasks and the layout
+                            // is one-to-one, so these dX elements are touched by this task
+                            // only; each row has `nr` channels `xl.c` apart left.
+                            let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
+                            let seeds = if t0 == 0 {
+                                [[T::ZERO; NR]; MR]
+                            } else {
+                                // SAFETY: as above; the previous group stored them.
+                                unsafe { partial_sums(&outs, xl.c, nr) }
+                            };
+                            let rows = &a[(bi * nt + t0) * MR..(bi * nt + t1) * MR];
+                            // SAFETY: A rows are dY rows of `fg` filters or the zero with step
+                            // 0; the panel holds `nt*fg*NR` packed weights, of which taps
+                            // t0..t1 are read; outputs as above.
+                            let b = unsafe { self.packed.as_ptr().add(panel + t0 * fg * NR) };
+                            // SAFETY: as above.
+                            unsafe {
+                                T::igemm(fg, t1 - t0, rows, b, &seeds, &outs, xl.c, mrs[bi], nr)
+                            };
+                        }
                     }
                 }
             }
@@ -223,47 +227,64 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                 }
             }
         }
-        // Accumulators of every tile, tile-major, kept across chunks of runs: each chunk of
-        // X and dY rows is read from cache by all tiles instead of streamed once per tile.
+        // Voxels go in chunks whose X and dY rows are packed contiguously (with a tile's
+        // width of padding, so edge tiles read full width and ignore the extra lanes); every
+        // tile then sums the whole chunk as one run from cache. Accumulators of every tile,
+        // tile-major, persist across chunks.
         let (c_tiles, f_tiles) = (cg.div_ceil(MR), fg.div_ceil(NR));
         let mut accs = vec![[[T::ZERO; NR]; MR]; c_tiles * f_tiles];
-        let chunk_voxels = (64 * 1024 / ((cg + fg) * core::mem::size_of::<T>()).max(1)).max(1);
-        let per_chunk = chunk_voxels.div_ceil(i0.len().max(1));
-        for chunk in runs.chunks(per_chunk.max(1)) {
+        let chunk = (64 * 1024 / ((cg + fg) * core::mem::size_of::<T>()).max(1)).max(1);
+        let mut xp = vec![T::ZERO; chunk * cg + MR];
+        let mut yp = vec![T::ZERO; chunk * fg + NR];
+        let packed_steps = RunSteps { a: cg, b: fg };
+        let mut filled = 0;
+        let mut flush = |len: usize, xp: &[T], yp: &[T]| {
+            let run = [Run { a: 0, b: 0, len }];
             for (ti, acc) in accs.iter_mut().enumerate() {
                 let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-                let (mr, nr) = (MR.min(cg - c0), NR.min(fg - f0));
-                if mr == MR && nr == NR {
-                    // SAFETY: every run step reads channels c0..c0+MR of an X row and filters
-                    // f0..f0+NR of a dY row, all inside the group's rows.
-                    unsafe { T::outer(acc, chunk, steps, x.as_ptr().add(c0), dy.as_ptr().add(f0)) };
-                } else if mr == MR {
-                    // SAFETY: as above, with filters f0..f0+nr.
+                if fg < NR {
+                    // SAFETY: packed rows of `cg` channels (MR readable from c0 with the
+                    // padding) and `fg` filters, `len` of each.
                     unsafe {
                         T::outer_narrow(
                             acc,
-                            chunk,
-                            steps,
-                            x.as_ptr().add(c0),
-                            dy.as_ptr().add(f0),
-                            nr,
+                            &run,
+                            packed_steps,
+                            xp.as_ptr().add(c0),
+                            yp.as_ptr().add(f0),
+                            fg,
                         )
                     };
                 } else {
-                    // Fewer than MR channels left: a 4-wide read could run past the group's rows.
-                    for run in chunk {
-                        for kk in 0..run.len {
-                            for (r, acc_r) in acc.iter_mut().enumerate().take(mr) {
-                                let xv = x[run.a + kk * steps.a + c0 + r];
-                                for (q, v) in acc_r.iter_mut().enumerate().take(nr) {
-                                    *v += xv * dy[run.b + kk * steps.b + f0 + q];
-                                }
-                            }
-                        }
-                    }
+                    // SAFETY: as above, NR readable from f0 with the padding.
+                    unsafe {
+                        T::outer(
+                            acc,
+                            &run,
+                            packed_steps,
+                            xp.as_ptr().add(c0),
+                            yp.as_ptr().add(f0),
+                        )
+                    };
+                }
+            }
+        };
+        for run in &runs {
+            for kk in 0..run.len {
+                let (xa, yb) = (run.a + kk * steps.a, run.b + kk * steps.b);
+                xp[filled * cg..(filled + 1) * cg].copy_from_slice(&x[xa..xa + cg]);
+                yp[filled * fg..(filled + 1) * fg].copy_from_slice(&dy[yb..yb + fg]);
+                filled += 1;
+                if filled == chunk {
+                    flush(filled, &xp, &yp);
+                    filled = 0;
                 }
             }
         }
+        if filled > 0 {
+            flush(filled, &xp, &yp);
+        }
+        // The tap's elements, in (c, f) order.
         let mut block = vec![T::ZERO; cg * fg];
         for (ti, acc) in accs.iter().enumerate() {
             let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
@@ -274,15 +295,24 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
         }
         block
     });
-    for (task, block) in blocks.iter().enumerate() {
-        let (g, tap) = (task / geo.taps(), task % geo.taps());
-        let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
-        for c in 0..cg {
-            for f in 0..fg {
-                dw[geo.weight_index(k, f, c, g)] = block[c * fg + f];
+    // dW(k, f, c, g) is at `g*taps*fg*cg + (f + fg*c)*taps + tap`: the tap varies fastest, so
+    // the per-tap blocks are transposed in chunks of (c, f) pairs, each chunk one contiguous
+    // span of dW, written by one task.
+    let (taps, pairs) = (geo.taps(), cg * fg);
+    const PAIRS: usize = 64;
+    let chunks = pairs.div_ceil(PAIRS);
+    let out = SharedOut(dw.as_mut_ptr());
+    for_each_index(geo.groups * chunks, |task| {
+        let (g, p0) = (task / chunks, task % chunks * PAIRS);
+        let p1 = (p0 + PAIRS).min(pairs);
+        for (tap, block) in blocks[g * taps..(g + 1) * taps].iter().enumerate() {
+            for (p, &v) in block[p0..p1].iter().enumerate() {
+                // SAFETY: inside dW (length checked); the span of pairs p0..p1 of group g
+                // belongs to this task only.
+                unsafe { *out.at((g * pairs + p0 + p) * taps + tap) = v };
             }
         }
-    }
+    });
 }
 
 /// `dB[f]`: the sum of `dY` over batch and positions, accumulated in f64.

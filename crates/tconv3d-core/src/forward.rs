@@ -5,7 +5,9 @@
 //! buffer, no zero-insertion.
 
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase};
-use crate::kernels::{tiles_per_block, ARow, Kernel, LANES_BELOW_FILTERS, MR, NR};
+use crate::kernels::{
+    partial_sums, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, MR, NR,
+};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
@@ -238,33 +240,37 @@ impl<T: Kernel> ForwardPlan<T> {
                         }
                     }
                 }
+                // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`).
+                let group = (K_BLOCK / cg).clamp(1, nt.max(1));
                 for fp in 0..self.panels {
                     let block = self.blocks[self.block_index(g, r, fp)];
-                    let seed: &[T; NR] =
+                    let bias: &[T; NR] =
                         self.packed[block..block + NR].try_into().expect("NR seeds");
                     let nr = NR.min(fg - fp * NR);
-                    for bi in (0..block_tiles.len()).filter(|&bi| !in_lanes[bi]) {
-                        // SAFETY: these outputs belong to this tile of this phase and this
-                        // panel only (phases partition the outputs, the layout is one-to-one),
-                        // so no other task writes them; each row has `nr` filters `yl.c`
-                        // apart left.
-                        let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
-                        // SAFETY: A rows are X rows of `cg` channels or the zero with step 0,
-                        // the block holds `nt*cg*NR` packed weights after its NR seeds,
-                        // outputs as above.
-                        unsafe {
-                            T::igemm(
-                                cg,
-                                nt,
-                                &a[bi * nt * MR..(bi + 1) * nt * MR],
-                                self.packed.as_ptr().add(block + NR),
-                                seed,
-                                &outs,
-                                yl.c,
-                                mrs[bi],
-                                nr,
-                            )
-                        };
+                    for t0 in (0..nt.max(1)).step_by(group) {
+                        let t1 = (t0 + group).min(nt);
+                        for bi in (0..block_tiles.len()).filter(|&bi| !in_lanes[bi]) {
+                            // SAFETY: these outputs belong to this tile of this phase and this
+                            // panel only (phases partition the outputs, the layout is
+                            // one-to-one), so no other task touches them; each row has `nr`
+                            // filters `yl.c` apart left.
+                            let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
+                            let seeds = if t0 == 0 {
+                                [*bias; MR]
+                            } else {
+                                // SAFETY: as above; the previous group stored them.
+                                unsafe { partial_sums(&outs, yl.c, nr) }
+                            };
+                            let rows = &a[(bi * nt + t0) * MR..(bi * nt + t1) * MR];
+                            // SAFETY: A rows are X rows of `cg` channels or the zero with step
+                            // 0; the block holds `nt*cg*NR` packed weights after its NR seeds,
+                            // of which taps t0..t1 are read; outputs as above.
+                            let b = unsafe { self.packed.as_ptr().add(block + NR + t0 * cg * NR) };
+                            // SAFETY: as above.
+                            unsafe {
+                                T::igemm(cg, t1 - t0, rows, b, &seeds, &outs, yl.c, mrs[bi], nr)
+                            };
+                        }
                     }
                 }
             }

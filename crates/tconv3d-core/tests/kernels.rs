@@ -110,3 +110,52 @@ fn tile_remainders() {
         }
     }
 }
+
+/// Sums longer than one tile call (taps x channels past `K_BLOCK`) are split into tap groups
+/// seeded with the partial outputs: forward and dX still match exactly.
+#[test]
+fn long_sums_split_into_tap_groups() {
+    use tconv3d_core::{ConvParams, Cropping, Layout};
+    for (c, f, s) in [(300, 9, 1), (130, 17, 2), (257, 3, 1)] {
+        let p = ConvParams {
+            batch: 1,
+            channels: c,
+            filters: f,
+            groups: 1,
+            input: [6, 3, 2],
+            kernel: [3, 3, 2],
+            stride: [s, s, 1],
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [1, 1, 0],
+                end: [1, 0, 1],
+            },
+        };
+        let geo = Geometry::new(&p).unwrap();
+        let mut r = rng(c as u64);
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let (xl, yl) = (Layout::channels_last(xe), Layout::channels_first(ye));
+        let (x, w, b, dy) = (
+            ints(&mut r, geo.input_len()),
+            ints(&mut r, geo.weight_len()),
+            ints(&mut r, f),
+            ints(&mut r, geo.output_len()),
+        );
+        let mut want = vec![0f64; geo.output_len()];
+        reference::forward(&geo, &x, xl, &w, Some(&b), &mut want, yl);
+        let mut y = vec![f32::NAN; geo.output_len()];
+        ForwardPlan::<f32>::new(&geo, &cast(&w), Some(&cast(&b)))
+            .unwrap()
+            .run(&cast(&x), xl, &mut y, yl)
+            .unwrap();
+        assert_eq!(to_f64(&y), want, "forward {p:?}");
+        let mut want_dx = vec![0f64; geo.input_len()];
+        reference::backward_data(&geo, &dy, yl, &w, &mut want_dx, xl);
+        let mut dx = vec![f64::NAN; geo.input_len()];
+        BackwardDataPlan::<f64>::new(&geo, &w)
+            .unwrap()
+            .run(&dy, yl, &mut dx, xl)
+            .unwrap();
+        assert_eq!(dx, want_dx, "dX {p:?}");
+    }
+}

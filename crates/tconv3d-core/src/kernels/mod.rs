@@ -39,6 +39,11 @@ pub fn tiles_per_block(k: usize, size: usize) -> usize {
     (256 * 1024 / (MR * k * size).max(1)).clamp(1, 16)
 }
 
+/// Inner-dimension steps (taps x channels) one tile call covers at most: longer sums are
+/// split into tap groups whose A rows and weight panel stay in L1/L2, the later groups
+/// seeded with the partial outputs.
+pub const K_BLOCK: usize = 1024;
+
 /// One A row of [`Kernel::igemm`]: element `c` at `ptr + c*step`.
 #[derive(Clone, Copy, Debug)]
 pub struct ARow<T> {
@@ -55,7 +60,7 @@ pub struct RunSteps {
 
 /// The tiles of one element type.
 pub trait Kernel: Element {
-    /// `out[r][q*out_step] = seed[q] + sum over t < nt, c < kc of A(t, r)[c] * b[(t*kc + c)*NR + q]`
+    /// `out[r][q*out_step] = seed[r][q] + sum over t < nt, c < kc of A(t, r)[c] * b[(t*kc + c)*NR + q]`
     /// for `r < mr`, `q < nr`, where `A(t, r)[c]` is `a[t*MR + r].ptr[c*step]`. A rows and
     /// output rows may be strided (channels-first tensors); a zero row is one zero, step 0.
     ///
@@ -70,7 +75,7 @@ pub trait Kernel: Element {
         nt: usize,
         a: &[ARow<Self>],
         b: *const Self,
-        seed: &[Self; NR],
+        seed: &[[Self; NR]; MR],
         out: &[*mut Self; MR],
         out_step: usize,
         mr: usize,
@@ -136,7 +141,7 @@ macro_rules! portable_kernel {
                 nt: usize,
                 a: &[ARow<Self>],
                 b: *const Self,
-                seed: &[Self; NR],
+                seed: &[[Self; NR]; MR],
                 out: &[*mut Self; MR],
                 out_step: usize,
                 mr: usize,
@@ -186,6 +191,27 @@ macro_rules! portable_kernel {
 
 portable_kernel!(f32);
 portable_kernel!(f64);
+
+/// Reads back the partial sums a tile stored, as seeds for its next tap group (columns past
+/// `nr` are zero).
+///
+/// # Safety
+/// Each `out[r]` is valid for reading elements `q*stride`, `q < nr`, and no other thread
+/// writes them meanwhile.
+pub(crate) unsafe fn partial_sums<T: Copy + Default>(
+    out: &[*mut T; MR],
+    stride: usize,
+    nr: usize,
+) -> [[T; NR]; MR] {
+    let mut seeds = [[T::default(); NR]; MR];
+    for (row, &src) in seeds.iter_mut().zip(out) {
+        for (q, v) in row.iter_mut().enumerate().take(nr) {
+            // SAFETY: `src` is valid for reads at `q*stride` for `q < nr`.
+            *v = unsafe { *src.add(q * stride) };
+        }
+    }
+    seeds
+}
 
 /// Stores rows `r < mr`, columns `q < nr` of `acc` through `out`, `stride` apart.
 ///

@@ -11,13 +11,13 @@ pub unsafe fn igemm<T: Element>(
     nt: usize,
     a: &[ARow<T>],
     b: *const T,
-    seed: &[T; NR],
+    seed: &[[T; NR]; MR],
     out: &[*mut T; MR],
     out_step: usize,
     mr: usize,
     nr: usize,
 ) {
-    let mut acc = [*seed; MR];
+    let mut acc = *seed;
     for t in 0..nt {
         let rows: [ARow<T>; MR] = core::array::from_fn(|r| a[t * MR + r]);
         for c in 0..kc {

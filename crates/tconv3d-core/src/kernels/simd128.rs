@@ -23,20 +23,19 @@ impl Kernel for f32 {
         nt: usize,
         a: &[ARow<f32>],
         b: *const f32,
-        seed: &[f32; NR],
+        seed: &[[f32; NR]; MR],
         out: &[*mut f32; MR],
         out_step: usize,
         mr: usize,
         nr: usize,
     ) {
         // SAFETY (whole body): pointer reads stay within the ranges `igemm`'s contract grants:
-        // A rows at `c*step` for `c < kc`, B for `nt*kc*NR`, the seed for `NR`; stores go to
+        // A rows at `c*step` for `c < kc`, B for `nt*kc*NR`, seeds `MR x NR`; stores go to
         // rows `r < mr`, `nr` elements `out_step` apart.
         unsafe {
-            let s0 = v128_load(seed.as_ptr() as *const v128);
-            let s1 = v128_load(seed.as_ptr().add(4) as *const v128);
-            let (mut c00, mut c01, mut c10, mut c11) = (s0, s1, s0, s1);
-            let (mut c20, mut c21, mut c30, mut c31) = (s0, s1, s0, s1);
+            let ld = |r: usize, h: usize| v128_load(seed[r].as_ptr().add(4 * h) as *const v128);
+            let (mut c00, mut c01, mut c10, mut c11) = (ld(0, 0), ld(0, 1), ld(1, 0), ld(1, 1));
+            let (mut c20, mut c21, mut c30, mut c31) = (ld(2, 0), ld(2, 1), ld(3, 0), ld(3, 1));
             let mut bp = b;
             for t in 0..nt {
                 let [r0, r1, r2, r3] = [a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]];
@@ -151,22 +150,20 @@ impl Kernel for f32 {
             for run in runs {
                 let (mut ap, mut bp) = (a.add(run.a), b.add(run.b));
                 for _ in 0..run.len {
-                    let av = v128_load(ap as *const v128);
                     let b0 = v128_load(bp as *const v128);
                     let b1 = v128_load(bp.add(4) as *const v128);
-                    ap = ap.wrapping_add(steps.a);
-                    bp = bp.wrapping_add(steps.b);
-                    let a0 = i32x4_shuffle::<0, 0, 0, 0>(av, av);
+                    let a0 = v128_load32_splat(ap as *const u32);
                     c00 = madd_f32(c00, a0, b0);
                     c01 = madd_f32(c01, a0, b1);
-                    let a1 = i32x4_shuffle::<1, 1, 1, 1>(av, av);
+                    let a1 = v128_load32_splat(ap.add(1) as *const u32);
                     c10 = madd_f32(c10, a1, b0);
                     c11 = madd_f32(c11, a1, b1);
-                    let a2 = i32x4_shuffle::<2, 2, 2, 2>(av, av);
+                    let a2 = v128_load32_splat(ap.add(2) as *const u32);
                     c20 = madd_f32(c20, a2, b0);
                     c21 = madd_f32(c21, a2, b1);
-                    let a3 = i32x4_shuffle::<3, 3, 3, 3>(av, av);
-                    c30 = madd_f32(c30, a3, b0);
+                    let a3 = v128_load32_splat(ap.add(3) as *const u32);
+                    ap = ap.wrapping_add(steps.a);
+                    bp = bp.wrapping_add(steps.b);
                     c31 = madd_f32(c31, a3, b1);
                 }
             }
@@ -230,7 +227,7 @@ impl Kernel for f64 {
         nt: usize,
         a: &[ARow<f64>],
         b: *const f64,
-        seed: &[f64; NR],
+        seed: &[[f64; NR]; MR],
         out: &[*mut f64; MR],
         out_step: usize,
         mr: usize,
@@ -240,12 +237,13 @@ impl Kernel for f64 {
         // Two passes over half the columns each: 8 accumulators live, not 16.
         for h in 0..2 {
             // SAFETY (block): reads within the contract's ranges (A rows `kc`, B `nt*kc*NR`,
-            // the seed `NR`); writes to the local `acc`.
+            // seeds `MR x NR`); writes to the local `acc`.
             unsafe {
-                let s0 = v128_load(seed.as_ptr().add(4 * h) as *const v128);
-                let s1 = v128_load(seed.as_ptr().add(4 * h + 2) as *const v128);
-                let (mut c00, mut c01, mut c10, mut c11) = (s0, s1, s0, s1);
-                let (mut c20, mut c21, mut c30, mut c31) = (s0, s1, s0, s1);
+                let ld = |r: usize, i: usize| {
+                    v128_load(seed[r].as_ptr().add(4 * h + 2 * i) as *const v128)
+                };
+                let (mut c00, mut c01, mut c10, mut c11) = (ld(0, 0), ld(0, 1), ld(1, 0), ld(1, 1));
+                let (mut c20, mut c21, mut c30, mut c31) = (ld(2, 0), ld(2, 1), ld(3, 0), ld(3, 1));
                 let mut bp = b.add(4 * h);
                 for t in 0..nt {
                     let [r0, r1, r2, r3] = [a[t * MR], a[t * MR + 1], a[t * MR + 2], a[t * MR + 3]];
