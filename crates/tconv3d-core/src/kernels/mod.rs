@@ -9,6 +9,7 @@
 //!   (weights). Forward and dX use it.
 //! - [`Kernel::outer`]: `MR` x `NR` sums of outer products over runs of voxels, for dW.
 
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod portable;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;

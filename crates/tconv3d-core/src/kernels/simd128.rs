@@ -162,6 +162,7 @@ impl Kernel for f32 {
                     c20 = madd_f32(c20, a2, b0);
                     c21 = madd_f32(c21, a2, b1);
                     let a3 = v128_load32_splat(ap.add(3) as *const u32);
+                    c30 = madd_f32(c30, a3, b0);
                     ap = ap.wrapping_add(steps.a);
                     bp = bp.wrapping_add(steps.b);
                     c31 = madd_f32(c31, a3, b1);
