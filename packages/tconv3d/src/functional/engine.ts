@@ -154,9 +154,49 @@ export function channelsLast(v: SpatialView): Uint32Array {
 }
 
 /**
- * Copies the tensor a view describes into WASM memory laid out with strides `to`
- * (`[n, s0, s1, s2, c]`, a dense layout the core asked for). The copy from JS into WASM memory
- * is needed anyway, so the reordering costs no extra memory.
+ * Copies a dense 5-D activation tensor between two layouts (`[n, s0, s1, s2, c]` element
+ * strides), reading along whichever of the channel and first spatial axes is contiguous.
+ */
+function copyStrided(
+  src: FloatArray,
+  from: ArrayLike<number>,
+  dst: FloatArray,
+  to: ArrayLike<number>,
+  v: SpatialView,
+): void {
+  const [n0, n1, n2] = v.spatial;
+  const C = v.channels;
+  const [fn, f0, f1, f2, fc] = Array.from(from) as [number, number, number, number, number];
+  const [tn, t0, t1, t2, tc] = Array.from(to) as [number, number, number, number, number];
+  for (let n = 0; n < v.batch; n++) {
+    for (let i2 = 0; i2 < n2; i2++) {
+      for (let i1 = 0; i1 < n1; i1++) {
+        const a = n * fn + i2 * f2 + i1 * f1;
+        const b = n * tn + i2 * t2 + i1 * t1;
+        if (fc <= f0) {
+          for (let i0 = 0; i0 < n0; i0++) {
+            for (let c = 0; c < C; c++)
+              dst[b + i0 * t0 + c * tc] = src[a + i0 * f0 + c * fc] as number;
+          }
+        } else {
+          for (let c = 0; c < C; c++) {
+            for (let i0 = 0; i0 < n0; i0++)
+              dst[b + i0 * t0 + c * tc] = src[a + i0 * f0 + c * fc] as number;
+          }
+        }
+      }
+    }
+  }
+}
+
+function sameStrides(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  return Array.from(a).every((x, i) => x === b[i]);
+}
+
+/**
+ * Copies the tensor a view describes into WASM memory laid out with strides `to` (a dense
+ * layout the core asked for). The copy from JS into WASM memory is needed anyway, so the
+ * reordering costs no extra memory.
  *
  * @returns the buffer; the caller frees it.
  */
@@ -166,37 +206,27 @@ export function uploadAs(
   v: SpatialView,
   to: Uint32Array,
 ): WasmBuffer {
-  const [n0, n1, n2] = v.spatial;
-  const C = v.channels;
-  const len = C * n0 * n1 * n2 * v.batch;
-  const from = strides(v);
-  if (from.every((s, i) => s === to[i]) && data.length === len) return upload(dtype, data);
-  const [dn, d0, d1, d2, dc] = to as unknown as [number, number, number, number, number];
-  const { n: sn, s, c: sc } = v.strides;
-  const [s0, s1, s2] = s;
+  const len = v.channels * v.spatial[0] * v.spatial[1] * v.spatial[2] * v.batch;
+  if (sameStrides(strides(v), to) && data.length === len) return upload(dtype, data);
   const buf = new (typed(dtype).Buffer)(len);
-  const dst = view(dtype, buf);
-  for (let n = 0; n < v.batch; n++) {
-    for (let i2 = 0; i2 < n2; i2++) {
-      for (let i1 = 0; i1 < n1; i1++) {
-        const src = n * sn + i2 * s2 + i1 * s1;
-        const out = n * dn + i2 * d2 + i1 * d1;
-        // Read along whichever of the channel and first spatial axes is contiguous.
-        if (sc <= s0) {
-          for (let i0 = 0; i0 < n0; i0++) {
-            for (let c = 0; c < C; c++)
-              dst[out + i0 * d0 + c * dc] = data[src + i0 * s0 + c * sc] as number;
-          }
-        } else {
-          for (let c = 0; c < C; c++) {
-            for (let i0 = 0; i0 < n0; i0++)
-              dst[out + i0 * d0 + c * dc] = data[src + i0 * s0 + c * sc] as number;
-          }
-        }
-      }
-    }
-  }
+  copyStrided(data, strides(v), view(dtype, buf), to, v);
   return buf;
+}
+
+/**
+ * Copies a WASM buffer laid out with strides `from` into `out`, the data of the array `v`
+ * describes: the copy out of WASM memory is needed anyway, so the kernels may write their
+ * fastest layout (channels-last) whatever the caller's.
+ */
+export function downloadAs(
+  dtype: Dtype,
+  buf: WasmBuffer,
+  from: Uint32Array,
+  out: FloatArray,
+  v: SpatialView,
+): void {
+  if (sameStrides(from, strides(v))) out.set(view(dtype, buf));
+  else copyStrided(view(dtype, buf), from, out, strides(v), v);
 }
 
 /** Copies a WASM buffer's contents into `out`. */

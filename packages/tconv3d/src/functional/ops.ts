@@ -12,6 +12,7 @@ import {
   type ConvSpec,
   channelsLast,
   download,
+  downloadAs,
   inCallerOrder,
   type Mapped,
   makeConv,
@@ -112,8 +113,11 @@ export function forward(
       const xs = fwd.inputStrides();
       const xb = keep(uploadAs(dtype, m.array.data, m.view, xs));
       const yb = keep(new t.Buffer(Y.numel));
-      fwd.run(xb, xs, yb, strides(spatialView(Y)));
-      download(dtype, yb, Y.data);
+      // The kernels write channels-last; the copy out reorders into Y's own layout.
+      const yv = spatialView(Y);
+      const ys = channelsLast(yv);
+      fwd.run(xb, xs, yb, ys);
+      downloadAs(dtype, yb, ys, Y.data, yv);
     });
     return inCallerOrder(Y, m, X.format);
   });
@@ -188,10 +192,11 @@ export function backward(
       const dxb = keep(new t.Buffer(dX.numel));
       const dwb = keep(new t.Buffer(dW.numel));
       const dbb = keep(new t.Buffer(dB.numel));
-      bwd.run(dy.buf, dy.strides, dxb, strides(spatialView(dX)));
+      const dxv = spatialView(dX);
+      bwd.run(dy.buf, dy.strides, dxb, x.strides);
       t.backwardWeights(e.conv, x.buf, x.strides, dy.buf, dy.strides, dwb);
       t.backwardBias(e.conv, dy.buf, dy.strides, dbb);
-      download(dtype, dxb, dX.data);
+      downloadAs(dtype, dxb, x.strides, dX.data, dxv);
       download(dtype, dwb, dW.data);
       download(dtype, dbb, dB.data);
     });
