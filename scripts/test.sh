@@ -10,5 +10,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p tconv3d-core --all-targets --features parallel -- -D warnings
 cargo test -p tconv3d-core --release
 cargo test -p tconv3d-core --release --features parallel
-pnpm exec biome check .
+pnpm exec biome check --error-on-warnings .
+pnpm exec tsc --noEmit -p tsconfig.json
 pnpm exec vitest run

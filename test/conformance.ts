@@ -3,6 +3,7 @@
 // f64 JS loop, gradients by the adjoint identity and finite differences, label orders, errors.
 import { beforeAll, describe, expect, it } from "vitest";
 import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
+import { dot, maxAbs, maxDiff, values } from "./helpers.js";
 import { type OnnxConvTransposeArgs, onnxConvTranspose } from "./oracle/onnx.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
 import { assertBuilt } from "./runtime-helpers.js";
@@ -131,39 +132,7 @@ const CASES: Case[] = [
   },
 ];
 
-/** Deterministic values in [-1, 1). */
-function values(
-  count: number,
-  seed: number,
-  Ctor: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
-) {
-  let s = seed >>> 0 || 1;
-  const out = new Ctor(count);
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
 const rev = (v: V3): V3 => [v[2], v[1], v[0]];
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
-  return m;
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-}
 
 /** A column-major permuted copy: dimension k of the result is dimension order[k] of the source. */
 function permuted(src: Float32Array | Float64Array, srcSize: readonly number[], order: number[]) {
@@ -186,12 +155,6 @@ function permuted(src: Float32Array | Float64Array, srcSize: readonly number[], 
     }
   }
   return { data, size };
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
-  return s;
 }
 
 export function conformanceSuite(variant: "simd" | "simd-threads", threads: number): void {

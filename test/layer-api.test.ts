@@ -5,6 +5,7 @@
 import { inspect } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
+import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -15,26 +16,15 @@ beforeAll(async () => {
   await T.init({ variant: "simd", threads: 1 });
 });
 
-function values(
-  count: number,
-  seed: number,
-  Ctor: typeof Float32Array | typeof Float64Array = Float32Array,
-) {
-  let s = seed >>> 0 || 1;
-  const out = new Ctor(count);
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
 const X4 = (c = 2, n = 3, Ctor: typeof Float32Array | typeof Float64Array = Float32Array) =>
   T.dlarray(values(n * n * n * c, 11, Ctor), [n, n, n, c], "SSSC");
+
+/** The layer's weights, read afresh (TypeScript keeps `null` narrowed after `l.weights = null`). */
+function weightsOf(layer: Tconv3d.TransposedConv3dLayer): Tconv3d.DlArray {
+  const w = layer.weights;
+  if (w === null) throw new Error("the layer has no weights");
+  return w;
+}
 
 function thrown(f: () => unknown): Error {
   try {
@@ -403,7 +393,7 @@ describe("effects", () => {
     expect(l.weights).toBeNull();
     l.initialize(X4(2));
     expect(sizes).toEqual([[2, 2, 2, 2, 2]]);
-    const W = l.weights as Tconv3d.DlArray;
+    const W = weightsOf(l);
     expect(W.dtype).toBe("single"); // MATLAB's default precision for learnables
     expect(Array.from(W.data).every((x) => x === 2)).toBe(true);
   });
@@ -541,12 +531,12 @@ describe("display", () => {
 describe("mixed precision: compute in the input's precision, learnables converted", () => {
   const w = values(2 * 3 * 2 * 3 * 2, 21, Float64Array);
   const b = values(3, 22, Float64Array);
-  const opts = {
+  const opts: Tconv3d.DltranspconvOptions = {
     stride: [2, 1, 2],
     cropping: [
       [1, 0, 0],
       [0, 0, 1],
-    ] as [number[], number[]],
+    ],
   };
 
   it("single X with double weights equals converting the weights to single by hand", () => {

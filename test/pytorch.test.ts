@@ -3,6 +3,7 @@
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
+import { maxAbs, maxDiff, values } from "./helpers.js";
 import { type OnnxConvTransposeArgs, onnxConvTranspose } from "./oracle/onnx.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
 import { assertBuilt } from "./runtime-helpers.js";
@@ -16,33 +17,6 @@ beforeAll(async () => {
 });
 
 type V3 = [number, number, number];
-
-function values(count: number, seed: number, Ctor: typeof Float32Array | typeof Float64Array) {
-  let s = seed >>> 0 || 1;
-  const out = new Ctor(count);
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
-  return m;
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-}
 
 /** A module in PyTorch/ONNX terms (axes D, H, W). */
 interface Case {

@@ -478,7 +478,7 @@ describe("layer.saveWeights / loadWeights", () => {
       Array.from((layer.weights as Tconv3d.DlArray).data),
       Array.from((layer.bias as Tconv3d.DlArray).data),
     ];
-    const cases: Array<[() => unknown, typeof Error, RegExp]> = [
+    const cases: Array<[() => unknown, new (...args: never[]) => Error, RegExp]> = [
       [
         () => layer.loadWeights(bytes, { weight: "decoder.up9.weight" }),
         Error,

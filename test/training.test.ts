@@ -3,6 +3,7 @@
 // training loops that fit a layer to a hidden layer's output.
 import { beforeAll, describe, expect, it } from "vitest";
 import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
+import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -14,25 +15,6 @@ beforeAll(async () => {
 });
 
 type F = Float32Array | Float64Array;
-
-/** Deterministic values in [-1, 1). */
-function values<C extends Float32ArrayConstructor | Float64ArrayConstructor>(
-  count: number,
-  seed: number,
-  Ctor: C,
-): InstanceType<C> {
-  let s = seed >>> 0 || 1;
-  const out = new Ctor(count) as InstanceType<C>;
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** Rounds like the storage of `like` (f32 or f64). */
 const storeAs = (like: F) => (like instanceof Float32Array ? Math.fround : (x: number) => x);

@@ -1,20 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { values } from "../helpers.js";
 import { convTransposeModel, type OnnxConvTransposeArgs, onnxConvTranspose } from "./onnx.js";
 import { referenceConvTranspose } from "./reference.js";
-
-/** Small deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 

@@ -18,7 +18,6 @@ import {
   makeConv,
   mapInput,
   shapedLike,
-  strides,
   typed,
   uploadAs,
   withBuffers,
