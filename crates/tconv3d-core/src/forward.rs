@@ -4,9 +4,9 @@
 //! group). Every output element is written exactly once, seeded with its bias; no col2im
 //! buffer, no zero-insertion.
 
-use crate::geometry::{checked_len, Geometry, GeometryError, Phase};
+use crate::geometry::{checked_len, Geometry, GeometryError, Phase, PhaseTap};
 use crate::kernels::{
-    partial_sums, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, MR, NR,
+    partial_sums, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
 };
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, task_count, SharedOut};
@@ -154,6 +154,7 @@ impl<T: Kernel> ForwardPlan<T> {
             let mut a = vec![zero_row; mb * nt * MR];
             let mut y_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
+            let (mut off2, mut off1) = (Vec::new(), Vec::new());
             // Tiles done by `Kernel::lanes` (rows in SIMD lanes) skip the panel loop.
             let mut in_lanes = vec![false; mb];
             let mut lane_a = vec![zero.as_ptr(); nt];
@@ -175,30 +176,40 @@ impl<T: Kernel> ForwardPlan<T> {
                         let o = [0, 1, 2]
                             .map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
                         *y_row = yl.offset(n, o, g * fg);
+                        // Offsets along axes 2 and 1 per tap (None: outside), then axis 0.
+                        let along =
+                            |taps: &[PhaseTap],
+                             j: usize,
+                             len: usize,
+                             stride: usize,
+                             out: &mut Vec<Option<usize>>| {
+                                out.clear();
+                                out.extend(taps.iter().map(|t| {
+                                    let i = t.base + j as i64;
+                                    (0..len as i64).contains(&i).then(|| i as usize * stride)
+                                }));
+                            };
+                        along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], &mut off2);
+                        along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], &mut off1);
+                        let base = n * xl.n + g * cg * xl.c;
                         let mut t = 0;
-                        for t2 in &p2.taps {
-                            for t1 in &p1.taps {
+                        for o2 in &off2 {
+                            for o1 in &off1 {
                                 for t0 in &p0.taps {
-                                    let i = [
-                                        t0.base + j[0] as i64,
-                                        t1.base + j[1] as i64,
-                                        t2.base + j[2] as i64,
-                                    ];
-                                    let inside = (0..3)
-                                        .all(|ax| (0..geo.axes[ax].input as i64).contains(&i[ax]));
-                                    a[t * MR + row] = if inside {
-                                        // SAFETY: (n, i, g*cg) is inside X (span checked), and
-                                        // so are the group's `cg` channels `xl.c` apart.
-                                        let ptr = unsafe {
-                                            x.as_ptr().add(xl.offset(
-                                                n,
-                                                i.map(|v| v as usize),
-                                                g * cg,
-                                            ))
-                                        };
-                                        ARow { ptr, step: xl.c }
-                                    } else {
-                                        zero_row
+                                    let i0 = t0.base + j[0] as i64;
+                                    a[t * MR + row] = match (o2, o1) {
+                                        (Some(o2), Some(o1))
+                                            if (0..geo.axes[0].input as i64).contains(&i0) =>
+                                        {
+                                            // SAFETY: (n, i, g*cg) is inside X (span checked),
+                                            // and so are the group's `cg` channels `xl.c` apart.
+                                            let ptr = unsafe {
+                                                x.as_ptr()
+                                                    .add(base + o2 + o1 + i0 as usize * xl.s[0])
+                                            };
+                                            ARow { ptr, step: xl.c }
+                                        }
+                                        _ => zero_row,
                                     };
                                     t += 1;
                                 }
@@ -212,33 +223,54 @@ impl<T: Kernel> ForwardPlan<T> {
                         && mr == MR
                         && (tile * MR) % p0.count + MR <= p0.count
                         && (0..nt).all(|t| a[t * MR].step != 0 && a[t * MR + MR - 1].step != 0);
-                    if in_lanes[bi] {
-                        for (t, la) in lane_a.iter_mut().enumerate() {
-                            *la = a[t * MR].ptr;
-                        }
-                        for fp in 0..self.panels {
-                            let block = self.blocks[self.block_index(g, r, fp)];
-                            let seed: &[T; NR] =
-                                self.packed[block..block + NR].try_into().expect("NR seeds");
-                            // SAFETY: outputs as in the panel loop below.
-                            let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
-                            // SAFETY: each tap's row 0 is an X row whose rows 1..MR follow
-                            // element by element (`xl.s[0] == 1`, all inside), `cg` channels
-                            // `xl.c` apart; the block holds `nt*cg*NR` packed weights.
-                            unsafe {
-                                T::lanes(
-                                    cg,
-                                    &lane_a,
-                                    xl.c,
-                                    self.packed.as_ptr().add(block + NR),
-                                    seed,
-                                    &outs,
-                                    yl.c,
-                                    NR.min(fg - fp * NR),
-                                )
-                            };
-                        }
+                }
+                // Runs of lane tiles that continue along one input line go together, up to
+                // LANE_ROWS rows per call.
+                let mut bi = 0;
+                while bi < block_tiles.len() {
+                    if !in_lanes[bi] {
+                        bi += 1;
+                        continue;
                     }
+                    let line_at = ((block_tiles.start + bi) * MR) % p0.count;
+                    let mut run = 1;
+                    while run < LANE_ROWS / MR
+                        && bi + run < block_tiles.len()
+                        && in_lanes[bi + run]
+                        && line_at + (run + 1) * MR <= p0.count
+                    {
+                        run += 1;
+                    }
+                    for (t, la) in lane_a.iter_mut().enumerate() {
+                        *la = a[(bi * nt + t) * MR].ptr;
+                    }
+                    for fp in 0..self.panels {
+                        let block = self.blocks[self.block_index(g, r, fp)];
+                        let seed: &[T; NR] =
+                            self.packed[block..block + NR].try_into().expect("NR seeds");
+                        let mut outs = [core::ptr::null_mut(); LANE_ROWS];
+                        for (k, o) in outs.iter_mut().enumerate().take(run * MR) {
+                            // SAFETY: outputs as in the panel loop below.
+                            *o = unsafe { out.at(y_at[bi + k / MR][k % MR] + fp * NR * yl.c) };
+                        }
+                        // SAFETY: each tap's row 0 is an X row whose next `run*MR - 1` rows
+                        // follow element by element (`xl.s[0] == 1`, the tiles continue one
+                        // line and are inside), `cg` channels `xl.c` apart; the block holds
+                        // `nt*cg*NR` packed weights after its seeds.
+                        unsafe {
+                            T::lanes(
+                                cg,
+                                &lane_a,
+                                xl.c,
+                                self.packed.as_ptr().add(block + NR),
+                                seed,
+                                &outs[..run * MR],
+                                yl.c,
+                                NR.min(fg - fp * NR),
+                            )
+                        };
+                    }
+                    bi += run;
                 }
                 // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`).
                 let group = (K_BLOCK / cg).clamp(1, nt.max(1));

@@ -34,6 +34,9 @@ pub struct Run {
 /// ([`Kernel::lanes`]) where it can, instead of filters ([`Kernel::igemm`]).
 pub const LANES_BELOW_FILTERS: usize = 4;
 
+/// Most rows one [`Kernel::lanes`] call computes (4 vectors of 4 f32).
+pub const LANE_ROWS: usize = 16;
+
 /// How many tiles of `k` steps should share each weight panel: as many as keep their A rows
 /// (`MR*k` values of `size` bytes each) within about 256 KiB of cache, 1 to 16.
 pub fn tiles_per_block(k: usize, size: usize) -> usize {
@@ -83,15 +86,17 @@ pub trait Kernel: Element {
         nr: usize,
     );
 
-    /// The same sums as [`Kernel::igemm`] for a tile whose `MR` rows are consecutive
-    /// elements (a row of outputs along a channels-first input): rows go in SIMD lanes and
-    /// each filter column `q < nr` is a separate dot product, so narrow outputs (few
-    /// filters, e.g. one) waste no lanes. Row `r` of tap `t` reads `a[t].add(c*a_step + r)`.
+    /// The same sums as [`Kernel::igemm`] for `out.len()` rows (a multiple of `MR`, at most
+    /// `LANE_ROWS`) that are consecutive elements (a row of outputs along an input line with
+    /// the first spatial axis contiguous): rows go in SIMD lanes and each filter column
+    /// `q < nr` is a separate dot product, so narrow outputs (few filters, e.g. one) waste
+    /// no lanes. Row `r` of tap `t` reads `a[t].add(c*a_step + r)`; every row is seeded with
+    /// `seed[q]`.
     ///
     /// # Safety
-    /// Each `a[t]` is valid for reading elements `c*a_step + r`, `c < kc`, `r < MR`; `b` for
-    /// `a.len()*kc*NR` elements; each `out[r]` valid for writing `q*out_step`, `q < nr`, with
-    /// no other thread accessing them; `1 <= nr <= NR`.
+    /// Each `a[t]` is valid for reading elements `c*a_step + r`, `c < kc`, `r < out.len()`;
+    /// `b` for `a.len()*kc*NR` elements; each `out[r]` valid for writing `q*out_step`,
+    /// `q < nr`, with no other thread accessing them; `1 <= nr <= NR`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn lanes(
         kc: usize,
@@ -99,7 +104,7 @@ pub trait Kernel: Element {
         a_step: usize,
         b: *const Self,
         seed: &[Self; NR],
-        out: &[*mut Self; MR],
+        out: &[*mut Self],
         out_step: usize,
         nr: usize,
     );
@@ -158,7 +163,7 @@ macro_rules! portable_kernel {
                 a_step: usize,
                 b: *const Self,
                 seed: &[Self; NR],
-                out: &[*mut Self; MR],
+                out: &[*mut Self],
                 out_step: usize,
                 nr: usize,
             ) {

@@ -45,25 +45,23 @@ pub unsafe fn lanes<T: Element>(
     a_step: usize,
     b: *const T,
     seed: &[T; NR],
-    out: &[*mut T; MR],
+    out: &[*mut T],
     out_step: usize,
     nr: usize,
 ) {
-    let mut acc = [*seed; MR];
-    for (t, &p) in a.iter().enumerate() {
-        for c in 0..kc {
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                // SAFETY: the caller grants reads at `c*a_step + r` and of `a.len()*kc*NR` B values.
-                let av = unsafe { *p.add(c * a_step + r) };
-                for (q, v) in acc_r.iter_mut().enumerate().take(nr) {
-                    // SAFETY: as above.
-                    *v += av * unsafe { *b.add((t * kc + c) * NR + q) };
+    for (r, &dst) in out.iter().enumerate() {
+        for (q, &s) in seed.iter().enumerate().take(nr) {
+            let mut acc = s;
+            for (t, &p) in a.iter().enumerate() {
+                for c in 0..kc {
+                    // SAFETY: the caller grants reads at `c*a_step + r` and of `a.len()*kc*NR` B values.
+                    acc += unsafe { *p.add(c * a_step + r) * *b.add((t * kc + c) * NR + q) };
                 }
             }
+            // SAFETY: `dst` is valid for writes at `q*out_step`, `q < nr`.
+            unsafe { *dst.add(q * out_step) = acc };
         }
     }
-    // SAFETY: forwarded from the caller.
-    unsafe { store(&acc, out, out_step, MR, nr) };
 }
 
 /// See [`super::Kernel::outer`]; same contract.

@@ -4,7 +4,7 @@
 
 use core::arch::wasm32::*;
 
-use super::{store, ARow, Kernel, Run, RunSteps, MR, NR};
+use super::{store, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR};
 
 #[inline(always)]
 fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
@@ -89,48 +89,63 @@ impl Kernel for f32 {
         a_step: usize,
         b: *const f32,
         seed: &[f32; NR],
-        out: &[*mut f32; MR],
+        out: &[*mut f32],
         out_step: usize,
         nr: usize,
     ) {
-        let mut acc = [[0f32; NR]; MR];
+        let nv = out.len() / 4;
         for q in 0..nr {
-            // SAFETY (block): reads of A at `c*a_step .. +4` for `c < kc` and of B at
-            // `(t*kc + c)*NR + q`, as the contract grants; writes to the local `acc`.
+            let mut sums = [f32x4_splat(seed[q]); 4];
+            // SAFETY (block): reads of A at `c*a_step + r` for `c < kc`, `r < 4*nv` and of B
+            // at `(t*kc + c)*NR + q`, as the contract grants; writes to the local `sums`.
             unsafe {
-                // Four partial sums over interleaved channels hide the add latency.
-                let mut s = [f32x4_splat(0.0); 4];
-                for (t, &p) in a.iter().enumerate() {
-                    let bt = b.add(t * kc * NR + q);
-                    let mut c = 0;
-                    while c + 4 <= kc {
-                        for (u, su) in s.iter_mut().enumerate() {
-                            let av = v128_load(p.add((c + u) * a_step) as *const v128);
-                            *su = madd_f32(*su, av, f32x4_splat(*bt.add((c + u) * NR)));
+                if nv == 4 {
+                    // 16 rows: one accumulator per vector, one broadcast weight for all four.
+                    for (t, &p) in a.iter().enumerate() {
+                        let bt = b.add(t * kc * NR + q);
+                        for c in 0..kc {
+                            let w = f32x4_splat(*bt.add(c * NR));
+                            let pc = p.add(c * a_step);
+                            for (v, sv) in sums.iter_mut().enumerate() {
+                                *sv = madd_f32(*sv, v128_load(pc.add(4 * v) as *const v128), w);
+                            }
                         }
-                        c += 4;
                     }
-                    while c < kc {
-                        let av = v128_load(p.add(c * a_step) as *const v128);
-                        s[0] = madd_f32(s[0], av, f32x4_splat(*bt.add(c * NR)));
-                        c += 1;
+                } else {
+                    for (v, sv) in sums.iter_mut().enumerate().take(nv) {
+                        // Four partial sums over interleaved channels hide the add latency.
+                        let mut part = [f32x4_splat(0.0); 4];
+                        for (t, &p) in a.iter().enumerate() {
+                            let (bt, pv) = (b.add(t * kc * NR + q), p.add(4 * v));
+                            let mut c = 0;
+                            while c + 4 <= kc {
+                                for (u, pu) in part.iter_mut().enumerate() {
+                                    let av = v128_load(pv.add((c + u) * a_step) as *const v128);
+                                    *pu = madd_f32(*pu, av, f32x4_splat(*bt.add((c + u) * NR)));
+                                }
+                                c += 4;
+                            }
+                            while c < kc {
+                                let av = v128_load(pv.add(c * a_step) as *const v128);
+                                part[0] = madd_f32(part[0], av, f32x4_splat(*bt.add(c * NR)));
+                                c += 1;
+                            }
+                        }
+                        *sv = f32x4_add(
+                            *sv,
+                            f32x4_add(f32x4_add(part[0], part[1]), f32x4_add(part[2], part[3])),
+                        );
                     }
                 }
-                let sum = f32x4_add(f32x4_add(s[0], s[1]), f32x4_add(s[2], s[3]));
-                let sum = f32x4_add(sum, f32x4_splat(seed[q]));
-                let lanes = [
-                    f32x4_extract_lane::<0>(sum),
-                    f32x4_extract_lane::<1>(sum),
-                    f32x4_extract_lane::<2>(sum),
-                    f32x4_extract_lane::<3>(sum),
-                ];
-                for r in 0..MR {
-                    acc[r][q] = lanes[r];
+                let mut vals = [0f32; LANE_ROWS];
+                for (v, sv) in sums.iter().enumerate().take(nv) {
+                    v128_store(vals.as_mut_ptr().add(4 * v) as *mut v128, *sv);
+                }
+                for (&dst, &val) in out.iter().zip(&vals) {
+                    *dst.add(q * out_step) = val;
                 }
             }
         }
-        // SAFETY: forwarded from the caller.
-        unsafe { store(&acc, out, out_step, MR, nr) };
     }
 
     #[inline(always)]
@@ -294,53 +309,35 @@ impl Kernel for f64 {
         a_step: usize,
         b: *const f64,
         seed: &[f64; NR],
-        out: &[*mut f64; MR],
+        out: &[*mut f64],
         out_step: usize,
         nr: usize,
     ) {
-        let mut acc = [[0f64; NR]; MR];
+        let nv = out.len() / 2;
         for q in 0..nr {
-            // SAFETY (block): reads of A at `c*a_step .. +4` for `c < kc` and of B at
-            // `(t*kc + c)*NR + q`, as the contract grants; writes to the local `acc`.
+            let mut sums = [f64x2_splat(seed[q]); LANE_ROWS / 2];
+            // SAFETY (block): reads of A at `c*a_step + r` for `c < kc`, `r < 2*nv` and of B
+            // at `(t*kc + c)*NR + q`, as the contract grants; writes to the local `sums`.
             unsafe {
-                // Rows 0-1 and 2-3 in two vectors, two partial sums each.
-                let mut s = [f64x2_splat(0.0); 4];
                 for (t, &p) in a.iter().enumerate() {
                     let bt = b.add(t * kc * NR + q);
-                    let mut c = 0;
-                    while c + 2 <= kc {
-                        for u in 0..2 {
-                            let pc = p.add((c + u) * a_step);
-                            let w = f64x2_splat(*bt.add((c + u) * NR));
-                            s[2 * u] = madd_f64(s[2 * u], v128_load(pc as *const v128), w);
-                            s[2 * u + 1] =
-                                madd_f64(s[2 * u + 1], v128_load(pc.add(2) as *const v128), w);
-                        }
-                        c += 2;
-                    }
-                    if c < kc {
-                        let pc = p.add(c * a_step);
+                    for c in 0..kc {
                         let w = f64x2_splat(*bt.add(c * NR));
-                        s[0] = madd_f64(s[0], v128_load(pc as *const v128), w);
-                        s[1] = madd_f64(s[1], v128_load(pc.add(2) as *const v128), w);
+                        let pc = p.add(c * a_step);
+                        for (v, sv) in sums.iter_mut().enumerate().take(nv) {
+                            *sv = madd_f64(*sv, v128_load(pc.add(2 * v) as *const v128), w);
+                        }
                     }
                 }
-                let sd = f64x2_splat(seed[q]);
-                let lo = f64x2_add(f64x2_add(s[0], s[2]), sd);
-                let hi = f64x2_add(f64x2_add(s[1], s[3]), sd);
-                let lanes = [
-                    f64x2_extract_lane::<0>(lo),
-                    f64x2_extract_lane::<1>(lo),
-                    f64x2_extract_lane::<0>(hi),
-                    f64x2_extract_lane::<1>(hi),
-                ];
-                for r in 0..MR {
-                    acc[r][q] = lanes[r];
+                let mut vals = [0f64; LANE_ROWS];
+                for (v, sv) in sums.iter().enumerate().take(nv) {
+                    v128_store(vals.as_mut_ptr().add(2 * v) as *mut v128, *sv);
+                }
+                for (&dst, &val) in out.iter().zip(&vals) {
+                    *dst.add(q * out_step) = val;
                 }
             }
         }
-        // SAFETY: forwarded from the caller.
-        unsafe { store(&acc, out, out_step, MR, nr) };
     }
 
     #[inline(always)]
