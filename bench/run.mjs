@@ -375,7 +375,7 @@ async function alternate(runners, budgetS, onFirst) {
   const reps = late
     ? POLICY.minReps
     : Math.max(POLICY.minReps, Math.min(POLICY.maxReps, Math.floor((budgetS * 1000) / round)));
-  const maxDiscards = late ? 0 : Math.min(reps, 10);
+  const maxDiscards = late ? 0 : Math.max(reps, 10);
   // Rounds during which other processes used the CPU are discarded and redone (after waiting
   // for the machine to be quiet), at most `reps` times.
   let discarded = 0;
@@ -877,7 +877,7 @@ const method = `## Method
 - **Shared machine.** Other processes' CPU use is tracked during every round (machine-wide busy
   time from \`/proc/stat\` minus this process's \`process.cpuUsage()\`): a round during which they kept
   more than 0.15 of a core busy is discarded and redone after waiting for quiet (at most
-  min(rounds, 10) times per shape and phase, none after ${POLICY.softLimitS} s of run time). "other procs" gives
+  max(rounds, 10) times per shape and phase, none after ${POLICY.softLimitS} s of run time). "other procs" gives
   their average load over the accepted rounds and how many rounds were redone; the run first
   waits (at most ${maxWait} s) for the machine to be quiet.
 - **What is timed:** one end-to-end call on JS \`Float32Array\`s, input already in memory, output

@@ -7,7 +7,8 @@ export function table(head, rows, align) {
   const width = head.map((_, j) => Math.max(3, ...cells.map((r) => r[j].length)));
   const pad = (s, j) => (al[j] === "r" ? s.padStart(width[j]) : s.padEnd(width[j]));
   const line = (r) => `| ${r.map(pad).join(" | ")} |`;
-  const rule = `|${width.map((w, j) => (al[j] === "r" ? `${"-".repeat(w + 1)}:` : `:${"-".repeat(w + 1)}`)).join("|")}|`;
+  // The delimiter row as Biome's markdown formatter writes it (so that `pnpm lint` passes).
+  const rule = `| ${width.map((w, j) => (al[j] === "r" ? `${"-".repeat(w - 1)}:` : `:${"-".repeat(w - 1)}`)).join(" | ")} |`;
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join("\n");
 }
 
