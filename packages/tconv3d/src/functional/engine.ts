@@ -213,22 +213,6 @@ export function uploadAs(
   return buf;
 }
 
-/**
- * Copies a WASM buffer laid out with strides `from` into `out`, the data of the array `v`
- * describes: the copy out of WASM memory is needed anyway, so the kernels may write their
- * fastest layout (channels-last) whatever the caller's.
- */
-export function downloadAs(
-  dtype: Dtype,
-  buf: WasmBuffer,
-  from: Uint32Array,
-  out: FloatArray,
-  v: SpatialView,
-): void {
-  if (sameStrides(from, strides(v))) out.set(view(dtype, buf));
-  else copyStrided(view(dtype, buf), from, out, strides(v), v);
-}
-
 /** Copies a WASM buffer's contents into `out`. */
 export function download(dtype: Dtype, buf: WasmBuffer, out: FloatArray): void {
   out.set(view(dtype, buf));

@@ -12,12 +12,12 @@ import {
   type ConvSpec,
   channelsLast,
   download,
-  downloadAs,
   inCallerOrder,
   type Mapped,
   makeConv,
   mapInput,
   shapedLike,
+  strides,
   typed,
   uploadAs,
   withBuffers,
@@ -112,11 +112,9 @@ export function forward(
       const xs = fwd.inputStrides();
       const xb = keep(uploadAs(dtype, m.array.data, m.view, xs));
       const yb = keep(new t.Buffer(Y.numel));
-      // The kernels write channels-last; the copy out reorders into Y's own layout.
-      const yv = spatialView(Y);
-      const ys = channelsLast(yv);
+      const ys = strides(spatialView(Y));
       fwd.run(xb, xs, yb, ys);
-      downloadAs(dtype, yb, ys, Y.data, yv);
+      download(dtype, yb, Y.data);
     });
     return inCallerOrder(Y, m, X.format);
   });
@@ -191,11 +189,10 @@ export function backward(
       const dxb = keep(new t.Buffer(dX.numel));
       const dwb = keep(new t.Buffer(dW.numel));
       const dbb = keep(new t.Buffer(dB.numel));
-      const dxv = spatialView(dX);
-      bwd.run(dy.buf, dy.strides, dxb, x.strides);
+      bwd.run(dy.buf, dy.strides, dxb, strides(spatialView(dX)));
       t.backwardWeights(e.conv, x.buf, x.strides, dy.buf, dy.strides, dwb);
       t.backwardBias(e.conv, dy.buf, dy.strides, dbb);
-      downloadAs(dtype, dxb, x.strides, dX.data, dxv);
+      download(dtype, dxb, dX.data);
       download(dtype, dwb, dW.data);
       download(dtype, dbb, dB.data);
     });
