@@ -188,6 +188,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export function parseVec3(value: unknown, argName: string, where = WHERE): Vec3 {
   const expected = `${argName} must be a positive integer or a vector of 3 positive integers`;
+  return Object.freeze(integers3(value, 1, expected, where)) as unknown as Vec3;
+}
+
+/** One integer `>= min` for all three axes, or three of them; `expected` heads the messages. */
+function integers3(value: unknown, min: number, expected: string, where: string): number[] {
   let v: unknown[];
   if (typeof value === "number") v = [value, value, value];
   else if (isNumberList(value)) {
@@ -197,10 +202,10 @@ export function parseVec3(value: unknown, argName: string, where = WHERE): Vec3 
   if (v.some((x) => typeof x !== "number")) {
     typeError(where, `${expected}, got ${describeValue(value)}`);
   }
-  if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < 1)) {
+  if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < min)) {
     rangeError(where, `${expected}, got ${describeValue(value)}`);
   }
-  return Object.freeze(v as number[]) as unknown as Vec3;
+  return v as number[];
 }
 
 /**
@@ -605,19 +610,7 @@ export function parseOutputPadding(
 ): Vec3 {
   const expected =
     "OutputPadding must be a nonnegative integer or a vector of 3 nonnegative integers";
-  let v: unknown[];
-  if (typeof value === "number") v = [value, value, value];
-  else if (isNumberList(value)) {
-    v = Array.from(value);
-    if (v.length === 1) v = [v[0], v[0], v[0]];
-  } else typeError(where, `${expected}, got ${describeValue(value)}`);
-  if (v.some((x) => typeof x !== "number")) {
-    typeError(where, `${expected}, got ${describeValue(value)}`);
-  }
-  if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) {
-    rangeError(where, `${expected}, got ${describeValue(value)}`);
-  }
-  const op = v as number[];
+  const op = integers3(value, 0, expected, where);
   for (let a = 0; a < 3; a++) {
     const o = op[a] as number;
     const s = stride[a] as number;
