@@ -6,13 +6,53 @@ mod common;
 use common::*;
 use tconv3d_core::{
     backward_bias, backward_weights, reference, BackwardDataPlan, Element, ForwardPlan, Geometry,
-    Kernel,
+    Kernel, Layout,
 };
 
 const CASES: u64 = 300;
 
 fn to_f64<T: Element>(v: &[T]) -> Vec<f64> {
     v.iter().map(|x| x.to_f64()).collect()
+}
+
+/// The fast forward pass equals the reference exactly (integer data), every output written.
+#[allow(clippy::too_many_arguments)]
+fn assert_forward<T: Kernel>(
+    geo: &Geometry,
+    x: &[f64],
+    xl: Layout,
+    w: &[f64],
+    b: &[f64],
+    yl: Layout,
+    ctx: &str,
+) {
+    let mut want = vec![0f64; geo.output_len()];
+    reference::forward(geo, x, xl, w, Some(b), &mut want, yl);
+    let mut y = vec![T::from_f64(f64::NAN); geo.output_len()];
+    ForwardPlan::<T>::new(geo, &cast(w), Some(&cast(b)))
+        .unwrap()
+        .run(&cast(x), xl, &mut y, yl)
+        .unwrap();
+    assert_eq!(to_f64(&y), want, "forward, {ctx}");
+}
+
+/// The fast dX equals the reference exactly (integer data), every element written.
+fn assert_backward_data<T: Kernel>(
+    geo: &Geometry,
+    dy: &[f64],
+    yl: Layout,
+    w: &[f64],
+    xl: Layout,
+    ctx: &str,
+) {
+    let mut want = vec![0f64; geo.input_len()];
+    reference::backward_data(geo, dy, yl, w, &mut want, xl);
+    let mut dx = vec![T::from_f64(f64::NAN); geo.input_len()];
+    BackwardDataPlan::<T>::new(geo, &cast(w))
+        .unwrap()
+        .run(&cast(dy), yl, &mut dx, xl)
+        .unwrap();
+    assert_eq!(to_f64(&dx), want, "dX, {ctx}");
 }
 
 fn check_case<T: Kernel>(seed: u64) {
@@ -26,21 +66,8 @@ fn check_case<T: Kernel>(seed: u64) {
     let dy = ints(&mut r, geo.output_len());
     let ctx = format!("seed {seed}: {geo:?} x {xl:?} y {yl:?}");
 
-    let mut want_y = vec![0f64; geo.output_len()];
-    reference::forward(&geo, &x, xl, &w, Some(&b), &mut want_y, yl);
-    let plan = ForwardPlan::<T>::new(&geo, &cast(&w), Some(&cast(&b))).unwrap();
-    let mut y = vec![T::from_f64(f64::NAN); geo.output_len()];
-    plan.run(&cast(&x), xl, &mut y, yl).unwrap();
-    assert_eq!(to_f64(&y), want_y, "forward, {ctx}");
-
-    let mut want_dx = vec![0f64; geo.input_len()];
-    reference::backward_data(&geo, &dy, yl, &w, &mut want_dx, xl);
-    let mut dx = vec![T::from_f64(f64::NAN); geo.input_len()];
-    BackwardDataPlan::<T>::new(&geo, &cast(&w))
-        .unwrap()
-        .run(&cast(&dy), yl, &mut dx, xl)
-        .unwrap();
-    assert_eq!(to_f64(&dx), want_dx, "dX, {ctx}");
+    assert_forward::<T>(&geo, &x, xl, &w, &b, yl, &ctx);
+    assert_backward_data::<T>(&geo, &dy, yl, &w, xl, &ctx);
 
     let mut want_dw = vec![0f64; geo.weight_len()];
     reference::backward_weights(&geo, &x, xl, &dy, yl, &mut want_dw);
@@ -89,23 +116,13 @@ fn tile_remainders() {
                 let geo = Geometry::new(&p).unwrap();
                 let mut r = rng((n0 * 1000 + c * 100 + f * 10 + s) as u64);
                 let (xe, ye) = (input_extents(&geo), output_extents(&geo));
-                let (xl, yl) = (
-                    tconv3d_core::Layout::channels_last(xe),
-                    tconv3d_core::Layout::channels_last(ye),
-                );
+                let (xl, yl) = (Layout::channels_last(xe), Layout::channels_last(ye));
                 let (x, w, b) = (
                     ints(&mut r, geo.input_len()),
                     ints(&mut r, geo.weight_len()),
                     ints(&mut r, f),
                 );
-                let mut want = vec![0f64; geo.output_len()];
-                reference::forward(&geo, &x, xl, &w, Some(&b), &mut want, yl);
-                let mut y = vec![f32::NAN; geo.output_len()];
-                ForwardPlan::<f32>::new(&geo, &cast(&w), Some(&cast(&b)))
-                    .unwrap()
-                    .run(&cast(&x), xl, &mut y, yl)
-                    .unwrap();
-                assert_eq!(to_f64(&y), want, "{p:?}");
+                assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &format!("{p:?}"));
             }
         }
     }
@@ -115,7 +132,7 @@ fn tile_remainders() {
 /// seeded with the partial outputs: forward and dX still match exactly.
 #[test]
 fn long_sums_split_into_tap_groups() {
-    use tconv3d_core::{ConvParams, Cropping, Layout};
+    use tconv3d_core::{ConvParams, Cropping};
     for (c, f, s) in [(300, 9, 1), (130, 17, 2), (257, 3, 1)] {
         let p = ConvParams {
             batch: 1,
@@ -141,21 +158,8 @@ fn long_sums_split_into_tap_groups() {
             ints(&mut r, f),
             ints(&mut r, geo.output_len()),
         );
-        let mut want = vec![0f64; geo.output_len()];
-        reference::forward(&geo, &x, xl, &w, Some(&b), &mut want, yl);
-        let mut y = vec![f32::NAN; geo.output_len()];
-        ForwardPlan::<f32>::new(&geo, &cast(&w), Some(&cast(&b)))
-            .unwrap()
-            .run(&cast(&x), xl, &mut y, yl)
-            .unwrap();
-        assert_eq!(to_f64(&y), want, "forward {p:?}");
-        let mut want_dx = vec![0f64; geo.input_len()];
-        reference::backward_data(&geo, &dy, yl, &w, &mut want_dx, xl);
-        let mut dx = vec![f64::NAN; geo.input_len()];
-        BackwardDataPlan::<f64>::new(&geo, &w)
-            .unwrap()
-            .run(&dy, yl, &mut dx, xl)
-            .unwrap();
-        assert_eq!(dx, want_dx, "dX {p:?}");
+        let ctx = format!("{p:?}");
+        assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
+        assert_backward_data::<f64>(&geo, &dy, yl, &w, xl, &ctx);
     }
 }

@@ -218,4 +218,4 @@ export function download(dtype: Dtype, buf: WasmBuffer, out: FloatArray): void {
   out.set(view(dtype, buf));
 }
 
-export { typed, upload };
+export { typed };
