@@ -4,6 +4,8 @@
 //! group). Every output element is written exactly once, seeded with its bias; no col2im
 //! buffer, no zero-insertion.
 
+use core::ops::Range;
+
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase, PhaseTap};
 use crate::kernels::{
     partial_sums, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
@@ -22,6 +24,8 @@ pub struct ForwardPlan<T> {
     /// Start of each block, indexed by `block_index`.
     blocks: Vec<usize>,
     panels: usize,
+    /// The zero-padded input layout of [`ForwardPlan::input_layout`] when rows go in lanes.
+    padded: Option<Layout>,
 }
 
 impl<T: Kernel> ForwardPlan<T> {
@@ -72,12 +76,16 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         }
         debug_assert_eq!(packed.len(), len);
+        let padded = (fg < LANES_BELOW_FILTERS)
+            .then(|| padded_lines(geo, &phases[0]))
+            .transpose()?;
         Ok(Self {
             geo: *geo,
             phases,
             packed,
             blocks,
             panels,
+            padded,
         })
     }
 
@@ -89,56 +97,90 @@ impl<T: Kernel> ForwardPlan<T> {
     /// The input layout this plan runs fastest on. Few filters put output rows in SIMD lanes,
     /// which wants each input line's channels as runs along the first spatial axis: column-
     /// major `[S0 C S1 S2 N]` (a line of all channels stays in L1, unlike channels-first
-    /// whose channel stride is a whole volume). Otherwise channels-last. Callers that copy
-    /// the input anyway (into WASM memory) should copy into this layout.
-    pub fn preferred_input_layout(&self) -> Layout {
-        let e = input_extents(&self.geo);
-        if self.geo.filters_per_group() < LANES_BELOW_FILTERS {
-            Layout::column_major(e, [0, 3, 1, 2, 4]).expect("a permutation of five roles")
-        } else {
-            Layout::channels_last(e)
-        }
+    /// whose channel stride is a whole volume), each run zero-padded by as far as the taps
+    /// reach past the line's ends so that border tiles need no zero rows either; the
+    /// padding must hold zeros (a zero-filled buffer of [`ForwardPlan::input_len`] elements
+    /// with the input written at its offsets does). Otherwise channels-last. Callers that
+    /// copy the input anyway (into WASM memory) should copy into this layout.
+    pub fn input_layout(&self) -> Layout {
+        self.padded
+            .unwrap_or_else(|| Layout::channels_last(input_extents(&self.geo)))
+    }
+
+    /// Elements a buffer in [`ForwardPlan::input_layout`] spans, padding included.
+    pub fn input_len(&self) -> usize {
+        // The last line's padding lies past the span of its elements.
+        self.padded
+            .map_or(self.geo.input_len(), |l| l.n * self.geo.batch)
     }
 
     /// `Y = X (*)ᵀ W + b`, any layouts; every element of `Y` inside the layout is written.
     pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
         check_span("X", x.len(), xl, input_extents(&self.geo))?;
+        if self.padded == Some(xl) && x.len() < self.input_len() {
+            // Lane tiles read the padding past the last line too.
+            return Err(GeometryError::Buffer {
+                name: "X",
+                len: x.len(),
+                expected: self.input_len(),
+            });
+        }
         check_output("Y", y.len(), yl, output_extents(&self.geo))?;
         self.run_strided(x, xl, y, yl);
         Ok(())
     }
 
-    fn run_strided(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
-        let geo = &self.geo;
+    /// Tasks over the phases' outputs, ordered `(n, j2, j1, j0)` with `j0` fastest: for each
+    /// group and phase triple with outputs, `units` of work cut into ranges of about equal
+    /// size for the threads. Returns `(group, phase triple, range of units)`.
+    fn tasks(
+        &self,
+        units: impl Fn(&[&Phase; 3]) -> usize,
+    ) -> Vec<(usize, [usize; 3], Range<usize>)> {
         let ph = &self.phases;
-        let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        // Out-of-range taps read this zero with step 0, so the tile never branches.
-        let zero = [T::ZERO];
-        // Tasks: (group, phase triple, range of MR-row tiles) over the phase's outputs, which
-        // are ordered (n, j2, j1, j0), j0 fastest.
-        let mut units = Vec::new();
-        for g in 0..geo.groups {
+        let mut all = Vec::new();
+        for g in 0..self.geo.groups {
             for (r2, p2) in ph[2].iter().enumerate() {
                 for (r1, p1) in ph[1].iter().enumerate() {
                     for (r0, p0) in ph[0].iter().enumerate() {
-                        let m = geo.batch * p2.count * p1.count * p0.count;
-                        if m > 0 {
-                            units.push((g, [r0, r1, r2], m.div_ceil(MR)));
+                        let u = units(&[p0, p1, p2]);
+                        if u > 0 {
+                            all.push((g, [r0, r1, r2], u));
                         }
                     }
                 }
             }
         }
-        let total: usize = units.iter().map(|u| u.2).sum();
+        let total: usize = all.iter().map(|u| u.2).sum();
         let per_task = total.div_ceil(task_count(total));
-        let tasks: Vec<_> = units
-            .iter()
-            .flat_map(|&(g, r, tiles)| {
-                (0..tiles)
+        all.iter()
+            .flat_map(|&(g, r, u)| {
+                (0..u)
                     .step_by(per_task)
-                    .map(move |t0| (g, r, t0..(t0 + per_task).min(tiles)))
+                    .map(move |u0| (g, r, u0..(u0 + per_task).min(u)))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Packed seeds and weights of one group, phase triple and panel.
+    fn block(&self, g: usize, r: [usize; 3], fp: usize) -> (&[T; NR], *const T) {
+        let at = self.blocks[self.block_index(g, r, fp)];
+        let seed = self.packed[at..at + NR].try_into().expect("NR seeds");
+        // SAFETY: the block's weights follow its NR seeds inside `packed`.
+        (seed, unsafe { self.packed.as_ptr().add(at + NR) })
+    }
+
+    fn run_strided(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
+        if self.padded == Some(xl) {
+            self.run_lanes(x, xl, y, yl);
+            return;
+        }
+        let geo = &self.geo;
+        let ph = &self.phases;
+        let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
+        // Out-of-range taps read this zero with step 0, so the tile never branches.
+        let zero = [T::ZERO];
+        let tasks = self.tasks(|p| (geo.batch * p[0].count * p[1].count * p[2].count).div_ceil(MR));
         let out = SharedOut(y.as_mut_ptr());
         for_each_index(tasks.len(), |task| {
             let (g, r, ref tiles) = tasks[task];
@@ -155,9 +197,6 @@ impl<T: Kernel> ForwardPlan<T> {
             let mut y_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
             let (mut off2, mut off1) = (Vec::new(), Vec::new());
-            // Tiles done by `Kernel::lanes` (rows in SIMD lanes) skip the panel loop.
-            let mut in_lanes = vec![false; mb];
-            let mut lane_a = vec![zero.as_ptr(); nt];
             for first in tiles.clone().step_by(mb) {
                 let block_tiles = first..(first + mb).min(tiles.end);
                 for (bi, tile) in block_tiles.clone().enumerate() {
@@ -176,22 +215,9 @@ impl<T: Kernel> ForwardPlan<T> {
                         let o = [0, 1, 2]
                             .map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
                         *y_row = yl.offset(n, o, g * fg);
-                        // Offsets along axes 2 and 1 per tap (None: outside), then axis 0.
-                        let along =
-                            |taps: &[PhaseTap],
-                             j: usize,
-                             len: usize,
-                             stride: usize,
-                             out: &mut Vec<Option<usize>>| {
-                                out.clear();
-                                out.extend(taps.iter().map(|t| {
-                                    let i = t.base + j as i64;
-                                    (0..len as i64).contains(&i).then(|| i as usize * stride)
-                                }));
-                            };
                         along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], &mut off2);
                         along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], &mut off1);
-                        let base = n * xl.n + g * cg * xl.c;
+                        let base = xl.offset(n, [0; 3], g * cg);
                         let mut t = 0;
                         for o2 in &off2 {
                             for o1 in &off1 {
@@ -216,72 +242,15 @@ impl<T: Kernel> ForwardPlan<T> {
                             }
                         }
                     }
-                    // Few filters: when the tile's rows are 4 consecutive elements of every
-                    // tap's input line (channels-first, interior), put them in SIMD lanes.
-                    in_lanes[bi] = fg < LANES_BELOW_FILTERS
-                        && xl.s[0] == 1
-                        && mr == MR
-                        && (tile * MR) % p0.count + MR <= p0.count
-                        && (0..nt).all(|t| a[t * MR].step != 0 && a[t * MR + MR - 1].step != 0);
-                }
-                // Runs of lane tiles that continue along one input line go together, up to
-                // LANE_ROWS rows per call.
-                let mut bi = 0;
-                while bi < block_tiles.len() {
-                    if !in_lanes[bi] {
-                        bi += 1;
-                        continue;
-                    }
-                    let line_at = ((block_tiles.start + bi) * MR) % p0.count;
-                    let mut run = 1;
-                    while run < LANE_ROWS / MR
-                        && bi + run < block_tiles.len()
-                        && in_lanes[bi + run]
-                        && line_at + (run + 1) * MR <= p0.count
-                    {
-                        run += 1;
-                    }
-                    for (t, la) in lane_a.iter_mut().enumerate() {
-                        *la = a[(bi * nt + t) * MR].ptr;
-                    }
-                    for fp in 0..self.panels {
-                        let block = self.blocks[self.block_index(g, r, fp)];
-                        let seed: &[T; NR] =
-                            self.packed[block..block + NR].try_into().expect("NR seeds");
-                        let mut outs = [core::ptr::null_mut(); LANE_ROWS];
-                        for (k, o) in outs.iter_mut().enumerate().take(run * MR) {
-                            // SAFETY: outputs as in the panel loop below.
-                            *o = unsafe { out.at(y_at[bi + k / MR][k % MR] + fp * NR * yl.c) };
-                        }
-                        // SAFETY: each tap's row 0 is an X row whose next `run*MR - 1` rows
-                        // follow element by element (`xl.s[0] == 1`, the tiles continue one
-                        // line and are inside), `cg` channels `xl.c` apart; the block holds
-                        // `nt*cg*NR` packed weights after its seeds.
-                        unsafe {
-                            T::lanes(
-                                cg,
-                                &lane_a,
-                                xl.c,
-                                self.packed.as_ptr().add(block + NR),
-                                seed,
-                                &outs[..run * MR],
-                                yl.c,
-                                NR.min(fg - fp * NR),
-                            )
-                        };
-                    }
-                    bi += run;
                 }
                 // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`).
                 let group = (K_BLOCK / cg).clamp(1, nt.max(1));
                 for fp in 0..self.panels {
-                    let block = self.blocks[self.block_index(g, r, fp)];
-                    let bias: &[T; NR] =
-                        self.packed[block..block + NR].try_into().expect("NR seeds");
+                    let (bias, b) = self.block(g, r, fp);
                     let nr = NR.min(fg - fp * NR);
                     for t0 in (0..nt.max(1)).step_by(group) {
                         let t1 = (t0 + group).min(nt);
-                        for bi in (0..block_tiles.len()).filter(|&bi| !in_lanes[bi]) {
+                        for bi in 0..block_tiles.len() {
                             // SAFETY: these outputs belong to this tile of this phase and this
                             // panel only (phases partition the outputs, the layout is
                             // one-to-one), so no other task touches them; each row has `nr`
@@ -295,12 +264,20 @@ impl<T: Kernel> ForwardPlan<T> {
                             };
                             let rows = &a[(bi * nt + t0) * MR..(bi * nt + t1) * MR];
                             // SAFETY: A rows are X rows of `cg` channels or the zero with step
-                            // 0; the block holds `nt*cg*NR` packed weights after its NR seeds,
-                            // of which taps t0..t1 are read; outputs as above.
-                            let b = unsafe { self.packed.as_ptr().add(block + NR + t0 * cg * NR) };
-                            // SAFETY: as above.
+                            // 0; the block holds `nt*cg*NR` packed weights, of which taps
+                            // t0..t1 are read; outputs as above.
                             unsafe {
-                                T::igemm(cg, t1 - t0, rows, b, &seeds, &outs, yl.c, mrs[bi], nr)
+                                T::igemm(
+                                    cg,
+                                    t1 - t0,
+                                    rows,
+                                    b.add(t0 * cg * NR),
+                                    &seeds,
+                                    &outs,
+                                    yl.c,
+                                    mrs[bi],
+                                    nr,
+                                )
                             };
                         }
                     }
@@ -308,4 +285,126 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         });
     }
+
+    /// Few filters on the plan's padded input: a phase's outputs along one input line are
+    /// up to `LANE_ROWS` rows in SIMD lanes per call ([`Kernel::lanes`]), each filter a dot
+    /// product, so a single filter wastes no lanes; taps past the line's ends read the zero
+    /// padding, and a tap whose whole line is outside is skipped. Work is per line, not per
+    /// tile, so the set-up is paid once per line.
+    fn run_lanes(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
+        let geo = &self.geo;
+        let ph = &self.phases;
+        let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
+        let tasks =
+            self.tasks(|p| geo.batch * p[1].count * p[2].count * usize::from(p[0].count > 0));
+        let out = SharedOut(y.as_mut_ptr());
+        for_each_index(tasks.len(), |task| {
+            let (g, r, ref lines) = tasks[task];
+            let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
+            let (mut off2, mut off1) = (Vec::new(), Vec::new());
+            let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
+            let mut taps = Vec::with_capacity(nt);
+            let mut a = vec![core::ptr::null(); nt];
+            for line in lines.clone() {
+                let j = [line % p1.count, line / p1.count % p2.count];
+                let n = line / (p1.count * p2.count);
+                let o = [
+                    p0.first,
+                    p1.first + j[0] * geo.axes[1].stride,
+                    p2.first + j[1] * geo.axes[2].stride,
+                ];
+                along(&p2.taps, j[1], geo.axes[2].input, xl.s[2], &mut off2);
+                along(&p1.taps, j[0], geo.axes[1].input, xl.s[1], &mut off1);
+                let base = xl.offset(n, [0; 3], g * cg);
+                taps.clear();
+                for o2 in &off2 {
+                    for o1 in &off1 {
+                        // Signed: a tap may start in the padding before the line.
+                        taps.extend(p0.taps.iter().map(|t0| match (o2, o1) {
+                            (Some(o2), Some(o1)) => {
+                                Some((base + o2 + o1) as isize + t0.base as isize)
+                            }
+                            _ => None,
+                        }));
+                    }
+                }
+                let y_line = yl.offset(n, o, g * fg);
+                let row_step = geo.axes[0].stride * yl.s[0];
+                for j0 in (0..p0.count).step_by(LANE_ROWS) {
+                    let rows = LANE_ROWS.min(p0.count - j0);
+                    for (p, at) in a.iter_mut().zip(&taps) {
+                        *p = at.map_or(core::ptr::null(), |at| {
+                            // SAFETY: inside X's buffer (padding included), see below.
+                            unsafe { x.as_ptr().offset(at + j0 as isize) }
+                        });
+                    }
+                    for fp in 0..self.panels {
+                        let (seed, b) = self.block(g, r, fp);
+                        // SAFETY: rows j0..j0+rows of this line, this phase and panel are this
+                        // task's only (phases partition the outputs, `yl` is one-to-one).
+                        let dst = unsafe { out.at(y_line + j0 * row_step + fp * NR * yl.c) };
+                        // SAFETY: each non-null tap pointer is X's element at the tap's input
+                        // position for row j0, inside the span (`run` checked `input_len`);
+                        // the kernel reads `rows` rounded up to 4 consecutive elements from
+                        // it for each of `cg` channels `xl.c` apart, all inside the line or
+                        // its zero padding (`padded_lines` covers every tap's reach); the
+                        // block holds `nt*cg*NR` weights; outputs as above.
+                        unsafe {
+                            T::lanes(
+                                cg,
+                                &a,
+                                xl.c,
+                                b,
+                                seed,
+                                dst,
+                                row_step,
+                                rows,
+                                yl.c,
+                                NR.min(fg - fp * NR),
+                            )
+                        };
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Offsets along one axis per tap (`None`: outside the input) for the phase's `j`-th output.
+fn along(taps: &[PhaseTap], j: usize, len: usize, stride: usize, out: &mut Vec<Option<usize>>) {
+    out.clear();
+    out.extend(taps.iter().map(|t| {
+        let i = t.base + j as i64;
+        (0..len as i64).contains(&i).then(|| i as usize * stride)
+    }));
+}
+
+/// Column-major `[S0 C S1 S2 N]` with each `S0` run padded by the taps' reach before and
+/// past the line (`phases` are axis 0's), so lane tiles at the line's ends read zeros.
+fn padded_lines(geo: &Geometry, phases: &[Phase]) -> Result<Layout, GeometryError> {
+    let e = input_extents(geo);
+    let [n0, n1, n2] = e.spatial;
+    let taps = phases
+        .iter()
+        .filter(|p| p.count > 0)
+        .flat_map(|p| p.taps.iter().map(move |t| (t.base, p.count)));
+    let before = taps.clone().map(|(b, _)| -b).max().unwrap_or(0).max(0) as usize;
+    let past = taps
+        // Lane calls read whole vectors: rows up to `count` rounded up to MR.
+        .map(|(b, count)| b + count.next_multiple_of(MR) as i64 - n0 as i64)
+        .max()
+        .unwrap_or(0)
+        .max(0) as usize;
+    let line = checked_len("the padded input", &[before + n0 + past])?;
+    let c = line;
+    let s1 = checked_len("the padded input", &[line, e.channels])?;
+    let s2 = checked_len("the padded input", &[s1, n1])?;
+    let n = checked_len("the padded input", &[s2, n2])?;
+    checked_len("the padded input", &[n, e.batch])?;
+    Ok(Layout {
+        n,
+        s: [1, s1, s2],
+        c,
+        origin: before,
+    })
 }

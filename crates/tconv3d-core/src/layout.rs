@@ -5,12 +5,15 @@
 use crate::element::Element;
 use crate::geometry::{checked_len, GeometryError};
 
-/// Element strides of a 5-D activation tensor `(n, s0, s1, s2, c)`.
+/// Element strides of a 5-D activation tensor `(n, s0, s1, s2, c)`, and the offset of its
+/// first element (non-zero when the buffer keeps zero padding before it, see
+/// [`crate::ForwardPlan::input_layout`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub n: usize,
     pub s: [usize; 3],
     pub c: usize,
+    pub origin: usize,
 }
 
 /// The logical extents of an activation tensor.
@@ -41,6 +44,7 @@ impl Layout {
             c: 1,
             s: [c, c * n0, c * n0 * n1],
             n: c * n0 * n1 * n2,
+            origin: 0,
         }
     }
 
@@ -53,6 +57,7 @@ impl Layout {
             s: [1, n0, n0 * n1],
             c: v,
             n: v * e.channels,
+            origin: 0,
         }
     }
 
@@ -82,6 +87,7 @@ impl Layout {
             s: [strides[0], strides[1], strides[2]],
             c: strides[3],
             n: strides[4],
+            origin: 0,
         })
     }
 
@@ -98,7 +104,7 @@ impl Layout {
             (self.c, e.channels),
         ]
         .iter()
-        .try_fold(0usize, |acc, &(st, n)| {
+        .try_fold(self.origin, |acc, &(st, n)| {
             checked_len("a tensor stride", &[st, n - 1])
                 .ok()
                 .and_then(|v| acc.checked_add(v))
@@ -138,7 +144,12 @@ impl Layout {
     /// Flat offset of element `(n, i, c)`.
     #[inline]
     pub fn offset(&self, n: usize, i: [usize; 3], c: usize) -> usize {
-        n * self.n + i[0] * self.s[0] + i[1] * self.s[1] + i[2] * self.s[2] + c * self.c
+        self.origin
+            + n * self.n
+            + i[0] * self.s[0]
+            + i[1] * self.s[1]
+            + i[2] * self.s[2]
+            + c * self.c
     }
 }
 

@@ -21,3 +21,4 @@ pub use forward::ForwardPlan;
 pub use geometry::{ConvParams, Cropping, Geometry, GeometryError};
 pub use kernels::Kernel;
 pub use layout::{Extents, Layout};
+pub use tensor::reorder;

@@ -1,9 +1,10 @@
-//! Buffer checks and the conversion to and from the kernels' channels-last layout, done
-//! once at the boundary and skipped when the caller's tensor is channels-last already.
+//! Buffer checks and the conversions between layouts: into the kernels' channels-last
+//! layout (skipped when the caller's tensor is in it already), and any layout to any other.
 
 use crate::element::Element;
 use crate::geometry::GeometryError;
 use crate::layout::{gather_channels_last, Extents, Layout};
+use crate::parallel::{for_each_index, task_count, SharedOut};
 
 /// Refuses a buffer whose length is not exactly `expected`.
 pub fn check_len(name: &'static str, len: usize, expected: usize) -> Result<(), GeometryError> {
@@ -66,4 +67,71 @@ pub fn with_channels_last_in<T: Element, R>(
     } else {
         Ok(f(&gather_channels_last(x, l, e)))
     }
+}
+
+/// Copies the tensor of extents `e` from layout `sl` in `src` to layout `dl` in `dst`, in
+/// parallel over blocks of `(n, i2, i1)` lines. Inside a block it runs along whichever of the
+/// channel and first spatial axes is contiguous in `src`; when that is the first spatial
+/// axis, each channel's lines of the block are read together (one run of about `RUN`
+/// elements per channel instead of one page per channel and line). Elements of `dst` outside
+/// `dl` are kept.
+pub fn reorder<T: Element>(
+    src: &[T],
+    sl: Layout,
+    dst: &mut [T],
+    dl: Layout,
+    e: Extents,
+) -> Result<(), GeometryError> {
+    const RUN: usize = 256;
+    check_span("source", src.len(), sl, e)?;
+    check_output("destination", dst.len(), dl, e)?;
+    let [n0, n1, n2] = e.spatial;
+    let per_block = RUN.div_ceil(n0).min(n1);
+    let blocks_per_plane = n1.div_ceil(per_block);
+    let blocks = e.batch * n2 * blocks_per_plane;
+    let per_task = blocks.div_ceil(task_count(blocks));
+    let out = SharedOut(dst.as_mut_ptr());
+    for_each_index(blocks.div_ceil(per_task), |task| {
+        for block in task * per_task..((task + 1) * per_task).min(blocks) {
+            let b1 = block % blocks_per_plane;
+            let (i2, n) = (
+                block / blocks_per_plane % n2,
+                block / (blocks_per_plane * n2),
+            );
+            let lines = b1 * per_block..((b1 + 1) * per_block).min(n1);
+            // Element (i0, c) of line i1 is `i0*s0 + c*c` past the line's start in each layout.
+            let line = |i1: usize| {
+                let (s, d) = (sl.offset(n, [0, i1, i2], 0), dl.offset(n, [0, i1, i2], 0));
+                // SAFETY: the line's elements are inside both spans (checked), and `dl` is
+                // one-to-one, so they are written by this task only; `src` is only read.
+                unsafe { (src.as_ptr().add(s), out.at(d)) }
+            };
+            if sl.c <= sl.s[0] {
+                for i1 in lines {
+                    let (s, d) = line(i1);
+                    for i0 in 0..n0 {
+                        for c in 0..e.channels {
+                            // SAFETY: as for `line`.
+                            unsafe {
+                                *d.add(i0 * dl.s[0] + c * dl.c) = *s.add(i0 * sl.s[0] + c * sl.c)
+                            };
+                        }
+                    }
+                }
+            } else {
+                for c in 0..e.channels {
+                    for i1 in lines.clone() {
+                        let (s, d) = line(i1);
+                        // SAFETY: as for `line`.
+                        let (s, d) = unsafe { (s.add(c * sl.c), d.add(c * dl.c)) };
+                        for i0 in 0..n0 {
+                            // SAFETY: as for `line`.
+                            unsafe { *d.add(i0 * dl.s[0]) = *s.add(i0 * sl.s[0]) };
+                        }
+                    }
+                }
+            }
+        }
+    });
+    Ok(())
 }

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use tconv3d_core::{
-    backward_bias, backward_weights, reference, BackwardDataPlan, Element, ForwardPlan, Geometry,
-    Kernel, Layout,
+    backward_bias, backward_weights, reference, reorder, BackwardDataPlan, Element, ForwardPlan,
+    Geometry, Kernel, Layout,
 };
 
 const CASES: u64 = 300;
@@ -28,12 +28,26 @@ fn assert_forward<T: Kernel>(
 ) {
     let mut want = vec![0f64; geo.output_len()];
     reference::forward(geo, x, xl, w, Some(b), &mut want, yl);
-    let mut y = vec![T::from_f64(f64::NAN); geo.output_len()];
-    ForwardPlan::<T>::new(geo, &cast(w), Some(&cast(b)))
-        .unwrap()
-        .run(&cast(x), xl, &mut y, yl)
-        .unwrap();
-    assert_eq!(to_f64(&y), want, "forward, {ctx}");
+    let plan = ForwardPlan::<T>::new(geo, &cast(w), Some(&cast(b))).unwrap();
+    // Also in the plan's own input layout (zero-padded lines when rows go in lanes), filled
+    // by `reorder` as the WASM boundary does, between NaN guards that would poison any read
+    // outside the buffer.
+    let own = plan.input_layout();
+    const GUARD: usize = 64;
+    let mut guarded = vec![T::from_f64(f64::NAN); plan.input_len() + 2 * GUARD];
+    let padded = &mut guarded[GUARD..GUARD + plan.input_len()];
+    padded.fill(T::ZERO);
+    reorder(&cast(x), xl, padded, own, input_extents(geo)).unwrap();
+    let cases: [(&[T], _, _); 2] = [(&cast(x), xl, "caller's"), (padded, own, "plan's")];
+    for (xs, l, how) in cases {
+        let mut y = vec![T::from_f64(f64::NAN); geo.output_len()];
+        plan.run(xs, l, &mut y, yl).unwrap();
+        assert_eq!(
+            to_f64(&y),
+            want,
+            "forward, X in the {how} layout {l:?}, {ctx}"
+        );
+    }
 }
 
 /// The fast dX equals the reference exactly (integer data), every element written.

@@ -3,8 +3,8 @@
 //! `tconv3d-core` for `f32` and `f64`. No maths here.
 
 use tconv3d_core::{
-    backward_bias, backward_weights, BackwardDataPlan, ConvParams, Cropping, ForwardPlan, Geometry,
-    Layout,
+    backward_bias, backward_weights, reorder, BackwardDataPlan, ConvParams, Cropping, Extents,
+    ForwardPlan, Geometry, Layout,
 };
 use wasm_bindgen::prelude::*;
 
@@ -122,9 +122,9 @@ impl Conv {
 /// Reads element strides `[n, s0, s1, s2, c]` of a tensor in a buffer (checked against the
 /// buffer's length by the core before any access).
 fn layout(name: &str, strides: &[u32]) -> Result<Layout, JsError> {
-    let [n, s0, s1, s2, c]: [u32; 5] = strides.try_into().map_err(|_| {
+    let [n, s0, s1, s2, c, origin]: [u32; 6] = strides.try_into().map_err(|_| {
         JsError::new(&format!(
-            "{name} strides must hold 5 values [n, s0, s1, s2, c], got {}",
+            "{name} strides must hold 6 values [n, s0, s1, s2, c, origin], got {}",
             strides.len()
         ))
     })?;
@@ -132,11 +132,12 @@ fn layout(name: &str, strides: &[u32]) -> Result<Layout, JsError> {
         n: n as usize,
         s: [s0 as usize, s1 as usize, s2 as usize],
         c: c as usize,
+        origin: origin as usize,
     })
 }
 
 macro_rules! typed_exports {
-    ($t:ty, $buf:ident, $fwd:ident, $bwd:ident, $dw:ident, $db:ident) => {
+    ($t:ty, $buf:ident, $fwd:ident, $bwd:ident, $dw:ident, $db:ident, $reorder:ident) => {
         /// A buffer in WASM memory; JS reads and writes it through a typed-array view at
         /// `ptr()` (re-derived after each call, since memory may grow).
         #[wasm_bindgen]
@@ -187,17 +188,24 @@ macro_rules! typed_exports {
                     .map_err(js_err)
             }
 
-            /// Strides `[n, s0, s1, s2, c]` of the input layout the plan runs fastest on.
+            /// Strides `[n, s0, s1, s2, c, origin]` of the input layout the plan runs
+            /// fastest on; its padding (if any) must stay zero.
             #[wasm_bindgen(js_name = inputStrides)]
             pub fn input_strides(&self) -> Vec<u32> {
-                let l = self.plan.preferred_input_layout();
-                [l.n, l.s[0], l.s[1], l.s[2], l.c]
+                let l = self.plan.input_layout();
+                [l.n, l.s[0], l.s[1], l.s[2], l.c, l.origin]
                     .iter()
                     .map(|&v| v as u32)
                     .collect()
             }
 
-            /// `Y = X (*)ᵀ W + b`; `x_strides`/`y_strides` are `[n, s0, s1, s2, c]` in elements.
+            /// Elements of a buffer in that layout, padding included.
+            #[wasm_bindgen(js_name = inputLen)]
+            pub fn input_len(&self) -> usize {
+                self.plan.input_len()
+            }
+
+            /// `Y = X (*)ᵀ W + b`; `x_strides`/`y_strides` are `[n, s0, s1, s2, c, origin]` in elements.
             pub fn run(
                 &self,
                 x: &$buf,
@@ -258,6 +266,35 @@ macro_rules! typed_exports {
             backward_weights(&conv.geo, &x.data, xl, &dy.data, yl, &mut dw.data).map_err(js_err)
         }
 
+        /// Copies a tensor of extents `[n, s0, s1, s2, c]` between two layouts (strides
+        /// `[n, s0, s1, s2, c, origin]`), in parallel; `dst` elements outside its layout
+        /// are kept.
+        #[wasm_bindgen]
+        pub fn $reorder(
+            src: &$buf,
+            src_strides: &[u32],
+            dst: &mut $buf,
+            dst_strides: &[u32],
+            extents: &[u32],
+        ) -> Result<(), JsError> {
+            let [batch, s0, s1, s2, channels]: [u32; 5] = extents.try_into().map_err(|_| {
+                JsError::new(&format!(
+                    "extents must hold 5 values [n, s0, s1, s2, c], got {}",
+                    extents.len()
+                ))
+            })?;
+            let e = Extents {
+                batch: batch as usize,
+                spatial: [s0 as usize, s1 as usize, s2 as usize],
+                channels: channels as usize,
+            };
+            let (sl, dl) = (
+                layout("source", src_strides)?,
+                layout("destination", dst_strides)?,
+            );
+            reorder(&src.data, sl, &mut dst.data, dl, e).map_err(js_err)
+        }
+
         /// `dB` (one value per filter) from `dY`.
         #[wasm_bindgen]
         pub fn $db(
@@ -278,7 +315,8 @@ typed_exports!(
     ForwardF32,
     BackwardDataF32,
     backward_weights_f32,
-    backward_bias_f32
+    backward_bias_f32,
+    reorder_f32
 );
 typed_exports!(
     f64,
@@ -286,5 +324,6 @@ typed_exports!(
     ForwardF64,
     BackwardDataF64,
     backward_weights_f64,
-    backward_bias_f64
+    backward_bias_f64,
+    reorder_f64
 );

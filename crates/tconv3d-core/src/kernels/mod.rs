@@ -86,17 +86,19 @@ pub trait Kernel: Element {
         nr: usize,
     );
 
-    /// The same sums as [`Kernel::igemm`] for `out.len()` rows (a multiple of `MR`, at most
-    /// `LANE_ROWS`) that are consecutive elements (a row of outputs along an input line with
-    /// the first spatial axis contiguous): rows go in SIMD lanes and each filter column
-    /// `q < nr` is a separate dot product, so narrow outputs (few filters, e.g. one) waste
-    /// no lanes. Row `r` of tap `t` reads `a[t].add(c*a_step + r)`; every row is seeded with
-    /// `seed[q]`.
+    /// The same sums as [`Kernel::igemm`] for `rows <= LANE_ROWS` rows that are consecutive
+    /// elements of the input lines (first spatial axis contiguous): rows go in SIMD lanes and
+    /// each filter column `q < nr` is a separate dot product, so narrow outputs (few filters,
+    /// e.g. one) waste no lanes. Row `r` of tap `t` reads `a[t].add(c*a_step + r)`, a null
+    /// `a[t]` adds nothing (the tap's line is outside the input); row `r`, column `q` is
+    /// stored at `out.add(r*row_step + q*out_step)`, seeded with `seed[q]`.
     ///
     /// # Safety
-    /// Each `a[t]` is valid for reading elements `c*a_step + r`, `c < kc`, `r < out.len()`;
-    /// `b` for `a.len()*kc*NR` elements; each `out[r]` valid for writing `q*out_step`,
-    /// `q < nr`, with no other thread accessing them; `1 <= nr <= NR`.
+    /// Each non-null `a[t]` is valid for reading elements `c*a_step + r`, `c < kc`, `r` below
+    /// `rows` rounded up to a multiple of `MR` (whole vectors are read); `b` for
+    /// `a.len()*kc*NR` elements; `out` valid for writing `r*row_step + q*out_step`, `r < rows`,
+    /// `q < nr`, with no other thread accessing them; `1 <= rows <= LANE_ROWS`,
+    /// `1 <= nr <= NR`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn lanes(
         kc: usize,
@@ -104,7 +106,9 @@ pub trait Kernel: Element {
         a_step: usize,
         b: *const Self,
         seed: &[Self; NR],
-        out: &[*mut Self],
+        out: *mut Self,
+        row_step: usize,
+        rows: usize,
         out_step: usize,
         nr: usize,
     );
@@ -163,12 +167,16 @@ macro_rules! portable_kernel {
                 a_step: usize,
                 b: *const Self,
                 seed: &[Self; NR],
-                out: &[*mut Self],
+                out: *mut Self,
+                row_step: usize,
+                rows: usize,
                 out_step: usize,
                 nr: usize,
             ) {
                 // SAFETY: as above, the contracts are the same.
-                unsafe { portable::lanes(kc, a, a_step, b, seed, out, out_step, nr) }
+                unsafe {
+                    portable::lanes(kc, a, a_step, b, seed, out, row_step, rows, out_step, nr)
+                }
             }
             unsafe fn outer(
                 acc: &mut [[Self; NR]; MR],

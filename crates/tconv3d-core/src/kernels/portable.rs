@@ -45,21 +45,23 @@ pub unsafe fn lanes<T: Element>(
     a_step: usize,
     b: *const T,
     seed: &[T; NR],
-    out: &[*mut T],
+    out: *mut T,
+    row_step: usize,
+    rows: usize,
     out_step: usize,
     nr: usize,
 ) {
-    for (r, &dst) in out.iter().enumerate() {
+    for r in 0..rows {
         for (q, &s) in seed.iter().enumerate().take(nr) {
             let mut acc = s;
-            for (t, &p) in a.iter().enumerate() {
+            for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                 for c in 0..kc {
-                    // SAFETY: the caller grants reads at `c*a_step + r` and of `a.len()*kc*NR` B values.
+                    // SAFETY: the caller grants reads at `c*a_step + r`, `r < rows`, and of `a.len()*kc*NR` B values.
                     acc += unsafe { *p.add(c * a_step + r) * *b.add((t * kc + c) * NR + q) };
                 }
             }
-            // SAFETY: `dst` is valid for writes at `q*out_step`, `q < nr`.
-            unsafe { *dst.add(q * out_step) = acc };
+            // SAFETY: `out` is valid for writes at `r*row_step + q*out_step`.
+            unsafe { *out.add(r * row_step + q * out_step) = acc };
         }
     }
 }

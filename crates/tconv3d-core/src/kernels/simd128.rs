@@ -89,21 +89,41 @@ impl Kernel for f32 {
         a_step: usize,
         b: *const f32,
         seed: &[f32; NR],
-        out: &[*mut f32],
+        out: *mut f32,
+        row_step: usize,
+        rows: usize,
         out_step: usize,
         nr: usize,
     ) {
-        let nv = out.len() / 4;
+        let nv = rows.div_ceil(4);
         for q in 0..nr {
             let mut sums = [f32x4_splat(seed[q]); 4];
-            // SAFETY (block): reads of A at `c*a_step + r` for `c < kc`, `r < 4*nv` and of B
-            // at `(t*kc + c)*NR + q`, as the contract grants; writes to the local `sums`.
+            // SAFETY (block): reads of A at `c*a_step + r` for `c < kc`, `r < 4*nv` (`rows`
+            // rounded up to MR = 4) and of B at `(t*kc + c)*NR + q`, as the contract grants;
+            // writes to the local `sums` and to `out` at rows `r < rows`.
             unsafe {
                 if nv == 4 {
-                    // 16 rows: one accumulator per vector, one broadcast weight for all four.
-                    for (t, &p) in a.iter().enumerate() {
+                    // 16 rows: one broadcast weight for all four vectors; even and odd
+                    // channels go to separate sums so that eight add chains hide the latency.
+                    let mut odd = [f32x4_splat(0.0); 4];
+                    for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                         let bt = b.add(t * kc * NR + q);
-                        for c in 0..kc {
+                        let mut c = 0;
+                        while c + 2 <= kc {
+                            let (w0, w1) = (
+                                f32x4_splat(*bt.add(c * NR)),
+                                f32x4_splat(*bt.add((c + 1) * NR)),
+                            );
+                            let (p0, p1) = (p.add(c * a_step), p.add((c + 1) * a_step));
+                            for v in 0..4 {
+                                sums[v] =
+                                    madd_f32(sums[v], v128_load(p0.add(4 * v) as *const v128), w0);
+                                odd[v] =
+                                    madd_f32(odd[v], v128_load(p1.add(4 * v) as *const v128), w1);
+                            }
+                            c += 2;
+                        }
+                        if c < kc {
                             let w = f32x4_splat(*bt.add(c * NR));
                             let pc = p.add(c * a_step);
                             for (v, sv) in sums.iter_mut().enumerate() {
@@ -111,11 +131,14 @@ impl Kernel for f32 {
                             }
                         }
                     }
+                    for (sv, o) in sums.iter_mut().zip(odd) {
+                        *sv = f32x4_add(*sv, o);
+                    }
                 } else {
                     for (v, sv) in sums.iter_mut().enumerate().take(nv) {
                         // Four partial sums over interleaved channels hide the add latency.
                         let mut part = [f32x4_splat(0.0); 4];
-                        for (t, &p) in a.iter().enumerate() {
+                        for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                             let (bt, pv) = (b.add(t * kc * NR + q), p.add(4 * v));
                             let mut c = 0;
                             while c + 4 <= kc {
@@ -141,8 +164,8 @@ impl Kernel for f32 {
                 for (v, sv) in sums.iter().enumerate().take(nv) {
                     v128_store(vals.as_mut_ptr().add(4 * v) as *mut v128, *sv);
                 }
-                for (&dst, &val) in out.iter().zip(&vals) {
-                    *dst.add(q * out_step) = val;
+                for (r, &val) in vals.iter().enumerate().take(rows) {
+                    *out.add(r * row_step + q * out_step) = val;
                 }
             }
         }
@@ -309,17 +332,20 @@ impl Kernel for f64 {
         a_step: usize,
         b: *const f64,
         seed: &[f64; NR],
-        out: &[*mut f64],
+        out: *mut f64,
+        row_step: usize,
+        rows: usize,
         out_step: usize,
         nr: usize,
     ) {
-        let nv = out.len() / 2;
+        let nv = rows.div_ceil(2);
         for q in 0..nr {
             let mut sums = [f64x2_splat(seed[q]); LANE_ROWS / 2];
-            // SAFETY (block): reads of A at `c*a_step + r` for `c < kc`, `r < 2*nv` and of B
-            // at `(t*kc + c)*NR + q`, as the contract grants; writes to the local `sums`.
+            // SAFETY (block): reads of A at `c*a_step + r` for `c < kc`, `r < 2*nv` (`rows`
+            // rounded up to 2, at most to MR) and of B at `(t*kc + c)*NR + q`, as the contract
+            // grants; writes to the local `sums` and to `out` at rows `r < rows`.
             unsafe {
-                for (t, &p) in a.iter().enumerate() {
+                for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                     let bt = b.add(t * kc * NR + q);
                     for c in 0..kc {
                         let w = f64x2_splat(*bt.add(c * NR));
@@ -333,8 +359,8 @@ impl Kernel for f64 {
                 for (v, sv) in sums.iter().enumerate().take(nv) {
                     v128_store(vals.as_mut_ptr().add(2 * v) as *mut v128, *sv);
                 }
-                for (&dst, &val) in out.iter().zip(&vals) {
-                    *dst.add(q * out_step) = val;
+                for (r, &val) in vals.iter().enumerate().take(rows) {
+                    *out.add(r * row_step + q * out_step) = val;
                 }
             }
         }

@@ -17,7 +17,7 @@ import {
   spatialView,
 } from "../dlarray/index.js";
 import type { CroppingSpec, Vec3 } from "../layer/options.js";
-import { glue, typed, upload, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
+import { glue, typed, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
 
 /** Everything about the operation except the input's size. */
 export interface ConvSpec {
@@ -66,9 +66,9 @@ export function mapInput(X: DlArray, where: string): Mapped {
   return { array, view: spatialView(array), back };
 }
 
-/** `[n, s0, s1, s2, c]` element strides of a view, as the core takes them. */
+/** `[n, s0, s1, s2, c, origin]` element strides of a view, as the core takes them. */
 export function strides(v: SpatialView): Uint32Array {
-  return Uint32Array.from([v.strides.n, ...v.strides.s, v.strides.c]);
+  return Uint32Array.from([v.strides.n, ...v.strides.s, v.strides.c, 0]);
 }
 
 /** Validates the geometry in the core; its messages name the parameter, value and expectation. */
@@ -141,7 +141,7 @@ export function withBuffers<R>(body: (keep: (b: WasmBuffer) => WasmBuffer) => R)
   }
 }
 
-/** `[n, s0, s1, s2, c]` strides of the channels-last layout (column-major `[C S0 S1 S2 N]`). */
+/** `[n, s0, s1, s2, c, origin]` strides of the channels-last layout (column-major `[C S0 S1 S2 N]`). */
 export function channelsLast(v: SpatialView): Uint32Array {
   const line = v.channels * v.spatial[0];
   return Uint32Array.of(
@@ -150,43 +150,8 @@ export function channelsLast(v: SpatialView): Uint32Array {
     line,
     line * v.spatial[1],
     1,
+    0,
   );
-}
-
-/**
- * Copies a dense 5-D activation tensor between two layouts (`[n, s0, s1, s2, c]` element
- * strides), reading along whichever of the channel and first spatial axes is contiguous.
- */
-function copyStrided(
-  src: FloatArray,
-  from: ArrayLike<number>,
-  dst: FloatArray,
-  to: ArrayLike<number>,
-  v: SpatialView,
-): void {
-  const [n0, n1, n2] = v.spatial;
-  const C = v.channels;
-  const [fn, f0, f1, f2, fc] = Array.from(from) as [number, number, number, number, number];
-  const [tn, t0, t1, t2, tc] = Array.from(to) as [number, number, number, number, number];
-  for (let n = 0; n < v.batch; n++) {
-    for (let i2 = 0; i2 < n2; i2++) {
-      for (let i1 = 0; i1 < n1; i1++) {
-        const a = n * fn + i2 * f2 + i1 * f1;
-        const b = n * tn + i2 * t2 + i1 * t1;
-        if (fc <= f0) {
-          for (let i0 = 0; i0 < n0; i0++) {
-            for (let c = 0; c < C; c++)
-              dst[b + i0 * t0 + c * tc] = src[a + i0 * f0 + c * fc] as number;
-          }
-        } else {
-          for (let c = 0; c < C; c++) {
-            for (let i0 = 0; i0 < n0; i0++)
-              dst[b + i0 * t0 + c * tc] = src[a + i0 * f0 + c * fc] as number;
-          }
-        }
-      }
-    }
-  }
 }
 
 function sameStrides(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -194,9 +159,13 @@ function sameStrides(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 }
 
 /**
- * Copies the tensor a view describes into WASM memory laid out with strides `to` (a dense
- * layout the core asked for). The copy from JS into WASM memory is needed anyway, so the
- * reordering costs no extra memory.
+ * Copies the tensor a view describes into a new zero-filled WASM buffer of `len` elements in
+ * the layout `to` (`[n, s0, s1, s2, c, origin]` strides the core asked for; padding stays
+ * zero). Data already in that layout is copied as is. Otherwise it goes through `staging`, a
+ * WASM buffer whose contents the caller overwrites next anyway (an output): one slab of the
+ * source's slowest axis at a time is copied in and reordered by the core on every thread.
+ * So reordering costs no extra memory unless `staging` is shorter than one slice of that
+ * axis, and no serial JS loop.
  *
  * @returns the buffer; the caller frees it.
  */
@@ -205,11 +174,39 @@ export function uploadAs(
   data: FloatArray,
   v: SpatialView,
   to: Uint32Array,
+  len: number,
+  staging: WasmBuffer,
 ): WasmBuffer {
-  const len = v.channels * v.spatial[0] * v.spatial[1] * v.spatial[2] * v.batch;
-  if (sameStrides(strides(v), to) && data.length === len) return upload(dtype, data);
-  const buf = new (typed(dtype).Buffer)(len);
-  copyStrided(data, strides(v), view(dtype, buf), to, v);
+  const t = typed(dtype);
+  const buf = new t.Buffer(len);
+  const from = strides(v);
+  if (sameStrides(from, to) && data.length === len) {
+    view(dtype, buf).set(data);
+    return buf;
+  }
+  const extents = [v.batch, ...v.spatial, v.channels];
+  // The slowest axis (largest stride among those longer than 1): a slab of it is one run of
+  // `data` (dense), every faster axis whole.
+  const axis = [0, 1, 2, 3, 4].reduce((best, k) =>
+    (extents[k] as number) > 1 && (from[k] as number) > (from[best] as number) ? k : best,
+  );
+  const slice = data.length / (extents[axis] as number);
+  const own = staging.len() < slice ? new t.Buffer(slice) : null;
+  const stage = own ?? staging;
+  try {
+    const per = Math.floor(stage.len() / slice);
+    for (let a = 0; a < (extents[axis] as number); a += per) {
+      const b = Math.min(extents[axis] as number, a + per);
+      view(dtype, stage).set(data.subarray(a * slice, b * slice));
+      const part = Uint32Array.from(extents);
+      part[axis] = b - a;
+      const dst = Uint32Array.from(to);
+      dst[5] = (to[5] as number) + a * (to[axis] as number);
+      t.reorder(stage, from, buf, dst, part);
+    }
+  } finally {
+    own?.free();
+  }
   return buf;
 }
 

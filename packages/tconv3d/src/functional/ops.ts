@@ -109,11 +109,11 @@ export function forward(
     const fwd = e.forward;
     const Y = shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
     withBuffers((keep) => {
-      const xs = fwd.inputStrides();
-      const xb = keep(uploadAs(dtype, m.array.data, m.view, xs));
+      // Y is written whole by the run, so it stages the input's reordering first.
       const yb = keep(new t.Buffer(Y.numel));
-      const ys = strides(spatialView(Y));
-      fwd.run(xb, xs, yb, ys);
+      const xs = fwd.inputStrides();
+      const xb = keep(uploadAs(dtype, m.array.data, m.view, xs, fwd.inputLen(), yb));
+      fwd.run(xb, xs, yb, strides(spatialView(Y)));
       download(dtype, yb, Y.data);
     });
     return inCallerOrder(Y, m, X.format);
@@ -177,16 +177,17 @@ export function backward(
       [1, 1, 1, spec.numFilters],
     );
     withBuffers((keep) => {
-      // dX and dW run fastest on channels-last activations.
+      // dX and dW run fastest on channels-last activations; dX, written whole later, stages
+      // their reordering.
+      const dxb = keep(new t.Buffer(dX.numel));
       const x = {
         strides: channelsLast(m.view),
-        buf: keep(uploadAs(dtype, m.array.data, m.view, channelsLast(m.view))),
+        buf: keep(uploadAs(dtype, m.array.data, m.view, channelsLast(m.view), dX.numel, dxb)),
       };
       const dy = {
         strides: channelsLast(md.view),
-        buf: keep(uploadAs(dtype, md.array.data, md.view, channelsLast(md.view))),
+        buf: keep(uploadAs(dtype, md.array.data, md.view, channelsLast(md.view), dLdY.numel, dxb)),
       };
-      const dxb = keep(new t.Buffer(dX.numel));
       const dwb = keep(new t.Buffer(dW.numel));
       const dbb = keep(new t.Buffer(dB.numel));
       bwd.run(dy.buf, dy.strides, dxb, strides(spatialView(dX)));

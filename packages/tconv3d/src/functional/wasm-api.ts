@@ -27,7 +27,10 @@ export interface WasmConv {
 
 /** Packed forward weights (`ForwardF32` / `ForwardF64`). */
 export interface WasmForward {
+  /** `[n, s0, s1, s2, c, origin]` strides of the input layout the plan runs fastest on. */
   inputStrides(): Uint32Array;
+  /** Elements of a buffer in that layout (with its zero padding). */
+  inputLen(): number;
   run(x: WasmBuffer, xStrides: Uint32Array, y: WasmBuffer, yStrides: Uint32Array): void;
   free(): void;
 }
@@ -52,6 +55,14 @@ export interface TypedExports {
     dw: WasmBuffer,
   ): void;
   backwardBias(conv: WasmConv, dy: WasmBuffer, yStrides: Uint32Array, db: WasmBuffer): void;
+  /** Copies a tensor of extents `[n, s0, s1, s2, c]` between two layouts, in parallel. */
+  reorder(
+    src: WasmBuffer,
+    srcStrides: Uint32Array,
+    dst: WasmBuffer,
+    dstStrides: Uint32Array,
+    extents: Uint32Array,
+  ): void;
 }
 
 /** The part of the wasm-bindgen glue this package's compute path uses. */
@@ -79,6 +90,8 @@ export interface ComputeGlue {
   backward_weights_f64: TypedExports["backwardWeights"];
   backward_bias_f32: TypedExports["backwardBias"];
   backward_bias_f64: TypedExports["backwardBias"];
+  reorder_f32: TypedExports["reorder"];
+  reorder_f64: TypedExports["reorder"];
 }
 
 /** The loaded glue; throws a clear error before `init()`. */
@@ -96,6 +109,7 @@ export function typed(dtype: Dtype): TypedExports {
         BackwardData: g.BackwardDataF32,
         backwardWeights: g.backward_weights_f32,
         backwardBias: g.backward_bias_f32,
+        reorder: g.reorder_f32,
       }
     : {
         Buffer: g.BufferF64,
@@ -103,6 +117,7 @@ export function typed(dtype: Dtype): TypedExports {
         BackwardData: g.BackwardDataF64,
         backwardWeights: g.backward_weights_f64,
         backwardBias: g.backward_bias_f64,
+        reorder: g.reorder_f64,
       };
 }
 
@@ -113,11 +128,4 @@ export function typed(dtype: Dtype): TypedExports {
 export function view(dtype: Dtype, buf: WasmBuffer): FloatArray {
   const w = wasm();
   return dtype === "single" ? w.f32(buf.ptr(), buf.len()) : w.f64(buf.ptr(), buf.len());
-}
-
-/** A WASM buffer holding a copy of `data`. */
-export function upload(dtype: Dtype, data: FloatArray): WasmBuffer {
-  const buf = new (typed(dtype).Buffer)(data.length);
-  view(dtype, buf).set(data);
-  return buf;
 }
