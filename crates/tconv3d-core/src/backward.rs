@@ -190,7 +190,11 @@ pub fn backward_weights<T: Kernel>(
 
 fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut [T]) {
     let [a0, a1, a2] = geo.axes;
-    let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
+    let (cg, fg, taps) = (
+        geo.channels_per_group(),
+        geo.filters_per_group(),
+        geo.taps(),
+    );
     let (xl, yl) = (
         Layout::channels_last(input_extents(geo)),
         Layout::channels_last(output_extents(geo)),
@@ -200,116 +204,119 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
         a: xl.s[0],
         b: a0.stride * yl.s[0],
     };
-    // One task per (group, tap): a `cg x fg` block of dW, row-major in (c, f), summed over
-    // the runs of voxels along the fastest axis that the tap connects.
-    let blocks = map_range(geo.groups * geo.taps(), |task| {
-        let (g, tap) = (task / geo.taps(), task % geo.taps());
-        let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
-        let i0 = a0.inputs_for_tap(k[0]);
+    // dW(k, f, c, g) is at `((g*cg + c)*fg + f)*taps + tap`, the tap fastest. A task owns a
+    // block of channels x filters x a range of taps, so it owns those spans of dW and writes
+    // them while they stay in its cache: the block is halved (the longer side) until its
+    // spans fit about 1 MiB (L2), but not below 256 channel-filter pairs, so that the per-voxel
+    // packing of its X and dY rows (repeated for every block) stays small next to the
+    // block's outer products. Taps are split when that leaves too few tasks for the threads.
+    let size = core::mem::size_of::<T>();
+    let (mut cb, mut fb) = (cg, fg);
+    while cb * fb * taps * size > 1024 * 1024 && cb * fb >= 512 && (cb > MR || fb > NR) {
+        if cb >= fb && cb > MR {
+            cb = cb.div_ceil(2).next_multiple_of(MR);
+        } else {
+            fb = fb.div_ceil(2).next_multiple_of(NR);
+        }
+    }
+    let blocks = geo.groups * cg.div_ceil(cb) * fg.div_ceil(fb);
+    let tb = taps.div_ceil(task_count(blocks * taps).div_ceil(blocks).min(taps));
+    let (c_blocks, f_blocks, t_blocks) = (cg.div_ceil(cb), fg.div_ceil(fb), taps.div_ceil(tb));
+    let out = SharedOut(dw.as_mut_ptr());
+    for_each_index(geo.groups * c_blocks * f_blocks * t_blocks, |task| {
+        let g = task / (c_blocks * f_blocks * t_blocks);
+        let c_at = task / (f_blocks * t_blocks) % c_blocks * cb;
+        let f_at = task / t_blocks % f_blocks * fb;
+        let t_at = task % t_blocks * tb;
+        let (cs, fs) = (cb.min(cg - c_at), fb.min(fg - f_at));
+        let (c_tiles, f_tiles) = (cs.div_ceil(MR), fs.div_ceil(NR));
+        let mut accs = vec![[[T::ZERO; NR]; MR]; c_tiles * f_tiles];
+        // Voxels go in chunks whose X and dY rows (this block's channels and filters) are
+        // packed contiguously, with a tile's width of padding so that edge tiles read full
+        // width and ignore the extra lanes; every tile then sums the chunk as one run.
+        let chunk = (64 * 1024 / ((cs + fs) * core::mem::size_of::<T>()).max(1)).max(1);
+        let mut xp = vec![T::ZERO; chunk * cs + MR];
+        let mut yp = vec![T::ZERO; chunk * fs + NR];
+        let packed_steps = RunSteps { a: cs, b: fs };
         let mut runs = Vec::new();
-        if !i0.is_empty() {
-            let o0 = a0.output_for(i0.start, k[0]).expect("in range");
-            for n in 0..geo.batch {
-                for i2 in a2.inputs_for_tap(k[2]) {
-                    let o2 = a2.output_for(i2, k[2]).expect("in range");
-                    for i1 in a1.inputs_for_tap(k[1]) {
-                        let o1 = a1.output_for(i1, k[1]).expect("in range");
-                        let (a, b) = (
-                            xl.offset(n, [i0.start, i1, i2], g * cg),
-                            yl.offset(n, [o0, o1, o2], g * fg),
-                        );
-                        runs.push(Run {
-                            a,
-                            b,
-                            len: i0.len(),
-                        });
+        for tap in t_at..(t_at + tb).min(taps) {
+            let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
+            let i0 = a0.inputs_for_tap(k[0]);
+            runs.clear();
+            if !i0.is_empty() {
+                let o0 = a0.output_for(i0.start, k[0]).expect("in range");
+                for n in 0..geo.batch {
+                    for i2 in a2.inputs_for_tap(k[2]) {
+                        let o2 = a2.output_for(i2, k[2]).expect("in range");
+                        for i1 in a1.inputs_for_tap(k[1]) {
+                            let o1 = a1.output_for(i1, k[1]).expect("in range");
+                            runs.push(Run {
+                                a: xl.offset(n, [i0.start, i1, i2], g * cg + c_at),
+                                b: yl.offset(n, [o0, o1, o2], g * fg + f_at),
+                                len: i0.len(),
+                            });
+                        }
                     }
                 }
             }
-        }
-        // Voxels go in chunks whose X and dY rows are packed contiguously (with a tile's
-        // width of padding, so edge tiles read full width and ignore the extra lanes); every
-        // tile then sums the whole chunk as one run from cache. Accumulators of every tile,
-        // tile-major, persist across chunks.
-        let (c_tiles, f_tiles) = (cg.div_ceil(MR), fg.div_ceil(NR));
-        let mut accs = vec![[[T::ZERO; NR]; MR]; c_tiles * f_tiles];
-        let chunk = (64 * 1024 / ((cg + fg) * core::mem::size_of::<T>()).max(1)).max(1);
-        let mut xp = vec![T::ZERO; chunk * cg + MR];
-        let mut yp = vec![T::ZERO; chunk * fg + NR];
-        let packed_steps = RunSteps { a: cg, b: fg };
-        let mut filled = 0;
-        let mut flush = |len: usize, xp: &[T], yp: &[T]| {
-            let run = [Run { a: 0, b: 0, len }];
-            for (ti, acc) in accs.iter_mut().enumerate() {
+            accs.fill([[T::ZERO; NR]; MR]);
+            let mut flush = |len: usize, xp: &[T], yp: &[T]| {
+                let run = [Run { a: 0, b: 0, len }];
+                for (ti, acc) in accs.iter_mut().enumerate() {
+                    let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
+                    if fs < NR {
+                        // SAFETY: packed rows of `cs` channels (MR readable from c0 with the
+                        // padding) and `fs` filters, `len` of each.
+                        unsafe {
+                            T::outer_narrow(
+                                acc,
+                                &run,
+                                packed_steps,
+                                xp.as_ptr().add(c0),
+                                yp.as_ptr().add(f0),
+                                fs,
+                            )
+                        };
+                    } else {
+                        // SAFETY: as above, NR readable from f0 with the padding.
+                        unsafe {
+                            T::outer(
+                                acc,
+                                &run,
+                                packed_steps,
+                                xp.as_ptr().add(c0),
+                                yp.as_ptr().add(f0),
+                            )
+                        };
+                    }
+                }
+            };
+            let mut filled = 0;
+            for run in &runs {
+                for kk in 0..run.len {
+                    let (xa, yb) = (run.a + kk * steps.a, run.b + kk * steps.b);
+                    xp[filled * cs..(filled + 1) * cs].copy_from_slice(&x[xa..xa + cs]);
+                    yp[filled * fs..(filled + 1) * fs].copy_from_slice(&dy[yb..yb + fs]);
+                    filled += 1;
+                    if filled == chunk {
+                        flush(filled, &xp, &yp);
+                        filled = 0;
+                    }
+                }
+            }
+            if filled > 0 {
+                flush(filled, &xp, &yp);
+            }
+            for (ti, acc) in accs.iter().enumerate() {
                 let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-                if fg < NR {
-                    // SAFETY: packed rows of `cg` channels (MR readable from c0 with the
-                    // padding) and `fg` filters, `len` of each.
-                    unsafe {
-                        T::outer_narrow(
-                            acc,
-                            &run,
-                            packed_steps,
-                            xp.as_ptr().add(c0),
-                            yp.as_ptr().add(f0),
-                            fg,
-                        )
-                    };
-                } else {
-                    // SAFETY: as above, NR readable from f0 with the padding.
-                    unsafe {
-                        T::outer(
-                            acc,
-                            &run,
-                            packed_steps,
-                            xp.as_ptr().add(c0),
-                            yp.as_ptr().add(f0),
-                        )
-                    };
+                for (r, acc_r) in acc.iter().enumerate().take(MR.min(cs - c0)) {
+                    let pair = (g * cg + c_at + c0 + r) * fg + f_at + f0;
+                    for (q, &v) in acc_r.iter().enumerate().take(NR.min(fs - f0)) {
+                        // SAFETY: inside dW (length checked); channels, filters and taps of
+                        // this block belong to this task only.
+                        unsafe { *out.at((pair + q) * taps + tap) = v };
+                    }
                 }
-            }
-        };
-        for run in &runs {
-            for kk in 0..run.len {
-                let (xa, yb) = (run.a + kk * steps.a, run.b + kk * steps.b);
-                xp[filled * cg..(filled + 1) * cg].copy_from_slice(&x[xa..xa + cg]);
-                yp[filled * fg..(filled + 1) * fg].copy_from_slice(&dy[yb..yb + fg]);
-                filled += 1;
-                if filled == chunk {
-                    flush(filled, &xp, &yp);
-                    filled = 0;
-                }
-            }
-        }
-        if filled > 0 {
-            flush(filled, &xp, &yp);
-        }
-        // The tap's elements, in (c, f) order.
-        let mut block = vec![T::ZERO; cg * fg];
-        for (ti, acc) in accs.iter().enumerate() {
-            let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-            let (mr, nr) = (MR.min(cg - c0), NR.min(fg - f0));
-            for (r, acc_r) in acc.iter().enumerate().take(mr) {
-                block[(c0 + r) * fg + f0..][..nr].copy_from_slice(&acc_r[..nr]);
-            }
-        }
-        block
-    });
-    // dW(k, f, c, g) is at `g*taps*fg*cg + (f + fg*c)*taps + tap`: the tap varies fastest, so
-    // the per-tap blocks are transposed in chunks of (c, f) pairs, each chunk one contiguous
-    // span of dW, written by one task.
-    let (taps, pairs) = (geo.taps(), cg * fg);
-    const PAIRS: usize = 64;
-    let chunks = pairs.div_ceil(PAIRS);
-    let out = SharedOut(dw.as_mut_ptr());
-    for_each_index(geo.groups * chunks, |task| {
-        let (g, p0) = (task / chunks, task % chunks * PAIRS);
-        let p1 = (p0 + PAIRS).min(pairs);
-        for (tap, block) in blocks[g * taps..(g + 1) * taps].iter().enumerate() {
-            for (p, &v) in block[p0..p1].iter().enumerate() {
-                // SAFETY: inside dW (length checked); the span of pairs p0..p1 of group g
-                // belongs to this task only.
-                unsafe { *out.at((g * pairs + p0 + p) * taps + tap) = v };
             }
         }
     });

@@ -69,6 +69,22 @@ fn assert_backward_data<T: Kernel>(
     assert_eq!(to_f64(&dx), want, "dX, {ctx}");
 }
 
+/// The fast dW equals the reference exactly (integer data), every element written.
+fn assert_backward_weights<T: Kernel>(
+    geo: &Geometry,
+    x: &[f64],
+    xl: Layout,
+    dy: &[f64],
+    yl: Layout,
+    ctx: &str,
+) {
+    let mut want = vec![0f64; geo.weight_len()];
+    reference::backward_weights(geo, x, xl, dy, yl, &mut want);
+    let mut dw = vec![T::from_f64(f64::NAN); geo.weight_len()];
+    backward_weights(geo, &cast(x), xl, &cast(dy), yl, &mut dw).unwrap();
+    assert_eq!(to_f64(&dw), want, "dW, {ctx}");
+}
+
 fn check_case<T: Kernel>(seed: u64) {
     let mut r = rng(seed);
     let geo = random_geometry(&mut r);
@@ -83,11 +99,7 @@ fn check_case<T: Kernel>(seed: u64) {
     assert_forward::<T>(&geo, &x, xl, &w, &b, yl, &ctx);
     assert_backward_data::<T>(&geo, &dy, yl, &w, xl, &ctx);
 
-    let mut want_dw = vec![0f64; geo.weight_len()];
-    reference::backward_weights(&geo, &x, xl, &dy, yl, &mut want_dw);
-    let mut dw = vec![T::from_f64(f64::NAN); geo.weight_len()];
-    backward_weights(&geo, &cast(&x), xl, &cast(&dy), yl, &mut dw).unwrap();
-    assert_eq!(to_f64(&dw), want_dw, "dW, {ctx}");
+    assert_backward_weights::<T>(&geo, &x, xl, &dy, yl, &ctx);
 
     let mut want_db = vec![0f64; geo.filters];
     reference::backward_bias(&geo, &dy, yl, &mut want_db);
@@ -175,5 +187,43 @@ fn long_sums_split_into_tap_groups() {
         let ctx = format!("{p:?}");
         assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
         assert_backward_data::<f64>(&geo, &dy, yl, &w, xl, &ctx);
+    }
+}
+
+/// dW over many channel-filter pairs and taps is cut into blocks of channels x filters (the
+/// last ones partial) and ranges of taps: still exact.
+#[test]
+fn weight_gradient_blocks() {
+    use tconv3d_core::{ConvParams, Cropping};
+    for (c, f, g, k) in [
+        (100, 40, 1, [4, 4, 3]),
+        (64, 300, 1, [3, 3, 3]),
+        (100, 80, 2, [3, 2, 4]),
+    ] {
+        let p = ConvParams {
+            batch: 2,
+            channels: c,
+            filters: f,
+            groups: g,
+            input: [3, 2, 2],
+            kernel: k,
+            stride: [2, 1, 2],
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [1, 0, 1],
+                end: [0, 1, 1],
+            },
+        };
+        let geo = Geometry::new(&p).unwrap();
+        let mut r = rng((c * f) as u64);
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let (xl, yl) = (Layout::channels_first(xe), Layout::channels_last(ye));
+        let (x, dy) = (
+            ints(&mut r, geo.input_len()),
+            ints(&mut r, geo.output_len()),
+        );
+        let ctx = format!("{p:?}");
+        assert_backward_weights::<f32>(&geo, &x, xl, &dy, yl, &ctx);
+        assert_backward_weights::<f64>(&geo, &x, xl, &dy, yl, &ctx);
     }
 }
