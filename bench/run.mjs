@@ -205,12 +205,13 @@ function dot(a, b) {
 /** @typedef {{ forward(): unknown, output(r: unknown): {data: Float32Array, shape: number[]},
  *   backward?: () => unknown, release(): Promise<void> | void }} Prepared */
 
-function tconv3dImpl(key, label, mod, initOptions) {
+function tconv3dImpl(key, label, mod, initOptions, f64 = false) {
   return {
     key,
     label,
     family: "tconv3d",
     threads: initOptions.threads,
+    mod,
     async load() {
       this.info = await mod.init(initOptions);
       if (this.info.variant !== initOptions.variant || this.info.threads !== initOptions.threads) {
@@ -218,18 +219,20 @@ function tconv3dImpl(key, label, mod, initOptions) {
       }
     },
     async prepare(g, data) {
-      const X = mod.fromNCDHW(data.x, g.xShape);
+      // f64: the same values in double precision (the layer computes in X's precision).
+      const cast = (v) => (f64 ? Float64Array.from(v) : v);
+      const X = mod.fromNCDHW(cast(data.x), g.xShape);
       const layer = mod.transposedConv3dLayer(g.ourFilter, g.Cout, {
         stride: g.ourStride,
         cropping: g.ourCropping,
-        weights: mod.dlarray(data.w, g.ourWeightSize),
-        bias: data.b,
+        weights: mod.dlarray(cast(data.w), g.ourWeightSize),
+        bias: cast(data.b),
       });
       const dY = data.dy ? mod.fromNCDHW(data.dy, g.yShape) : null;
       return {
         forward: () => layer.predict(X),
         output: (Y) => Y.toNCDHW(),
-        backward: dY ? () => layer.backward(X, dY) : undefined,
+        backward: dY && !f64 ? () => layer.backward(X, dY) : undefined,
         release() {},
       };
     },
@@ -286,6 +289,13 @@ async function loadImplementations() {
     tconv3dImpl("tc-simd", "tconv3d simd", tc.simd, { variant: "simd", threads: 1 }),
     tconv3dImpl("tc-t1", "tconv3d simd-threads", tc.t1, { variant: "simd-threads", threads: 1 }),
     tconv3dImpl("tc-t2", "tconv3d simd-threads", tc.t2, { variant: "simd-threads", threads: 2 }),
+    tconv3dImpl(
+      "tc-t2-f64",
+      "tconv3d simd-threads f64",
+      tc.t2,
+      { variant: "simd-threads", threads: 2 },
+      true,
+    ),
     ortImpl("web-t1", "onnxruntime-web (wasm)", "ort-web", web1, 1, webOpts),
     ortImpl("web-t2", "onnxruntime-web (wasm)", "ort-web", web2, 2, webOpts),
     ortImpl("node-t1", "onnxruntime-node (native)", "ort-node", node, 1, nodeOpts(1)),
@@ -409,6 +419,76 @@ async function alternate(runners, budgetS, onFirst) {
   return res;
 }
 
+/**
+ * The core's calls timed one by one on data already in WASM memory (channels-last, the
+ * 2-thread instance): forward, dX, dW and dB, which `layer.backward` runs together. Median of
+ * 5 after a warm-up, each call prepared like `timeCall`'s.
+ */
+async function kernelParts(runtime, g, data) {
+  const glue = runtime.exports;
+  const vox = (e) => e.w * e.h * e.d;
+  const cl = (C, e) =>
+    Uint32Array.of(C * vox(e), C, C * e.w, C * e.w * e.h, 1, 0);
+  const cf = (C, e) => Uint32Array.of(C * vox(e), 1, e.w, e.w * e.h, vox(e), 0);
+  const ext = (C, e) => Uint32Array.of(g.N, e.w, e.h, e.d, C);
+  const conv = new glue.Conv(
+    g.N,
+    g.Cin,
+    g.Cout,
+    1,
+    Uint32Array.of(g.in.w, g.in.h, g.in.d),
+    Uint32Array.of(g.k.w, g.k.h, g.k.d),
+    Uint32Array.of(g.stride.w, g.stride.h, g.stride.d),
+    Uint32Array.of(1, 1, 1),
+    Int32Array.of(g.crop.w, g.crop.h, g.crop.d),
+    Int32Array.of(g.crop.w, g.crop.h, g.crop.d),
+    false,
+  );
+  const held = [];
+  const buf = (n) => {
+    const b = new glue.BufferF32(n);
+    held.push(b);
+    return b;
+  };
+  const view = (b) => runtime.f32(b.ptr(), b.len());
+  // Inputs in channels-last, as the layer's backward hands them to the core.
+  const channelsLast = (values, C, e) => {
+    const raw = buf(values.length);
+    view(raw).set(values);
+    const b = buf(values.length);
+    glue.reorder_f32(raw, cf(C, e), b, cl(C, e), ext(C, e));
+    return b;
+  };
+  try {
+    const x = channelsLast(data.x, g.Cin, g.in);
+    const dy = channelsLast(data.dy, g.Cout, g.out);
+    const fwdPlan = new glue.ForwardF32(conv, data.w, data.b);
+    const bwdPlan = new glue.BackwardDataF32(conv, data.w);
+    const xp = buf(fwdPlan.inputLen());
+    glue.reorder_f32(x, cl(g.Cin, g.in), xp, fwdPlan.inputStrides(), ext(g.Cin, g.in));
+    const [y, dx, dw, db] = [buf(g.yNumel), buf(g.xNumel), buf(g.wNumel), buf(g.Cout)];
+    const calls = {
+      forward: () => fwdPlan.run(xp, fwdPlan.inputStrides(), y, cl(g.Cout, g.out)),
+      dX: () => bwdPlan.run(dy, cl(g.Cout, g.out), dx, cl(g.Cin, g.in)),
+      dW: () => glue.backward_weights_f32(conv, x, cl(g.Cin, g.in), dy, cl(g.Cout, g.out), dw),
+      dB: () => glue.backward_bias_f32(conv, dy, cl(g.Cout, g.out), db),
+    };
+    const res = {};
+    for (const [name, fn] of Object.entries(calls)) {
+      await timeCall(fn);
+      const ts = [];
+      for (let r = 0; r < 5; r++) ts.push((await timeCall(fn)).t);
+      res[name] = median(ts);
+    }
+    fwdPlan.free();
+    bwdPlan.free();
+    return res;
+  } finally {
+    for (const b of held) b.free();
+    conv.free();
+  }
+}
+
 /** Median time of copying `sizes` floats each way between JS arrays and a shared buffer (the
  * bytes a call moves across the JS↔WASM boundary). */
 function copyTime(inSizes, outSizes) {
@@ -498,6 +578,10 @@ const log = (...a) => console.error(...a);
 // What is measured: the build as found now (other work may rebuild it while this runs).
 const buildAtStart = `commit ${gitInfo()}; wasm ${wasmBuildInfo("simd")}; ${wasmBuildInfo("simd-threads")}`;
 const impls = await loadImplementations();
+// The 2-thread instance's WASM runtime, for timing the core's calls one by one.
+const wasmT2 = (
+  await import(`${new URL("./runtime/index.js", import.meta.resolve("tconv3d"))}?benchInst=tconv3d-threads-2`)
+).wasm();
 const byKey = Object.fromEntries(impls.map((i) => [i.key, i]));
 const TC = ["tc-simd", "tc-t1", "tc-t2"];
 const PEERS = ["web-t1", "web-t2", "node-t1", "node-t2"];
@@ -624,10 +708,18 @@ for (const g of geoms) {
     );
   }
   for (const k of Object.keys(prepared)) await prepared[k].release();
+  const parts = opts.backward ? await kernelParts(wasmT2, g, data) : null;
+  if (parts) {
+    log(
+      `  core calls (t2): ${Object.entries(parts)
+        .map(([k, v]) => `${k} ${ms(v)} ms`)
+        .join(", ")}`,
+    );
+  }
 
   const copyFwd = copyTime([g.xNumel], [g.yNumel]);
   const copyBwd = copyTime([g.xNumel, g.yNumel], [g.xNumel, g.wNumel, g.Cout]);
-  results.push({ g, fwd, err, tcWrong, bwd, bwdCheck, copyFwd, copyBwd });
+  results.push({ g, fwd, err, tcWrong, bwd, bwdCheck, copyFwd, copyBwd, parts });
   log(`  (${((performance.now() - tShape) / 1000).toFixed(1)} s)`);
 }
 

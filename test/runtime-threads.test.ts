@@ -39,6 +39,22 @@ describe("variant simd-threads in Node", () => {
     await expect(rt.init({ variant: "simd" })).rejects.toThrowError(/not supported/);
   });
 
+  it("starts under process-wide Node flags, which workers refuse", () => {
+    const script = `
+      const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});
+      await rt.init({ variant: "simd-threads", threads: 2 });
+      console.log(typeof gc, rt.wasm().exports.pool_distinct_workers(64));
+    `;
+    const child = spawnSync(
+      process.execPath,
+      ["--expose-gc", "--max-old-space-size=2048", "--input-type=module", "-e", script],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8", timeout: 30_000 },
+    );
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe("function 2");
+  });
+
   it("the pool's workers do not keep a Node process alive", () => {
     const script = `
       const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});

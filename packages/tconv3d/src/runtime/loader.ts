@@ -370,10 +370,19 @@ async function spawnNodeWorker(message: WorkerStartMessage, index: number): Prom
     import("node:worker_threads"),
     import("node:url"),
   ]);
-  const worker = new Worker(fileURLToPath(new URL("./worker.js", import.meta.url)), {
-    name: `tconv3d-${index}`,
-    execArgv: workerExecArgv(),
-  });
+  const file = fileURLToPath(new URL("./worker.js", import.meta.url));
+  const name = `tconv3d-${index}`;
+  let worker: InstanceType<typeof Worker>;
+  const execArgv = workerExecArgv();
+  try {
+    worker = new Worker(file, { name, execArgv });
+  } catch (e) {
+    // Process-wide flags (`--expose-gc`, `--max-old-space-size=...`) are refused in a worker's
+    // execArgv, which names them; they apply to the whole process anyway, so drop them.
+    if ((e as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw e;
+    const refused = new Set((e as Error).message.replace(/^[^:]*: /, "").split(", "));
+    worker = new Worker(file, { name, execArgv: execArgv.filter((a) => !refused.has(a)) });
+  }
   return new Promise<PoolWorker>((resolve, reject) => {
     const onError = (error: Error) => {
       cleanup();
