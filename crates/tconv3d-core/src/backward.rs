@@ -72,6 +72,14 @@ impl<T: Kernel> BackwardDataPlan<T> {
         // Taps whose output is cropped away read this zero with step 0: no branch in the tile.
         let zero = [T::ZERO];
         let nt = geo.taps();
+        // When one output voxel's filters are `yl.c` apart and the next voxel along axis 0
+        // follows them (channels-last, one group) and taps along axis 0 are not dilated, a
+        // row's K0 taps of axis 0 read one run of K0*fg values: rows whose K0 outputs all
+        // survive the crop merge them into one A row of that length (the packing's order
+        // already matches), K0 times fewer rows. Sums then go in units of K0 taps.
+        let merge = a0.kernel > 1 && a0.dilation == 1 && yl.s[0] == fg * yl.c;
+        let unit = if merge { a0.kernel } else { 1 };
+        let units = nt / unit;
         // dX positions ordered (n, i2, i1, i0), i0 fastest, in tiles of MR; tasks take a
         // range of tiles of one group.
         let m = geo.batch * a2.input * a1.input * a0.input;
@@ -90,6 +98,8 @@ impl<T: Kernel> BackwardDataPlan<T> {
             // Tiles go in blocks that share each weight panel while it is in cache.
             let mb = tiles_per_block(nt * fg, core::mem::size_of::<T>());
             let mut a = vec![zero_row; mb * nt * MR];
+            let mut merged_a = vec![zero_row; if merge { mb * units * MR } else { 0 }];
+            let mut merged = vec![false; mb];
             let mut x_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
             let task_tiles = chunk * per_task..((chunk + 1) * per_task).min(tiles);
@@ -98,6 +108,12 @@ impl<T: Kernel> BackwardDataPlan<T> {
                 for (bi, tile) in block_tiles.clone().enumerate() {
                     let mr = MR.min(m - tile * MR);
                     mrs[bi] = mr;
+                    merged[bi] = merge
+                        && (tile * MR..tile * MR + mr).all(|mi| {
+                            let i0 = mi % a0.input;
+                            a0.output_for(i0, 0).is_some()
+                                && a0.output_for(i0, a0.kernel - 1).is_some()
+                        });
                     let a = &mut a[bi * nt * MR..(bi + 1) * nt * MR];
                     for (row, x_row) in x_at[bi].iter_mut().enumerate() {
                         // Rows past `mr` repeat the last real row: computed, never stored.
@@ -129,38 +145,65 @@ impl<T: Kernel> BackwardDataPlan<T> {
                                         }
                                         _ => zero_row,
                                     };
+                                    if merged[bi] && k0 == 0 {
+                                        // The unit's row: tap k0 = 0's, read on for K0*fg values
+                                        // (all inside dY: every tap of the unit survives along
+                                        // axis 0, and axes 1 and 2 are shared).
+                                        merged_a[(bi * units + t / unit) * MR + row] =
+                                            a[t * MR + row];
+                                    }
                                     t += 1;
                                 }
                             }
                         }
                     }
                 }
-                // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`).
-                let group = (K_BLOCK / fg).clamp(1, nt);
+                // Long sums go in groups of about K_BLOCK steps (see `K_BLOCK`), whole units.
+                let group = (K_BLOCK / (unit * fg)).clamp(1, units);
                 for cp in 0..self.panels {
                     let nr = NR.min(cg - cp * NR);
                     let panel = (g * self.panels + cp) * nt * fg * NR;
-                    for t0 in (0..nt).step_by(group) {
-                        let t1 = (t0 + group).min(nt);
+                    for u0 in (0..units).step_by(group) {
+                        let u1 = (u0 + group).min(units);
                         for bi in 0..block_tiles.len() {
                             // SAFETY: tiles and groups are split between tasks and the layout
                             // is one-to-one, so these dX elements are touched by this task
                             // only; each row has `nr` channels `xl.c` apart left.
                             let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
-                            let seeds = if t0 == 0 {
+                            let seeds = if u0 == 0 {
                                 [[T::ZERO; NR]; MR]
                             } else {
                                 // SAFETY: as above; the previous group stored them.
                                 unsafe { partial_sums(&outs, xl.c, nr) }
                             };
-                            let rows = &a[(bi * nt + t0) * MR..(bi * nt + t1) * MR];
-                            // SAFETY: A rows are dY rows of `fg` filters or the zero with step
-                            // 0; the panel holds `nt*fg*NR` packed weights, of which taps
-                            // t0..t1 are read; outputs as above.
-                            let b = unsafe { self.packed.as_ptr().add(panel + t0 * fg * NR) };
+                            let (kc, rows) = if merged[bi] {
+                                (
+                                    unit * fg,
+                                    &merged_a[(bi * units + u0) * MR..(bi * units + u1) * MR],
+                                )
+                            } else {
+                                let t = (bi * nt + u0 * unit) * MR..(bi * nt + u1 * unit) * MR;
+                                (fg, &a[t])
+                            };
+                            // SAFETY: A rows are dY rows of `kc` values `yl.c` apart (a unit's
+                            // K0*fg values follow each other, see `merge`) or the zero with step
+                            // 0; the panel holds `nt*fg*NR` packed weights, of which units
+                            // u0..u1 are read; outputs as above.
+                            let b =
+                                unsafe { self.packed.as_ptr().add(panel + u0 * unit * fg * NR) };
                             // SAFETY: as above.
                             unsafe {
-                                T::igemm(fg, t1 - t0, rows, b, &seeds, &outs, xl.c, mrs[bi], nr)
+                                T::igemm(
+                                    kc,
+                                    rows.len() / MR,
+                                    rows,
+                                    b,
+                                    &seeds,
+                                    &outs,
+                                    xl.c,
+                                    mrs[bi],
+                                    nr,
+                                )
                             };
                         }
                     }
