@@ -5,7 +5,9 @@
 
 use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError};
-use crate::kernels::{partial_sums, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR};
+use crate::kernels::{
+    partial_sums, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR, WIDE_ROWS,
+};
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
@@ -273,13 +275,26 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
         let t_at = task % t_blocks * tb;
         let (cs, fs) = (cb.min(cg - c_at), fb.min(fg - f_at));
         let (c_tiles, f_tiles) = (cs.div_ceil(MR), fs.div_ceil(NR));
-        let mut accs = vec![[[T::ZERO; NR]; MR]; c_tiles * f_tiles];
-        // Voxels go in chunks whose X and dY rows (this block's channels and filters) are
-        // packed contiguously, with a tile's width of padding so that edge tiles read full
-        // width and ignore the extra lanes; every tile then sums the chunk as one run.
+        // Few filters: a whole voxel's channels go in SIMD lanes (`outer_narrow`), blocks of
+        // WIDE_ROWS channels; then, with whole MR-channel tiles, X and dY are read in place (a
+        // run of voxels along axis 0 is a strided matrix of the channels-last tensors), since
+        // packing would cost about as much as the few products per voxel.
+        let narrow = fs < NR;
+        let direct = narrow && cs % MR == 0;
+        let mut accs = vec![[[T::ZERO; NR]; MR]; if narrow { 0 } else { c_tiles * f_tiles }];
+        let mut wide =
+            vec![[[T::ZERO; WIDE_ROWS]; NR]; if narrow { cs.div_ceil(WIDE_ROWS) } else { 0 }];
+        // Voxels go in chunks (packed, with a tile's width of padding so that edge tiles read
+        // full width and ignore the extra lanes, unless `direct`) that stay in cache while
+        // every tile sums them.
         let chunk = (64 * 1024 / ((cs + fs) * core::mem::size_of::<T>()).max(1)).max(1);
-        let mut xp = vec![T::ZERO; chunk * cs + MR];
-        let mut yp = vec![T::ZERO; chunk * fs + NR];
+        let (packed_len_x, packed_len_y) = if direct {
+            (0, 0)
+        } else {
+            (chunk * cs + MR, chunk * fs + NR)
+        };
+        let mut xp = vec![T::ZERO; packed_len_x];
+        let mut yp = vec![T::ZERO; packed_len_y];
         let packed_steps = RunSteps { a: cs, b: fs };
         let mut runs = Vec::new();
         for tap in t_at..(t_at + tb).min(taps) {
@@ -303,25 +318,47 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                 }
             }
             accs.fill([[T::ZERO; NR]; MR]);
-            let mut flush = |len: usize, xp: &[T], yp: &[T]| {
-                let run = [Run { a: 0, b: 0, len }];
-                for (ti, acc) in accs.iter_mut().enumerate() {
-                    let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-                    if fs < NR {
-                        // SAFETY: packed rows of `cs` channels (MR readable from c0 with the
-                        // padding) and `fs` filters, `len` of each.
-                        unsafe {
-                            T::outer_narrow(
-                                acc,
-                                &run,
-                                packed_steps,
-                                xp.as_ptr().add(c0),
-                                yp.as_ptr().add(f0),
-                                fs,
-                            )
-                        };
-                    } else {
-                        // SAFETY: as above, NR readable from f0 with the padding.
+            wide.fill([[T::ZERO; WIDE_ROWS]; NR]);
+            // Few filters: sums runs over A at `a`, B at `b` into every block of channels.
+            let mut narrow_sum = |runs: &[Run], steps: RunSteps, a: &[T], b: &[T]| {
+                for (bi, w) in wide.iter_mut().enumerate() {
+                    let c0 = bi * WIDE_ROWS;
+                    // SAFETY: rows of `cs` channels, readable up to a multiple of MR past c0
+                    // (whole tiles in place, or the packing's padding), and `fs` filters.
+                    unsafe {
+                        T::outer_narrow(
+                            w,
+                            WIDE_ROWS.min(cs - c0),
+                            runs,
+                            steps,
+                            a.as_ptr().add(c0),
+                            b.as_ptr(),
+                            fs,
+                        )
+                    };
+                }
+            };
+            if direct {
+                let mut first = 0;
+                while first < runs.len() {
+                    let (mut last, mut voxels) = (first, 0);
+                    while last < runs.len() && voxels < chunk {
+                        voxels += runs[last].len;
+                        last += 1;
+                    }
+                    narrow_sum(&runs[first..last], steps, x, dy);
+                    first = last;
+                }
+            } else {
+                let mut flush = |len: usize, xp: &[T], yp: &[T]| {
+                    let run = [Run { a: 0, b: 0, len }];
+                    if narrow {
+                        narrow_sum(&run, packed_steps, xp, yp);
+                    }
+                    for (ti, acc) in accs.iter_mut().enumerate() {
+                        let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
+                        // SAFETY: packed rows, MR readable from c0 and NR from f0 with the
+                        // padding.
                         unsafe {
                             T::outer(
                                 acc,
@@ -332,32 +369,41 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                             )
                         };
                     }
-                }
-            };
-            let mut filled = 0;
-            for run in &runs {
-                for kk in 0..run.len {
-                    let (xa, yb) = (run.a + kk * steps.a, run.b + kk * steps.b);
-                    xp[filled * cs..(filled + 1) * cs].copy_from_slice(&x[xa..xa + cs]);
-                    yp[filled * fs..(filled + 1) * fs].copy_from_slice(&dy[yb..yb + fs]);
-                    filled += 1;
-                    if filled == chunk {
-                        flush(filled, &xp, &yp);
-                        filled = 0;
+                };
+                let mut filled = 0;
+                for run in &runs {
+                    for kk in 0..run.len {
+                        let (xa, yb) = (run.a + kk * steps.a, run.b + kk * steps.b);
+                        xp[filled * cs..(filled + 1) * cs].copy_from_slice(&x[xa..xa + cs]);
+                        yp[filled * fs..(filled + 1) * fs].copy_from_slice(&dy[yb..yb + fs]);
+                        filled += 1;
+                        if filled == chunk {
+                            flush(filled, &xp, &yp);
+                            filled = 0;
+                        }
                     }
                 }
+                if filled > 0 {
+                    flush(filled, &xp, &yp);
+                }
             }
-            if filled > 0 {
-                flush(filled, &xp, &yp);
+            // SAFETY (both loops): inside dW (length checked); channels, filters and taps of
+            // this block belong to this task only.
+            let pair = |c: usize, f: usize| (g * cg + c_at + c) * fg + f_at + f;
+            for (bi, w) in wide.iter().enumerate() {
+                let c0 = bi * WIDE_ROWS;
+                for (q, w_q) in w.iter().enumerate().take(fs) {
+                    for (r, &v) in w_q.iter().enumerate().take(WIDE_ROWS.min(cs - c0)) {
+                        unsafe { *out.at(pair(c0 + r, q) * taps + tap) = v };
+                    }
+                }
             }
             for (ti, acc) in accs.iter().enumerate() {
                 let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
                 for (r, acc_r) in acc.iter().enumerate().take(MR.min(cs - c0)) {
-                    let pair = (g * cg + c_at + c0 + r) * fg + f_at + f0;
+                    let at = pair(c0 + r, f0);
                     for (q, &v) in acc_r.iter().enumerate().take(NR.min(fs - f0)) {
-                        // SAFETY: inside dW (length checked); channels, filters and taps of
-                        // this block belong to this task only.
-                        unsafe { *out.at((pair + q) * taps + tap) = v };
+                        unsafe { *out.at((at + q) * taps + tap) = v };
                     }
                 }
             }

@@ -37,6 +37,9 @@ pub const LANES_BELOW_FILTERS: usize = 4;
 /// Most rows one [`Kernel::lanes`] call computes (4 vectors of 4 f32).
 pub const LANE_ROWS: usize = 16;
 
+/// Most rows (channels) one [`Kernel::outer_narrow`] call sums (8 vectors of 4 f32).
+pub const WIDE_ROWS: usize = 32;
+
 /// How many tiles of `k` steps should share each weight panel: as many as keep their A rows
 /// (`MR*k` values of `size` bytes each) within about 256 KiB of cache, 1 to 16.
 pub fn tiles_per_block(k: usize, size: usize) -> usize {
@@ -127,13 +130,19 @@ pub trait Kernel: Element {
         b: *const Self,
     );
 
-    /// [`Kernel::outer`] for a tile of `nr < NR` columns (few filters): rows in SIMD lanes,
+    /// [`Kernel::outer`] for few filters (`nr < NR` columns) and up to `WIDE_ROWS` rows:
+    /// `acc[q][r] += sum over runs, kk < len of a[run.a + kk*steps.a + r] * b[run.b + kk*steps.b + q]`
+    /// for `r < rows`, `q < nr`. Rows go in SIMD lanes (a whole voxel's channels at once),
     /// one broadcast B value per column and step.
     ///
     /// # Safety
-    /// As [`Kernel::outer`], with `nr` (not `NR`) B elements readable at each step.
+    /// For every run and `kk < len`, `a` is valid for reading `rows` rounded up to a multiple
+    /// of `MR` elements at `run.a + kk*steps.a`, and `b` for reading `nr` elements at
+    /// `run.b + kk*steps.b`; `1 <= rows <= WIDE_ROWS`.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn outer_narrow(
-        acc: &mut [[Self; NR]; MR],
+        acc: &mut [[Self; WIDE_ROWS]; NR],
+        rows: usize,
         runs: &[Run],
         steps: RunSteps,
         a: *const Self,
@@ -188,8 +197,10 @@ macro_rules! portable_kernel {
                 // SAFETY: as above, the contracts are the same.
                 unsafe { portable::outer(acc, runs, steps, a, b) }
             }
+            #[allow(clippy::too_many_arguments)]
             unsafe fn outer_narrow(
-                acc: &mut [[Self; NR]; MR],
+                acc: &mut [[Self; WIDE_ROWS]; NR],
+                rows: usize,
                 runs: &[Run],
                 steps: RunSteps,
                 a: *const Self,
@@ -197,7 +208,7 @@ macro_rules! portable_kernel {
                 nr: usize,
             ) {
                 // SAFETY: as above, the contracts are the same.
-                unsafe { portable::outer_narrow(acc, runs, steps, a, b, nr) }
+                unsafe { portable::outer_narrow(acc, rows, runs, steps, a, b, nr) }
             }
         }
     };

@@ -1,6 +1,6 @@
 //! The tiles in plain Rust, with the SIMD kernels' blocking (the compiler may vectorise them).
 
-use super::{store, ARow, Run, RunSteps, MR, NR};
+use super::{store, ARow, Run, RunSteps, MR, NR, WIDE_ROWS};
 use crate::element::Element;
 
 /// See [`super::Kernel::igemm`]; same contract.
@@ -95,8 +95,10 @@ pub unsafe fn outer<T: Element>(
 
 /// See [`super::Kernel::outer_narrow`]; same contract.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn outer_narrow<T: Element>(
-    acc: &mut [[T; NR]; MR],
+    acc: &mut [[T; WIDE_ROWS]; NR],
+    rows: usize,
     runs: &[Run],
     steps: RunSteps,
     a: *const T,
@@ -105,12 +107,12 @@ pub unsafe fn outer_narrow<T: Element>(
 ) {
     for run in runs {
         for kk in 0..run.len {
-            // SAFETY: the caller guarantees MR reads of A and `nr` reads of B at these offsets.
-            let arow = unsafe { &*(a.add(run.a + kk * steps.a) as *const [T; MR]) };
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                for (q, v) in acc_r.iter_mut().enumerate().take(nr) {
+            for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
+                // SAFETY: the caller grants `nr` reads of B and `rows` of A at these offsets.
+                let w = unsafe { *b.add(run.b + kk * steps.b + q) };
+                for (r, v) in acc_q.iter_mut().enumerate().take(rows) {
                     // SAFETY: as above.
-                    *v += arow[r] * unsafe { *b.add(run.b + kk * steps.b + q) };
+                    *v += unsafe { *a.add(run.a + kk * steps.a + r) } * w;
                 }
             }
         }

@@ -4,7 +4,7 @@
 
 use core::arch::wasm32::*;
 
-use super::{store, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR};
+use super::{store, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR, WIDE_ROWS};
 
 #[inline(always)]
 fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
@@ -216,44 +216,54 @@ impl Kernel for f32 {
         }
     }
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn outer_narrow(
-        acc: &mut [[f32; NR]; MR],
+        acc: &mut [[f32; WIDE_ROWS]; NR],
+        rows: usize,
         runs: &[Run],
         steps: RunSteps,
         a: *const f32,
         b: *const f32,
         nr: usize,
     ) {
-        for q in 0..nr {
-            // SAFETY (block): reads of MR values of A and of B's column `q < nr` at each run
-            // step, as the contract grants; `acc` is local.
-            unsafe {
-                // Two partial sums (even and odd steps) hide the add latency.
-                let mut s0 = f32x4(acc[0][q], acc[1][q], acc[2][q], acc[3][q]);
-                let mut s1 = f32x4_splat(0.0);
-                for run in runs {
-                    let (mut ap, mut bp) = (a.add(run.a), b.add(run.b + q));
-                    let mut kk = 0;
-                    while kk + 2 <= run.len {
-                        s0 = madd_f32(s0, v128_load(ap as *const v128), f32x4_splat(*bp));
-                        s1 = madd_f32(
-                            s1,
-                            v128_load(ap.add(steps.a) as *const v128),
-                            f32x4_splat(*bp.add(steps.b)),
-                        );
-                        ap = ap.wrapping_add(2 * steps.a);
-                        bp = bp.wrapping_add(2 * steps.b);
-                        kk += 2;
+        // Vectors of 4 rows, at most 8 at a time (registers); rows rounded up to MR.
+        let vectors = rows.div_ceil(MR) * (MR / 4);
+        for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
+            for first in (0..vectors).step_by(8) {
+                let nv = (vectors - first).min(8);
+                // SAFETY (block): reads of A at `r < rows` rounded up to MR and of B's column
+                // `q < nr` at each run step, as the contract grants; `acc_q` holds WIDE_ROWS
+                // elements, and vectors `first..first + nv` (4 lanes each) lie inside it.
+                unsafe {
+                    let dst = acc_q.as_mut_ptr().add(4 * first);
+                    let mut sums: [v128; 8] = core::array::from_fn(|v| {
+                        if v < nv {
+                            v128_load(dst.add(4 * v) as *const v128)
+                        } else {
+                            f32x4_splat(0.0)
+                        }
+                    });
+                    for run in runs {
+                        let (mut ap, mut bp) = (a.add(run.a + 4 * first), b.add(run.b + q));
+                        for _ in 0..run.len {
+                            let w = f32x4_splat(*bp);
+                            if nv == 8 {
+                                for (v, sv) in sums.iter_mut().enumerate() {
+                                    *sv = madd_f32(*sv, v128_load(ap.add(4 * v) as *const v128), w);
+                                }
+                            } else {
+                                for (v, sv) in sums.iter_mut().enumerate().take(nv) {
+                                    *sv = madd_f32(*sv, v128_load(ap.add(4 * v) as *const v128), w);
+                                }
+                            }
+                            ap = ap.wrapping_add(steps.a);
+                            bp = bp.wrapping_add(steps.b);
+                        }
                     }
-                    if kk < run.len {
-                        s0 = madd_f32(s0, v128_load(ap as *const v128), f32x4_splat(*bp));
+                    for (v, sv) in sums.iter().enumerate().take(nv) {
+                        v128_store(dst.add(4 * v) as *mut v128, *sv);
                     }
                 }
-                let sum = f32x4_add(s0, s1);
-                acc[0][q] = f32x4_extract_lane::<0>(sum);
-                acc[1][q] = f32x4_extract_lane::<1>(sum);
-                acc[2][q] = f32x4_extract_lane::<2>(sum);
-                acc[3][q] = f32x4_extract_lane::<3>(sum);
             }
         }
     }
@@ -417,35 +427,54 @@ impl Kernel for f64 {
         }
     }
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn outer_narrow(
-        acc: &mut [[f64; NR]; MR],
+        acc: &mut [[f64; WIDE_ROWS]; NR],
+        rows: usize,
         runs: &[Run],
         steps: RunSteps,
         a: *const f64,
         b: *const f64,
         nr: usize,
     ) {
-        for q in 0..nr {
-            // SAFETY (block): reads of MR values of A and of B's column `q < nr` at each run
-            // step, as the contract grants; `acc` is local.
-            unsafe {
-                // Rows 0-1 and 2-3 in two vectors: two independent sums.
-                let mut lo = f64x2(acc[0][q], acc[1][q]);
-                let mut hi = f64x2(acc[2][q], acc[3][q]);
-                for run in runs {
-                    let (mut ap, mut bp) = (a.add(run.a), b.add(run.b + q));
-                    for _ in 0..run.len {
-                        let w = f64x2_splat(*bp);
-                        lo = madd_f64(lo, v128_load(ap as *const v128), w);
-                        hi = madd_f64(hi, v128_load(ap.add(2) as *const v128), w);
-                        ap = ap.wrapping_add(steps.a);
-                        bp = bp.wrapping_add(steps.b);
+        // Vectors of 2 rows, at most 8 at a time (registers); rows rounded up to MR.
+        let vectors = rows.div_ceil(MR) * (MR / 2);
+        for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
+            for first in (0..vectors).step_by(8) {
+                let nv = (vectors - first).min(8);
+                // SAFETY (block): reads of A at `r < rows` rounded up to MR and of B's column
+                // `q < nr` at each run step, as the contract grants; `acc_q` holds WIDE_ROWS
+                // elements, and vectors `first..first + nv` (2 lanes each) lie inside it.
+                unsafe {
+                    let dst = acc_q.as_mut_ptr().add(2 * first);
+                    let mut sums: [v128; 8] = core::array::from_fn(|v| {
+                        if v < nv {
+                            v128_load(dst.add(2 * v) as *const v128)
+                        } else {
+                            f64x2_splat(0.0)
+                        }
+                    });
+                    for run in runs {
+                        let (mut ap, mut bp) = (a.add(run.a + 2 * first), b.add(run.b + q));
+                        for _ in 0..run.len {
+                            let w = f64x2_splat(*bp);
+                            if nv == 8 {
+                                for (v, sv) in sums.iter_mut().enumerate() {
+                                    *sv = madd_f64(*sv, v128_load(ap.add(2 * v) as *const v128), w);
+                                }
+                            } else {
+                                for (v, sv) in sums.iter_mut().enumerate().take(nv) {
+                                    *sv = madd_f64(*sv, v128_load(ap.add(2 * v) as *const v128), w);
+                                }
+                            }
+                            ap = ap.wrapping_add(steps.a);
+                            bp = bp.wrapping_add(steps.b);
+                        }
+                    }
+                    for (v, sv) in sums.iter().enumerate().take(nv) {
+                        v128_store(dst.add(2 * v) as *mut v128, *sv);
                     }
                 }
-                acc[0][q] = f64x2_extract_lane::<0>(lo);
-                acc[1][q] = f64x2_extract_lane::<1>(lo);
-                acc[2][q] = f64x2_extract_lane::<0>(hi);
-                acc[3][q] = f64x2_extract_lane::<1>(hi);
             }
         }
     }
