@@ -427,8 +427,7 @@ async function alternate(runners, budgetS, onFirst) {
 async function kernelParts(runtime, g, data) {
   const glue = runtime.exports;
   const vox = (e) => e.w * e.h * e.d;
-  const cl = (C, e) =>
-    Uint32Array.of(C * vox(e), C, C * e.w, C * e.w * e.h, 1, 0);
+  const cl = (C, e) => Uint32Array.of(C * vox(e), C, C * e.w, C * e.w * e.h, 1, 0);
   const cf = (C, e) => Uint32Array.of(C * vox(e), 1, e.w, e.w * e.h, vox(e), 0);
   const ext = (C, e) => Uint32Array.of(g.N, e.w, e.h, e.d, C);
   const conv = new glue.Conv(
@@ -487,6 +486,23 @@ async function kernelParts(runtime, g, data) {
     for (const b of held) b.free();
     conv.free();
   }
+}
+
+/**
+ * Median time of making new JS arrays of `sizes` floats and filling them from a shared
+ * buffer: the least that returning new JS arrays costs (the first touch of fresh pages),
+ * whatever the copy.
+ */
+function freshTime(sizes) {
+  const srcs = sizes.map((n) => new Float32Array(new SharedArrayBuffer(4 * n)).fill(1));
+  const ts = [];
+  for (let r = 0; r < 7; r++) {
+    gc();
+    const t0 = performance.now();
+    for (const src of srcs) new Float32Array(src.length).set(src);
+    ts.push(performance.now() - t0);
+  }
+  return median(ts.slice(2));
 }
 
 /** Median time of copying `sizes` floats each way between JS arrays and a shared buffer (the
@@ -580,7 +596,9 @@ const buildAtStart = `commit ${gitInfo()}; wasm ${wasmBuildInfo("simd")}; ${wasm
 const impls = await loadImplementations();
 // The 2-thread instance's WASM runtime, for timing the core's calls one by one.
 const wasmT2 = (
-  await import(`${new URL("./runtime/index.js", import.meta.resolve("tconv3d"))}?benchInst=tconv3d-threads-2`)
+  await import(
+    `${new URL("./runtime/index.js", import.meta.resolve("tconv3d"))}?benchInst=tconv3d-threads-2`
+  )
 ).wasm();
 const byKey = Object.fromEntries(impls.map((i) => [i.key, i]));
 const TC = ["tc-simd", "tc-t1", "tc-t2"];
@@ -719,7 +737,21 @@ for (const g of geoms) {
 
   const copyFwd = copyTime([g.xNumel], [g.yNumel]);
   const copyBwd = copyTime([g.xNumel, g.yNumel], [g.xNumel, g.wNumel, g.Cout]);
-  results.push({ g, fwd, err, tcWrong, bwd, bwdCheck, copyFwd, copyBwd, parts });
+  const freshFwd = freshTime([g.yNumel]);
+  const freshBwd = freshTime([g.xNumel, g.wNumel, g.Cout]);
+  results.push({
+    g,
+    fwd,
+    err,
+    tcWrong,
+    bwd,
+    bwdCheck,
+    copyFwd,
+    copyBwd,
+    parts,
+    freshFwd,
+    freshBwd,
+  });
   log(`  (${((performance.now() - tShape) / 1000).toFixed(1)} s)`);
 }
 
@@ -884,6 +916,59 @@ if (opts.backward) {
   );
 }
 
+// Where the 2-thread build's time goes: the core's calls alone, and new JS output arrays.
+let partsTable = "";
+if (opts.backward) {
+  const rows = results.map((r) => {
+    const p = r.parts;
+    const core = p.dX + p.dW + p.dB;
+    return [
+      r.g.id,
+      ms(r.fwd["tc-t2"].median),
+      ms(p.forward),
+      num(r.g.flops / p.forward / 1e6),
+      ms(r.freshFwd),
+      ms(r.bwd["tc-t2"].median),
+      ms(p.dX),
+      ms(p.dW),
+      ms(p.dB),
+      ms(r.freshBwd),
+      ratio(core / p.forward),
+    ];
+  });
+  partsTable = table(
+    [
+      "shape",
+      "fwd end-to-end ms",
+      "core forward ms",
+      "core forward GFLOP/s",
+      "new Y array ms",
+      "bwd end-to-end ms",
+      "core dX ms",
+      "core dW ms",
+      "core dB ms",
+      "new dX, dW, dB arrays ms",
+      "core bwd ÷ core fwd",
+    ],
+    rows,
+  );
+}
+
+// f64 against f32, both on the 2-thread build.
+const F64 = "tc-t2-f64";
+const f64Rows = results.map((r) => [
+  r.g.id,
+  ms(r.fwd[F64].median),
+  num(gf(r, F64)),
+  num(gf(r, "tc-t2")),
+  ratio(gf(r, F64) / gf(r, "tc-t2")),
+  wrong(r, F64) ? `**wrong** (${sci(r.err[F64])})` : sci(r.err[F64]),
+]);
+const f64Table = table(
+  ["shape", "f64 ms", "f64 GFLOP/s", "f32 GFLOP/s", "f64 ÷ f32", "rel. err vs f32 simd"],
+  f64Rows,
+);
+
 // Targets of PERFORMANCE.md, evaluated on this run.
 const targetRows = [];
 {
@@ -922,6 +1007,12 @@ const targetRows = [];
       maxQ <= 2.5 ? "yes" : "no",
     ]);
   }
+  const minF64 = Math.min(...results.map((r) => gf(r, F64) / gf(r, "tc-t2")));
+  targetRows.push([
+    "f64 ≥ ½ the f32 GFLOP/s (forward t2)",
+    `min ${ratio(minF64)}`,
+    minF64 >= 0.5 ? "yes" : "no",
+  ]);
   const large = results.filter((r) => r.g.flops >= 1e9);
   if (large.length) {
     const minS = Math.min(...large.map((r) => r.fwd["tc-t1"].median / r.fwd["tc-t2"].median));
@@ -1007,7 +1098,16 @@ const method = `## Method
 - **Copy share (estimate):** the median time of \`Float32Array.prototype.set\` of the same number of
   floats that cross the boundary (forward: X in, Y out; backward: X and dLdY in, dX, dW and dB
   out) between JS arrays and a \`SharedArrayBuffer\`, divided by the end-to-end time of the 2-thread
-  build. It is a lower bound on what staging the data costs (allocation of the outputs not included).`;
+  build. It is a lower bound on what staging the data costs (allocation of the outputs not included).
+- **Where the time goes:** "core" times one call of the WASM core on data already in WASM
+  memory (channels-last, X in the forward plan's own layout; median of 5), for forward, dX, dW
+  and dB separately, which \`layer.backward\` runs together. "new … array(s)" is the median time
+  of allocating new JS \`Float32Array\`s of the outputs' sizes and filling them from a
+  \`SharedArrayBuffer\` (after a full GC): the first touch of fresh pages that returning new JS
+  arrays costs whatever the copy (in this VM a page fault costs microseconds). End-to-end
+  minus core is the boundary: reordering the inputs into WASM memory, the new arrays, the copy.
+- **f64:** the same layer and data in double precision (X, weights and bias \`Float64Array\`),
+  timed in the same forward rounds; GFLOP/s against the f32 2-thread build's.`;
 
 const sections = [
   header,
@@ -1015,6 +1115,8 @@ const sections = [
   `## Forward speed-ups (peer time ÷ tconv3d time)\n\n${spTable}`,
   `## Geometric means\n\n${geoTable}`,
   opts.backward ? `## Backward (f32, tconv3d only)\n\n${bwdTable}` : "",
+  opts.backward ? `## Where the time goes (f32, simd-threads, 2 threads)\n\n${partsTable}` : "",
+  `## f64 forward (simd-threads, 2 threads)\n\n${f64Table}`,
   `## Targets\n\n${targetTable}`,
   method,
 ].filter(Boolean);
