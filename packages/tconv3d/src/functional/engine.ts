@@ -98,6 +98,16 @@ export function makeConv(spec: ConvSpec, v: SpatialView, where: string): WasmCon
   }
 }
 
+/** The size of `like`'s (mapped) array with new spatial and channel lengths. */
+function sizeLike(like: Mapped, spatial: ArrayLike<number>, channels: number): number[] {
+  const size = [...like.array.size];
+  like.view.dims.s.forEach((d, a) => {
+    size[d] = spatial[a] as number;
+  });
+  size[like.view.dims.c] = channels;
+  return size;
+}
+
 /** A zero-filled array shaped like `like` with new spatial and channel lengths, same labels. */
 export function shapedLike(
   like: Mapped,
@@ -105,14 +115,21 @@ export function shapedLike(
   channels: number,
   dtype: Dtype,
 ): DlArray {
-  const size = [...like.array.size];
-  like.view.dims.s.forEach((d, a) => {
-    size[d] = spatial[a] as number;
-  });
-  size[like.view.dims.c] = channels;
+  const size = sizeLike(like, spatial, channels);
   const n = size.reduce((p, q) => p * q, 1);
   const data = dtype === "single" ? new Float32Array(n) : new Float64Array(n);
   return new DlArray(data, size, like.array.format);
+}
+
+/** The size, in the caller's dimension order, of an array shaped like `like` (see `shapedLike`). */
+export function callerSizeLike(
+  like: Mapped,
+  spatial: ArrayLike<number>,
+  channels: number,
+): number[] {
+  const size = sizeLike(like, spatial, channels);
+  // `back[k]` is the mapped dimension that becomes the caller's dimension `k`.
+  return like.back === null ? size : like.back.map((d) => size[d] as number);
 }
 
 /** Converts to the compute precision when it differs (the mixed-dtype rule). */
