@@ -82,23 +82,32 @@ impl<T: Kernel> BackwardDataPlan<T> {
         let merge = a0.kernel > 1 && a0.dilation == 1 && yl.s[0] == fg * yl.c;
         let unit = if merge { a0.kernel } else { 1 };
         let units = nt / unit;
+        // Long sums go in groups of about K_BLOCK steps (see `K_BLOCK`), whole units; tiles go
+        // in blocks of as many as keep one group's A rows in cache, which share each weight
+        // panel's slice while it is in cache.
+        let group = (K_BLOCK / (unit * fg)).clamp(1, units);
+        let mb = tiles_per_block(group * unit * fg, core::mem::size_of::<T>());
         // dX positions ordered (n, i2, i1, i0), i0 fastest, in tiles of MR; tasks take a
-        // range of tiles of one group.
+        // range of tiles of one group and a range of panels. Every task reads its panels'
+        // weights whole, so tiles are split only down to a block, then panels (few voxels and
+        // many weights, e.g. gan-a, would otherwise read all weights once per task).
         let m = geo.batch * a2.input * a1.input * a0.input;
         let tiles = m.div_ceil(MR);
-        let per_task = (tiles * geo.groups)
-            .div_ceil(task_count(tiles * geo.groups))
-            .min(tiles);
+        let want = task_count(tiles * geo.groups * self.panels);
+        let per_task = (tiles * geo.groups).div_ceil(want).max(mb).min(tiles);
         let chunks = tiles.div_ceil(per_task);
+        let panel_parts = (want / (geo.groups * chunks)).clamp(1, self.panels);
+        let per_part = self.panels.div_ceil(panel_parts);
+        let panel_parts = self.panels.div_ceil(per_part);
         let out = SharedOut(dx.as_mut_ptr());
-        for_each_index(geo.groups * chunks, |task| {
-            let (g, chunk) = (task / chunks, task % chunks);
+        for_each_index(geo.groups * chunks * panel_parts, |task| {
+            let (g, chunk) = (task / (chunks * panel_parts), task / panel_parts % chunks);
+            let panels = task % panel_parts * per_part
+                ..((task % panel_parts + 1) * per_part).min(self.panels);
             let zero_row = ARow {
                 ptr: zero.as_ptr(),
                 step: 0,
             };
-            // Tiles go in blocks that share each weight panel while it is in cache.
-            let mb = tiles_per_block(nt * fg, core::mem::size_of::<T>());
             let mut a = vec![zero_row; mb * nt * MR];
             let mut merged_a = vec![zero_row; if merge { mb * units * MR } else { 0 }];
             let mut merged = vec![false; mb];
@@ -160,15 +169,15 @@ impl<T: Kernel> BackwardDataPlan<T> {
                         }
                     }
                 }
-                // Long sums go in groups of about K_BLOCK steps (see `K_BLOCK`), whole units.
-                let group = (K_BLOCK / (unit * fg)).clamp(1, units);
-                for cp in 0..self.panels {
-                    let nr = NR.min(cg - cp * NR);
-                    let panel = (g * self.panels + cp) * nt * fg * NR;
-                    for u0 in (0..units).step_by(group) {
-                        let u1 = (u0 + group).min(units);
+                // Groups outside panels: a group's A rows stay in cache across all panels,
+                // and each panel's slice of the group is read once per block.
+                for u0 in (0..units).step_by(group) {
+                    let u1 = (u0 + group).min(units);
+                    for cp in panels.clone() {
+                        let nr = NR.min(cg - cp * NR);
+                        let panel = (g * self.panels + cp) * nt * fg * NR;
                         for bi in 0..block_tiles.len() {
-                            // SAFETY: tiles and groups are split between tasks and the layout
+                            // SAFETY: tiles, groups and panels are split between tasks and the layout
                             // is one-to-one, so these dX elements are touched by this task
                             // only; each row has `nr` channels `xl.c` apart left.
                             let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });

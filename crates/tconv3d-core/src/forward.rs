@@ -15,6 +15,9 @@ use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
 use crate::tensor::{check_len, check_output, check_span};
 
+/// One task of a run: group, phase triple, range of its tiles (or lines), range of panels.
+type Task = (usize, [usize; 3], Range<usize>, Range<usize>);
+
 /// Weights packed for the forward pass of one geometry's filter shape: for each group,
 /// phase triple and panel of `NR` filters, `NR` bias values then `[tap][channel][NR]`.
 pub struct ForwardPlan<T> {
@@ -131,12 +134,12 @@ impl<T: Kernel> ForwardPlan<T> {
     }
 
     /// Tasks over the phases' outputs, ordered `(n, j2, j1, j0)` with `j0` fastest: for each
-    /// group and phase triple with outputs, `units` of work cut into ranges of about equal
-    /// size for the threads. Returns `(group, phase triple, range of units)`.
-    fn tasks(
-        &self,
-        units: impl Fn(&[&Phase; 3]) -> usize,
-    ) -> Vec<(usize, [usize; 3], Range<usize>)> {
+    /// group and phase triple with outputs, its `units` of work cut into ranges of about equal
+    /// size for the threads, but not below `min_units`; when that leaves too few tasks, the
+    /// filter panels are split too (every task reads its panels' weights whole, so few
+    /// outputs and many weights, e.g. gan-a, want panels split rather than outputs).
+    /// Returns `(group, phase triple, range of units, range of panels)`.
+    fn tasks(&self, units: impl Fn(&[&Phase; 3]) -> usize, min_units: usize) -> Vec<Task> {
         let ph = &self.phases;
         let mut all = Vec::new();
         for g in 0..self.geo.groups {
@@ -152,12 +155,25 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         }
         let total: usize = all.iter().map(|u| u.2).sum();
-        let per_task = total.div_ceil(task_count(total));
+        let want = task_count(total * self.panels);
+        let per_task = total.div_ceil(want).max(min_units);
+        let unit_tasks: usize = all.iter().map(|u| u.2.div_ceil(per_task)).sum();
+        let per_part = self
+            .panels
+            .div_ceil((want / unit_tasks.max(1)).clamp(1, self.panels));
+        let panels = self.panels;
         all.iter()
             .flat_map(|&(g, r, u)| {
-                (0..u)
-                    .step_by(per_task)
-                    .map(move |u0| (g, r, u0..(u0 + per_task).min(u)))
+                (0..u).step_by(per_task).flat_map(move |u0| {
+                    (0..panels).step_by(per_part).map(move |p0| {
+                        (
+                            g,
+                            r,
+                            u0..(u0 + per_task).min(u),
+                            p0..(p0 + per_part).min(panels),
+                        )
+                    })
+                })
             })
             .collect()
     }
@@ -180,10 +196,22 @@ impl<T: Kernel> ForwardPlan<T> {
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         // Out-of-range taps read this zero with step 0, so the tile never branches.
         let zero = [T::ZERO];
-        let tasks = self.tasks(|p| (geo.batch * p[0].count * p[1].count * p[2].count).div_ceil(MR));
+        // Tasks keep at least a block of tiles of the longest phase (see `tiles_per_block`).
+        let max_taps: usize = ph
+            .iter()
+            .map(|a| a.iter().map(|p| p.taps.len()).max().unwrap_or(0))
+            .product();
+        let min_tiles = tiles_per_block(
+            (K_BLOCK / cg).clamp(1, max_taps.max(1)) * cg,
+            core::mem::size_of::<T>(),
+        );
+        let tasks = self.tasks(
+            |p| (geo.batch * p[0].count * p[1].count * p[2].count).div_ceil(MR),
+            min_tiles,
+        );
         let out = SharedOut(y.as_mut_ptr());
         for_each_index(tasks.len(), |task| {
-            let (g, r, ref tiles) = tasks[task];
+            let (g, r, ref tiles, ref panels) = tasks[task];
             let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
             let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
             let m = geo.batch * p2.count * p1.count * p0.count;
@@ -192,7 +220,10 @@ impl<T: Kernel> ForwardPlan<T> {
                 step: 0,
             };
             // Tiles go in blocks that share each weight panel while it is in cache.
-            let mb = tiles_per_block(nt * cg, core::mem::size_of::<T>());
+            // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`); a block holds
+            // as many tiles as keep one group's A rows in cache.
+            let group = (K_BLOCK / cg).clamp(1, nt.max(1));
+            let mb = tiles_per_block(group.min(nt) * cg, core::mem::size_of::<T>());
             let mut a = vec![zero_row; mb * nt * MR];
             let mut y_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
@@ -243,13 +274,13 @@ impl<T: Kernel> ForwardPlan<T> {
                         }
                     }
                 }
-                // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`).
-                let group = (K_BLOCK / cg).clamp(1, nt.max(1));
-                for fp in 0..self.panels {
-                    let (bias, b) = self.block(g, r, fp);
-                    let nr = NR.min(fg - fp * NR);
-                    for t0 in (0..nt.max(1)).step_by(group) {
-                        let t1 = (t0 + group).min(nt);
+                // Groups outside panels: a group's A rows stay in cache across all panels,
+                // and each panel's slice of the group is read once per block.
+                for t0 in (0..nt.max(1)).step_by(group) {
+                    let t1 = (t0 + group).min(nt);
+                    for fp in panels.clone() {
+                        let (bias, b) = self.block(g, r, fp);
+                        let nr = NR.min(fg - fp * NR);
                         for bi in 0..block_tiles.len() {
                             // SAFETY: these outputs belong to this tile of this phase and this
                             // panel only (phases partition the outputs, the layout is
@@ -295,11 +326,13 @@ impl<T: Kernel> ForwardPlan<T> {
         let geo = &self.geo;
         let ph = &self.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        let tasks =
-            self.tasks(|p| geo.batch * p[1].count * p[2].count * usize::from(p[0].count > 0));
+        let tasks = self.tasks(
+            |p| geo.batch * p[1].count * p[2].count * usize::from(p[0].count > 0),
+            1,
+        );
         let out = SharedOut(y.as_mut_ptr());
         for_each_index(tasks.len(), |task| {
-            let (g, r, ref lines) = tasks[task];
+            let (g, r, ref lines, ref panels) = tasks[task];
             let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
             let (mut off2, mut off1) = (Vec::new(), Vec::new());
             let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
@@ -338,7 +371,7 @@ impl<T: Kernel> ForwardPlan<T> {
                             unsafe { x.as_ptr().offset(at + j0 as isize) }
                         });
                     }
-                    for fp in 0..self.panels {
+                    for fp in panels.clone() {
                         let (seed, b) = self.block(g, r, fp);
                         // SAFETY: rows j0..j0+rows of this line, this phase and panel are this
                         // task's only (phases partition the outputs, `yl` is one-to-one).
