@@ -136,16 +136,21 @@ impl<T: Kernel> BackwardDataPlan<T> {
                         ];
                         let n = mi / (a0.input * a1.input * a2.input);
                         *x_row = xl.offset(n, i, g * cg);
+                        // A merged tile needs one row per unit (tap k0 = 0's, read on for
+                        // K0*fg values: all inside dY, since every tap of the unit survives
+                        // along axis 0 and axes 1 and 2 are shared); others one per tap.
+                        let (rows, taps0) = if merged[bi] {
+                            (&mut merged_a[bi * units * MR..(bi + 1) * units * MR], 1)
+                        } else {
+                            (&mut a[..], a0.kernel)
+                        };
                         let mut t = 0;
                         for k2 in 0..a2.kernel {
+                            let o2 = a2.output_for(i[2], k2);
                             for k1 in 0..a1.kernel {
-                                for k0 in 0..a0.kernel {
-                                    let o = (
-                                        a0.output_for(i[0], k0),
-                                        a1.output_for(i[1], k1),
-                                        a2.output_for(i[2], k2),
-                                    );
-                                    a[t * MR + row] = match o {
+                                let o1 = a1.output_for(i[1], k1);
+                                for k0 in 0..taps0 {
+                                    rows[t * MR + row] = match (a0.output_for(i[0], k0), o1, o2) {
                                         (Some(o0), Some(o1), Some(o2)) => {
                                             // SAFETY: (n, o, g*fg) is inside dY (span checked),
                                             // and so are the group's `fg` filters `yl.c` apart.
@@ -156,13 +161,6 @@ impl<T: Kernel> BackwardDataPlan<T> {
                                         }
                                         _ => zero_row,
                                     };
-                                    if merged[bi] && k0 == 0 {
-                                        // The unit's row: tap k0 = 0's, read on for K0*fg values
-                                        // (all inside dY: every tap of the unit survives along
-                                        // axis 0, and axes 1 and 2 are shared).
-                                        merged_a[(bi * units + t / unit) * MR + row] =
-                                            a[t * MR + row];
-                                    }
                                     t += 1;
                                 }
                             }
