@@ -282,28 +282,45 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
         let t_at = task % t_blocks * tb;
         let (cs, fs) = (cb.min(cg - c_at), fb.min(fg - f_at));
         let (c_tiles, f_tiles) = (cs.div_ceil(MR), fs.div_ceil(NR));
-        // Few filters: a whole voxel's channels go in SIMD lanes (`outer_narrow`), blocks of
-        // WIDE_ROWS channels; then, with whole MR-channel tiles, X and dY are read in place (a
-        // run of voxels along axis 0 is a strided matrix of the channels-last tensors), since
-        // packing would cost about as much as the few products per voxel.
-        let narrow = fs < NR;
-        let direct = narrow && cs % MR == 0;
+        // Few filters or few channels: the wider side's values of a voxel go in SIMD lanes
+        // (`outer_narrow`, blocks of WIDE_ROWS) against the narrow side's, which become the
+        // columns: tensor A is X (channels in lanes), or dY when the channels are the fewer.
+        // With whole MR-lane tiles, A and B are then read in place (a run of voxels along
+        // axis 0 is a strided matrix of the channels-last tensors), since packing would cost
+        // about as much as the few products per voxel. Otherwise MR x NR tiles of (c, f).
+        let narrow = cs.min(fs) < NR;
+        let swap = narrow && fs > cs;
+        let (src_a, src_b, na, nb, st) = if swap {
+            (
+                dy,
+                x,
+                fs,
+                cs,
+                RunSteps {
+                    a: steps.b,
+                    b: steps.a,
+                },
+            )
+        } else {
+            (x, dy, cs, fs, steps)
+        };
+        let direct = narrow && na % MR == 0;
         let mut accs = vec![[[T::ZERO; NR]; MR]; if narrow { 0 } else { c_tiles * f_tiles }];
         let mut wide =
-            vec![[[T::ZERO; WIDE_ROWS]; NR]; if narrow { cs.div_ceil(WIDE_ROWS) } else { 0 }];
+            vec![[[T::ZERO; WIDE_ROWS]; NR]; if narrow { na.div_ceil(WIDE_ROWS) } else { 0 }];
         // Voxels go in chunks (packed, with a tile's width of padding so that edge tiles read
         // full width and ignore the extra lanes, unless `direct`) of about 16 KiB, so that they
         // stay in L1 while every tile of the block streams them (64 KiB measured 10-20% slower
         // on gan-b/c, 8 KiB slower on unet-b).
         let chunk = (16 * 1024 / ((cs + fs) * core::mem::size_of::<T>()).max(1)).max(1);
-        let (packed_len_x, packed_len_y) = if direct {
+        let (packed_a, packed_b) = if direct {
             (0, 0)
         } else {
-            (chunk * cs + MR, chunk * fs + NR)
+            (chunk * na + MR, chunk * nb + NR)
         };
-        let mut xp = vec![T::ZERO; packed_len_x];
-        let mut yp = vec![T::ZERO; packed_len_y];
-        let packed_steps = RunSteps { a: cs, b: fs };
+        let mut ap = vec![T::ZERO; packed_a];
+        let mut bp = vec![T::ZERO; packed_b];
+        let packed_steps = RunSteps { a: na, b: nb };
         let mut runs = Vec::new();
         for tap in t_at..(t_at + tb).min(taps) {
             let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
@@ -316,9 +333,12 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                         let o2 = a2.output_for(i2, k[2]).expect("in range");
                         for i1 in a1.inputs_for_tap(k[1]) {
                             let o1 = a1.output_for(i1, k[1]).expect("in range");
+                            let xo = xl.offset(n, [i0.start, i1, i2], g * cg + c_at);
+                            let yo = yl.offset(n, [o0, o1, o2], g * fg + f_at);
+                            let (a, b) = if swap { (yo, xo) } else { (xo, yo) };
                             runs.push(Run {
-                                a: xl.offset(n, [i0.start, i1, i2], g * cg + c_at),
-                                b: yl.offset(n, [o0, o1, o2], g * fg + f_at),
+                                a,
+                                b,
                                 len: i0.len(),
                             });
                         }
@@ -327,21 +347,21 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
             }
             accs.fill([[T::ZERO; NR]; MR]);
             wide.fill([[T::ZERO; WIDE_ROWS]; NR]);
-            // Few filters: sums runs over A at `a`, B at `b` into every block of channels.
+            // Narrow: sums runs over A at `a`, B at `b` into every block of lanes.
             let mut narrow_sum = |runs: &[Run], steps: RunSteps, a: &[T], b: &[T]| {
                 for (bi, w) in wide.iter_mut().enumerate() {
-                    let c0 = bi * WIDE_ROWS;
-                    // SAFETY: rows of `cs` channels, readable up to a multiple of MR past c0
-                    // (whole tiles in place, or the packing's padding), and `fs` filters.
+                    let l0 = bi * WIDE_ROWS;
+                    // SAFETY: A rows of `na` values, readable up to a multiple of MR past l0
+                    // (whole tiles in place, or the packing's padding); B rows of `nb`.
                     unsafe {
                         T::outer_narrow(
                             w,
-                            WIDE_ROWS.min(cs - c0),
+                            WIDE_ROWS.min(na - l0),
                             runs,
                             steps,
-                            a.as_ptr().add(c0),
+                            a.as_ptr().add(l0),
                             b.as_ptr(),
-                            fs,
+                            nb,
                         )
                     };
                 }
@@ -354,14 +374,14 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                         voxels += runs[last].len;
                         last += 1;
                     }
-                    narrow_sum(&runs[first..last], steps, x, dy);
+                    narrow_sum(&runs[first..last], st, src_a, src_b);
                     first = last;
                 }
             } else {
-                let mut flush = |len: usize, xp: &[T], yp: &[T]| {
+                let mut flush = |len: usize, ap: &[T], bp: &[T]| {
                     let run = [Run { a: 0, b: 0, len }];
                     if narrow {
-                        narrow_sum(&run, packed_steps, xp, yp);
+                        narrow_sum(&run, packed_steps, ap, bp);
                     }
                     for (ti, acc) in accs.iter_mut().enumerate() {
                         let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
@@ -372,8 +392,8 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                                 acc,
                                 &run,
                                 packed_steps,
-                                xp.as_ptr().add(c0),
-                                yp.as_ptr().add(f0),
+                                ap.as_ptr().add(c0),
+                                bp.as_ptr().add(f0),
                             )
                         };
                     }
@@ -381,28 +401,33 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                 let mut filled = 0;
                 for run in &runs {
                     for kk in 0..run.len {
-                        let (xa, yb) = (run.a + kk * steps.a, run.b + kk * steps.b);
-                        xp[filled * cs..(filled + 1) * cs].copy_from_slice(&x[xa..xa + cs]);
-                        yp[filled * fs..(filled + 1) * fs].copy_from_slice(&dy[yb..yb + fs]);
+                        let (ra, rb) = (run.a + kk * st.a, run.b + kk * st.b);
+                        ap[filled * na..(filled + 1) * na].copy_from_slice(&src_a[ra..ra + na]);
+                        bp[filled * nb..(filled + 1) * nb].copy_from_slice(&src_b[rb..rb + nb]);
                         filled += 1;
                         if filled == chunk {
-                            flush(filled, &xp, &yp);
+                            flush(filled, &ap, &bp);
                             filled = 0;
                         }
                     }
                 }
                 if filled > 0 {
-                    flush(filled, &xp, &yp);
+                    flush(filled, &ap, &bp);
                 }
             }
             // SAFETY (both loops): inside dW (length checked); channels, filters and taps of
             // this block belong to this task only.
             let pair = |c: usize, f: usize| (g * cg + c_at + c) * fg + f_at + f;
             for (bi, w) in wide.iter().enumerate() {
-                let c0 = bi * WIDE_ROWS;
-                for (q, w_q) in w.iter().enumerate().take(fs) {
-                    for (r, &v) in w_q.iter().enumerate().take(WIDE_ROWS.min(cs - c0)) {
-                        unsafe { *out.at(pair(c0 + r, q) * taps + tap) = v };
+                let l0 = bi * WIDE_ROWS;
+                for (q, w_q) in w.iter().enumerate().take(nb) {
+                    for (r, &v) in w_q.iter().enumerate().take(WIDE_ROWS.min(na - l0)) {
+                        let at = if swap {
+                            pair(q, l0 + r)
+                        } else {
+                            pair(l0 + r, q)
+                        };
+                        unsafe { *out.at(at * taps + tap) = v };
                     }
                 }
             }
