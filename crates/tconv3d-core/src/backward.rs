@@ -1,6 +1,9 @@
 //! Gradients. `dX` is an ordinary strided, dilated correlation of `dY` with `W` (no flip),
-//! run as an implicit GEMM over output rows of `dX` like the forward pass; `dW` is, per
-//! tap, a `C/g x F/g` GEMM whose inner dimension runs over every input voxel; `dB` sums
+//! run as an implicit GEMM over output rows of `dX` like the forward pass (rows whose taps
+//! along axis 0 all survive the crop read them as one run of channels-last `dY`); `dW` is,
+//! per tap, a `C/g x F/g` GEMM whose inner dimension runs over every input voxel, cut into
+//! blocks of channels x filters x taps that each task writes straight into the tap-fastest
+//! `dW` (few filters or channels: the wider side in SIMD lanes, read in place); `dB` sums
 //! `dY` over batch and positions.
 
 use crate::element::Element;

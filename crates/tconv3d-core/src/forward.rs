@@ -3,6 +3,12 @@
 //! so every output row is an implicit GEMM over (taps of the phase) x (channels of the
 //! group). Every output element is written exactly once, seeded with its bias; no col2im
 //! buffer, no zero-insertion.
+//!
+//! Two drivers: MR x NR tiles of (outputs, filters) over packed weight panels (any input
+//! layout), and, for fewer than `LANES_BELOW_FILTERS` filters on the plan's own input layout
+//! (lines zero-padded by the taps' reach), up to `LANE_ROWS` outputs of one input line in
+//! SIMD lanes per call. Tasks split the outputs down to a cache block of tiles, then the
+//! filter panels, so every task reads its weights once.
 
 use core::ops::Range;
 

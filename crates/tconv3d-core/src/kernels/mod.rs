@@ -2,12 +2,16 @@
 //! SIMD128 on wasm32 (`simd128` target feature), a portable version of the same blocking
 //! elsewhere so native tests walk the same tiling and remainder logic.
 //!
-//! Two tiles:
+//! The tiles:
 //! - [`Kernel::igemm`]: `MR` output rows x `NR` output channels of an indirect GEMM. Each row
 //!   reads, per tap, its own A row of `kc` contiguous values (activations; a shared zero row
 //!   where the tap falls outside the tensor) against a packed B panel `[tap][kc][NR]`
 //!   (weights). Forward and dX use it.
-//! - [`Kernel::outer`]: `MR` x `NR` sums of outer products over runs of voxels, for dW.
+//! - [`Kernel::lanes`]: the same sums for up to `LANE_ROWS` consecutive outputs in SIMD lanes,
+//!   each filter a dot product: the forward pass with fewer than 4 filters.
+//! - [`Kernel::outer`]: `MR` x `NR` sums of outer products over runs of voxels, for dW, and
+//!   [`Kernel::outer_narrow`] with up to `WIDE_ROWS` rows in lanes against fewer than `NR`
+//!   columns (few filters or few channels).
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod portable;

@@ -16,6 +16,69 @@ fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
     f64x2_add(acc, f64x2_mul(a, b))
 }
 
+/// [`Kernel::outer_narrow`] for one element type: `$lanes` rows per vector, `$splat` and
+/// `$madd` its broadcast and multiply-add.
+macro_rules! outer_narrow {
+    ($t:ty, $lanes:literal, $splat:ident, $madd:ident) => {
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn outer_narrow(
+            acc: &mut [[$t; WIDE_ROWS]; NR],
+            rows: usize,
+            runs: &[Run],
+            steps: RunSteps,
+            a: *const $t,
+            b: *const $t,
+            nr: usize,
+        ) {
+            // Vectors of $lanes rows, at most 8 at a time (registers); rows rounded up to MR.
+            let vectors = rows.div_ceil(MR) * (MR / $lanes);
+            for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
+                for first in (0..vectors).step_by(8) {
+                    let nv = (vectors - first).min(8);
+                    // SAFETY (block): reads of A at `r < rows` rounded up to MR and of B's
+                    // column `q < nr` at each run step, as the contract grants; `acc_q` holds
+                    // WIDE_ROWS elements, and vectors `first..first + nv` lie inside it.
+                    unsafe {
+                        let dst = acc_q.as_mut_ptr().add($lanes * first);
+                        let mut sums: [v128; 8] = core::array::from_fn(|v| {
+                            if v < nv {
+                                v128_load(dst.add($lanes * v) as *const v128)
+                            } else {
+                                $splat(0.0)
+                            }
+                        });
+                        for run in runs {
+                            let (mut ap, mut bp) =
+                                (a.add(run.a + $lanes * first), b.add(run.b + q));
+                            for _ in 0..run.len {
+                                let w = $splat(*bp);
+                                // A constant count when whole, so the sums stay in registers.
+                                if nv == 8 {
+                                    for (v, sv) in sums.iter_mut().enumerate() {
+                                        let av = v128_load(ap.add($lanes * v) as *const v128);
+                                        *sv = $madd(*sv, av, w);
+                                    }
+                                } else {
+                                    for (v, sv) in sums.iter_mut().enumerate().take(nv) {
+                                        let av = v128_load(ap.add($lanes * v) as *const v128);
+                                        *sv = $madd(*sv, av, w);
+                                    }
+                                }
+                                ap = ap.wrapping_add(steps.a);
+                                bp = bp.wrapping_add(steps.b);
+                            }
+                        }
+                        for (v, sv) in sums.iter().enumerate().take(nv) {
+                            v128_store(dst.add($lanes * v) as *mut v128, *sv);
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
 impl Kernel for f32 {
     #[inline(always)]
     unsafe fn igemm(
@@ -215,58 +278,7 @@ impl Kernel for f32 {
             }
         }
     }
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn outer_narrow(
-        acc: &mut [[f32; WIDE_ROWS]; NR],
-        rows: usize,
-        runs: &[Run],
-        steps: RunSteps,
-        a: *const f32,
-        b: *const f32,
-        nr: usize,
-    ) {
-        // Vectors of 4 rows, at most 8 at a time (registers); rows rounded up to MR.
-        let vectors = rows.div_ceil(MR) * (MR / 4);
-        for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
-            for first in (0..vectors).step_by(8) {
-                let nv = (vectors - first).min(8);
-                // SAFETY (block): reads of A at `r < rows` rounded up to MR and of B's column
-                // `q < nr` at each run step, as the contract grants; `acc_q` holds WIDE_ROWS
-                // elements, and vectors `first..first + nv` (4 lanes each) lie inside it.
-                unsafe {
-                    let dst = acc_q.as_mut_ptr().add(4 * first);
-                    let mut sums: [v128; 8] = core::array::from_fn(|v| {
-                        if v < nv {
-                            v128_load(dst.add(4 * v) as *const v128)
-                        } else {
-                            f32x4_splat(0.0)
-                        }
-                    });
-                    for run in runs {
-                        let (mut ap, mut bp) = (a.add(run.a + 4 * first), b.add(run.b + q));
-                        for _ in 0..run.len {
-                            let w = f32x4_splat(*bp);
-                            if nv == 8 {
-                                for (v, sv) in sums.iter_mut().enumerate() {
-                                    *sv = madd_f32(*sv, v128_load(ap.add(4 * v) as *const v128), w);
-                                }
-                            } else {
-                                for (v, sv) in sums.iter_mut().enumerate().take(nv) {
-                                    *sv = madd_f32(*sv, v128_load(ap.add(4 * v) as *const v128), w);
-                                }
-                            }
-                            ap = ap.wrapping_add(steps.a);
-                            bp = bp.wrapping_add(steps.b);
-                        }
-                    }
-                    for (v, sv) in sums.iter().enumerate().take(nv) {
-                        v128_store(dst.add(4 * v) as *mut v128, *sv);
-                    }
-                }
-            }
-        }
-    }
+    outer_narrow!(f32, 4, f32x4_splat, madd_f32);
 }
 
 impl Kernel for f64 {
@@ -426,56 +438,5 @@ impl Kernel for f64 {
             }
         }
     }
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn outer_narrow(
-        acc: &mut [[f64; WIDE_ROWS]; NR],
-        rows: usize,
-        runs: &[Run],
-        steps: RunSteps,
-        a: *const f64,
-        b: *const f64,
-        nr: usize,
-    ) {
-        // Vectors of 2 rows, at most 8 at a time (registers); rows rounded up to MR.
-        let vectors = rows.div_ceil(MR) * (MR / 2);
-        for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
-            for first in (0..vectors).step_by(8) {
-                let nv = (vectors - first).min(8);
-                // SAFETY (block): reads of A at `r < rows` rounded up to MR and of B's column
-                // `q < nr` at each run step, as the contract grants; `acc_q` holds WIDE_ROWS
-                // elements, and vectors `first..first + nv` (2 lanes each) lie inside it.
-                unsafe {
-                    let dst = acc_q.as_mut_ptr().add(2 * first);
-                    let mut sums: [v128; 8] = core::array::from_fn(|v| {
-                        if v < nv {
-                            v128_load(dst.add(2 * v) as *const v128)
-                        } else {
-                            f64x2_splat(0.0)
-                        }
-                    });
-                    for run in runs {
-                        let (mut ap, mut bp) = (a.add(run.a + 2 * first), b.add(run.b + q));
-                        for _ in 0..run.len {
-                            let w = f64x2_splat(*bp);
-                            if nv == 8 {
-                                for (v, sv) in sums.iter_mut().enumerate() {
-                                    *sv = madd_f64(*sv, v128_load(ap.add(2 * v) as *const v128), w);
-                                }
-                            } else {
-                                for (v, sv) in sums.iter_mut().enumerate().take(nv) {
-                                    *sv = madd_f64(*sv, v128_load(ap.add(2 * v) as *const v128), w);
-                                }
-                            }
-                            ap = ap.wrapping_add(steps.a);
-                            bp = bp.wrapping_add(steps.b);
-                        }
-                    }
-                    for (v, sv) in sums.iter().enumerate().take(nv) {
-                        v128_store(dst.add(2 * v) as *mut v128, *sv);
-                    }
-                }
-            }
-        }
-    }
+    outer_narrow!(f64, 2, f64x2_splat, madd_f64);
 }
