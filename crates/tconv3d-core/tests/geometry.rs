@@ -278,3 +278,44 @@ fn overlapping_output_layouts_are_refused() {
     assert_eq!(err, GeometryError::Overlap { name: "Y" });
     assert!(err.to_string().contains("one-to-one"));
 }
+
+/// Few filters: the plan's own input layout pads each line (its first element sits at
+/// `origin`), and a buffer in it must hold the padding after the last line too.
+#[test]
+fn padded_input_layout_needs_its_whole_length() {
+    use tconv3d_core::{ForwardPlan, Layout};
+    let mut p = params(
+        [5, 3, 2],
+        [4, 4, 4],
+        [2, 2, 2],
+        [1, 1, 1],
+        manual([1; 3], [1; 3]),
+    );
+    p.filters = 1;
+    let g = Geometry::new(&p).unwrap();
+    let plan = ForwardPlan::<f32>::new(&g, &vec![1.0; g.weight_len()], None).unwrap();
+    let own = plan.input_layout();
+    // k4 s2 crop1: taps reach one input before and one past each line of 5, and the 5
+    // outputs per phase are read as two whole vectors (8): 1 + 5 + 4.
+    assert_eq!((own.s[0], own.c, own.origin), (1, 10, 1));
+    assert_eq!(plan.input_len(), 10 * g.channels * 3 * 2 * g.batch);
+    let span = own.span(common::input_extents(&g)).unwrap();
+    assert!(span < plan.input_len());
+    let mut y = vec![0.0; g.output_len()];
+    let err = plan
+        .run(
+            &vec![0.0; span],
+            own,
+            &mut y,
+            Layout::channels_last(common::output_extents(&g)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        GeometryError::Buffer {
+            name: "X",
+            len: span,
+            expected: plan.input_len()
+        }
+    );
+}
