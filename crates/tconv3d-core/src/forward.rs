@@ -44,7 +44,12 @@ impl<T: Kernel> ForwardPlan<T> {
         if let Some(b) = bias {
             check_len("bias", b.len(), geo.filters)?;
         }
-        let phases = geo.axes.map(|a| a.phases());
+        let mut phases = geo.axes.map(|a| a.phases());
+        // Axis 0's taps in the order of the inputs they read, so that taps reading
+        // consecutive inputs can be merged into one A row (see `run_strided`).
+        for p in &mut phases[0] {
+            p.taps.sort_by_key(|t| t.base);
+        }
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let panels = fg.div_ceil(NR);
         // Every tap lands in exactly one phase triple, so the blocks hold taps*Cg*NR per panel.
@@ -225,12 +230,23 @@ impl<T: Kernel> ForwardPlan<T> {
                 ptr: zero.as_ptr(),
                 step: 0,
             };
-            // Tiles go in blocks that share each weight panel while it is in cache.
-            // Long sums go in tap groups of about K_BLOCK steps (see `K_BLOCK`); a block holds
-            // as many tiles as keep one group's A rows in cache.
-            let group = (K_BLOCK / cg).clamp(1, nt.max(1));
-            let mb = tiles_per_block(group.min(nt) * cg, core::mem::size_of::<T>());
+            // When the phase's taps along axis 0 read consecutive inputs and a voxel's group
+            // channels are followed by the next voxel's (channels-last, one group), a row's
+            // taps along axis 0 read one run of K0*cg values: rows whose K0 inputs are all
+            // inside merge them into one A row of that length (the packing's order matches),
+            // K0 times fewer rows. Sums then go in units of K0 taps.
+            let merge = p0.taps.len() > 1
+                && p0.taps.windows(2).all(|t| t[1].base == t[0].base + 1)
+                && xl.s[0] == cg * xl.c;
+            let unit = if merge { p0.taps.len() } else { 1 };
+            let units = nt / unit.max(1);
+            // Long sums go in groups of about K_BLOCK steps (see `K_BLOCK`), whole units; a
+            // block holds as many tiles as keep one group's A rows in cache.
+            let group = (K_BLOCK / (unit * cg)).clamp(1, units.max(1));
+            let mb = tiles_per_block(group.min(units) * unit * cg, core::mem::size_of::<T>());
             let mut a = vec![zero_row; mb * nt * MR];
+            let mut merged_a = vec![zero_row; if merge { mb * units * MR } else { 0 }];
+            let mut merged = vec![false; mb];
             let mut y_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
             let (mut off2, mut off1) = (Vec::new(), Vec::new());
@@ -239,7 +255,22 @@ impl<T: Kernel> ForwardPlan<T> {
                 for (bi, tile) in block_tiles.clone().enumerate() {
                     let mr = MR.min(m - tile * MR);
                     mrs[bi] = mr;
-                    let a = &mut a[bi * nt * MR..(bi + 1) * nt * MR];
+                    merged[bi] = merge
+                        && (tile * MR..tile * MR + mr).all(|mi| {
+                            let j0 = (mi % p0.count) as i64;
+                            let (first, last) = (p0.taps[0].base, p0.taps[unit - 1].base);
+                            first + j0 >= 0 && last + j0 < geo.axes[0].input as i64
+                        });
+                    // A merged tile needs one row per unit (its first tap's, read on for K0*cg
+                    // values, all inside X); others one per tap.
+                    let (rows, taps0) = if merged[bi] {
+                        (
+                            &mut merged_a[bi * units * MR..(bi + 1) * units * MR],
+                            &p0.taps[..1],
+                        )
+                    } else {
+                        (&mut a[bi * nt * MR..(bi + 1) * nt * MR], &p0.taps[..])
+                    };
                     for (row, y_row) in y_at[bi].iter_mut().enumerate() {
                         // Rows past `mr` repeat the last real row: computed, never stored.
                         let mi = tile * MR + row.min(mr - 1);
@@ -258,9 +289,9 @@ impl<T: Kernel> ForwardPlan<T> {
                         let mut t = 0;
                         for o2 in &off2 {
                             for o1 in &off1 {
-                                for t0 in &p0.taps {
+                                for t0 in taps0 {
                                     let i0 = t0.base + j[0] as i64;
-                                    a[t * MR + row] = match (o2, o1) {
+                                    rows[t * MR + row] = match (o2, o1) {
                                         (Some(o2), Some(o1))
                                             if (0..geo.axes[0].input as i64).contains(&i0) =>
                                         {
@@ -282,8 +313,8 @@ impl<T: Kernel> ForwardPlan<T> {
                 }
                 // Groups outside panels: a group's A rows stay in cache across all panels,
                 // and each panel's slice of the group is read once per block.
-                for t0 in (0..nt.max(1)).step_by(group) {
-                    let t1 = (t0 + group).min(nt);
+                for u0 in (0..units.max(1)).step_by(group) {
+                    let u1 = (u0 + group).min(units);
                     for fp in panels.clone() {
                         let (bias, b) = self.block(g, r, fp);
                         let nr = NR.min(fg - fp * NR);
@@ -293,22 +324,31 @@ impl<T: Kernel> ForwardPlan<T> {
                             // one-to-one), so no other task touches them; each row has `nr`
                             // filters `yl.c` apart left.
                             let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
-                            let seeds = if t0 == 0 {
+                            let seeds = if u0 == 0 {
                                 [*bias; MR]
                             } else {
                                 // SAFETY: as above; the previous group stored them.
                                 unsafe { partial_sums(&outs, yl.c, nr) }
                             };
-                            let rows = &a[(bi * nt + t0) * MR..(bi * nt + t1) * MR];
-                            // SAFETY: A rows are X rows of `cg` channels or the zero with step
-                            // 0; the block holds `nt*cg*NR` packed weights, of which taps
-                            // t0..t1 are read; outputs as above.
+                            let (kc, rows) = if merged[bi] {
+                                let u = (bi * units + u0) * MR..(bi * units + u1) * MR;
+                                (unit * cg, &merged_a[u])
+                            } else {
+                                (
+                                    cg,
+                                    &a[(bi * nt + u0 * unit) * MR..(bi * nt + u1 * unit) * MR],
+                                )
+                            };
+                            // SAFETY: A rows are X rows of `kc` values `xl.c` apart (a unit's
+                            // K0*cg values follow each other, see `merge`) or the zero with
+                            // step 0; the block holds `nt*cg*NR` packed weights, of which units
+                            // u0..u1 are read; outputs as above.
                             unsafe {
                                 T::igemm(
-                                    cg,
-                                    t1 - t0,
+                                    kc,
+                                    rows.len() / MR,
                                     rows,
-                                    b.add(t0 * cg * NR),
+                                    b.add(u0 * unit * cg * NR),
                                     &seeds,
                                     &outs,
                                     yl.c,
