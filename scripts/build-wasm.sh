@@ -5,13 +5,17 @@
 #   simd          +simd128, single thread, no rayon pool (runs everywhere with SIMD128)
 #   simd-threads  +atomics,+bulk-memory,+mutable-globals,+simd128, shared imported memory,
 #                 rayon pool started from JS workers (cargo feature `threads`)
+#   simd-relaxed, simd-threads-relaxed
+#                 the same plus +relaxed-simd (the tiles' multiply-adds become relaxed_madd).
+#                 Their JS glue must equal the base variant's (the loader uses one glue per
+#                 base variant with either .wasm); the build checks that.
 #
 # Toolchain: Debian's rustc-web (rustc 1.96 at /usr/bin, see ../shared/design/TOOLCHAIN.md),
 # selected explicitly, since rust-toolchain.toml names the rustup stable used for native work.
 # RUSTC_BOOTSTRAP=1 lets this stable compiler take -Z build-std (there is no prebuilt wasm32
 # std; the threaded one must be rebuilt with atomics anyway).
 #
-# Usage: scripts/build-wasm.sh [simd|simd-threads ...]   (default: both)
+# Usage: scripts/build-wasm.sh [variant ...]   (default: all four)
 # Env:   TCONV3D_WASM_PROFILE=release|dev (default release), TCONV3D_WASM_OPT=0 to skip wasm-opt.
 set -euo pipefail
 
@@ -64,8 +68,8 @@ else
 fi
 
 build_variant() {
-  local variant="$1" rustflags features target_dir
-  case "$variant" in
+  local variant="$1" rustflags features target_dir base="${1%-relaxed}"
+  case "$base" in
     simd)
       rustflags="-C target-feature=+simd128,+bulk-memory"
       features=()
@@ -81,8 +85,11 @@ build_variant() {
       rustflags+=" -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
       features=(--features threads)
       ;;
-    *) die "unknown variant '$variant' (simd | simd-threads)" ;;
+    *) die "unknown variant '$variant' (simd | simd-threads | simd-relaxed | simd-threads-relaxed)" ;;
   esac
+  if [[ "$variant" != "$base" ]]; then
+    rustflags="${rustflags/+simd128/+simd128,+relaxed-simd}"
+  fi
   target_dir="$ROOT/target/wasm-$variant"
 
   local t0=$SECONDS
@@ -103,12 +110,17 @@ build_variant() {
   rm -rf "$out"
   mkdir -p "$out"
   wasm-bindgen --target web --out-dir "$out" --out-name tconv3d_wasm "$wasm"
+  if [[ "$variant" != "$base" && -f "$OUT_ROOT/$base/tconv3d_wasm.js" ]]; then
+    cmp -s "$out/tconv3d_wasm.js" "$OUT_ROOT/$base/tconv3d_wasm.js" \
+      || die "$variant: its JS glue differs from $base's, which the loader uses for both"
+  fi
 
   if [[ -n "$WASM_OPT" ]]; then
     local opt_features=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
                         --enable-sign-ext --enable-mutable-globals --enable-reference-types
                         --enable-multivalue)
-    [[ "$variant" == simd-threads ]] && opt_features+=(--enable-threads)
+    [[ "$base" == simd-threads ]] && opt_features+=(--enable-threads)
+    [[ "$variant" != "$base" ]] && opt_features+=(--enable-relaxed-simd)
     "$WASM_OPT" -O3 "${opt_features[@]}" "$out/tconv3d_wasm_bg.wasm" -o "$out/tconv3d_wasm_bg.wasm"
   fi
 
@@ -118,7 +130,7 @@ build_variant() {
 }
 
 variants=("$@")
-((${#variants[@]})) || variants=(simd simd-threads)
+((${#variants[@]})) || variants=(simd simd-threads simd-relaxed simd-threads-relaxed)
 for v in "${variants[@]}"; do
   build_variant "$v"
 done

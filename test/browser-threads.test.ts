@@ -87,10 +87,21 @@ describe.runIf(existsSync(CHROMIUM))("simd-threads in Chromium", () => {
     expect(r.distinct).toBeGreaterThan(1);
   });
 
-  it("without cross-origin isolation, auto falls back to simd and simd-threads says why", async () => {
+  it("auto picks the relaxed-SIMD threaded build, which Chromium runs", async () => {
+    const r = await run("mode=worker&variant=auto&threads=2");
+    expect(r.info).toEqual({
+      variant: "simd-threads-relaxed",
+      simd: true,
+      relaxedSimd: true,
+      threads: 2,
+    });
+    expect(r.distinct).toBeGreaterThan(1);
+  });
+
+  it("without cross-origin isolation, auto falls back to simd-relaxed and simd-threads says why", async () => {
     const r = await run("mode=main&variant=auto&threads=2", false);
     expect(r.crossOriginIsolated).toBe(false);
-    expect(r.info).toMatchObject({ variant: "simd", threads: 1 });
+    expect(r.info).toMatchObject({ variant: "simd-relaxed", relaxedSimd: true, threads: 1 });
     const o = await outcome("mode=worker&variant=simd-threads&threads=2", false);
     expect(o.ok).toBe(false);
     if (!o.ok) expect(o.error).toMatch(/not cross-origin isolated/);

@@ -185,7 +185,7 @@ function permuted(src: Float32Array | Float64Array, srcSize: readonly number[], 
   return { data, size };
 }
 
-export function conformanceSuite(variant: "simd" | "simd-threads", threads: number): void {
+export function conformanceSuite(variant: Tconv3d.Variant, threads: number): void {
   let T: typeof Tconv3d;
 
   beforeAll(async () => {

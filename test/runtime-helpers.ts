@@ -12,6 +12,8 @@ export function assertBuilt(): void {
     fileURLToPath(RUNTIME_DIST),
     fileURLToPath(new URL("simd/tconv3d_wasm_bg.wasm", WASM_DIR)),
     fileURLToPath(new URL("simd-threads/tconv3d_wasm_bg.wasm", WASM_DIR)),
+    fileURLToPath(new URL("simd-relaxed/tconv3d_wasm_bg.wasm", WASM_DIR)),
+    fileURLToPath(new URL("simd-threads-relaxed/tconv3d_wasm_bg.wasm", WASM_DIR)),
   ];
   const missing = needed.filter((p) => !existsSync(p));
   if (missing.length > 0) {

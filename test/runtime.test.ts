@@ -1,9 +1,11 @@
 // The runtime's state before and at init(): errors before init, option validation, and the
 // default ("auto") choice. Variant-specific checks live in runtime-simd / runtime-threads
 // (vitest runs each file in its own process, and a process loads one backend).
+import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt } from "./runtime-helpers.js";
+import { assertBuilt, RUNTIME_DIST } from "./runtime-helpers.js";
 
 type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js");
 let rt: Runtime;
@@ -33,18 +35,19 @@ describe("runtime before init()", () => {
 });
 
 describe("init() with defaults", () => {
-  it("picks simd-threads with min(cores, 8) threads in Node, simd on one core", async () => {
+  it("picks simd-threads-relaxed with min(cores, 8) threads, simd-relaxed on one core", async () => {
+    // This process runs with --experimental-wasm-relaxed-simd (vitest.config.ts).
     const info = await rt.init();
     const cores = Math.min(availableParallelism(), 8);
     if (cores > 1) {
       expect(info).toEqual({
-        variant: "simd-threads",
+        variant: "simd-threads-relaxed",
         simd: true,
-        relaxedSimd: false,
+        relaxedSimd: true,
         threads: cores,
       });
     } else {
-      expect(info).toEqual({ variant: "simd", simd: true, relaxedSimd: false, threads: 1 });
+      expect(info).toEqual({ variant: "simd-relaxed", simd: true, relaxedSimd: true, threads: 1 });
     }
     expect(rt.backendInfo()).toEqual(info);
     expect(rt.wasm().exports.pool_threads()).toBe(info.threads);
@@ -54,7 +57,7 @@ describe("init() with defaults", () => {
     const info = rt.backendInfo();
     expect(await rt.init()).toEqual(info);
     expect(await rt.init({ variant: info.variant, threads: info.threads })).toEqual(info);
-    const other = info.variant === "simd" ? "simd-threads" : "simd";
+    const other = info.variant === "simd-relaxed" ? "simd-threads-relaxed" : "simd-relaxed";
     await expect(rt.init({ variant: other, threads: 1 })).rejects.toThrowError(
       /re-initialising .* is not supported/,
     );
@@ -67,5 +70,30 @@ describe("init() with defaults", () => {
     expect(buf.byteLength).toBe(w.memory.buffer.byteLength);
     expect(w.f32(0, 4)).toBeInstanceOf(Float32Array);
     expect(w.f32(8, 2).byteOffset).toBe(8);
+  });
+});
+
+describe("a runtime without relaxed SIMD (Node 20 without its flag)", () => {
+  it("auto picks a plain build, and a relaxed variant says why it cannot run", () => {
+    const script = `
+      const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});
+      const refused = await rt.init({ variant: "simd-relaxed" }).catch((e) => e.message);
+      console.log(JSON.stringify({ refused, info: await rt.init() }));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(child.stderr).toBe("");
+    const { refused, info } = JSON.parse(child.stdout);
+    expect(refused).toMatch(/simd-relaxed variant cannot run here: .* lacks relaxed SIMD/);
+    const cores = Math.min(availableParallelism(), 8);
+    expect(info).toEqual({
+      variant: cores > 1 ? "simd-threads" : "simd",
+      simd: true,
+      relaxedSimd: false,
+      threads: cores,
+    });
   });
 });

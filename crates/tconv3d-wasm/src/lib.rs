@@ -5,7 +5,8 @@
 //!
 //! - [`wasm_memory`]: the module's linear memory (a `SharedArrayBuffer`-backed memory in the
 //!   threaded build), so JS can make typed-array views over buffers the compute exports own;
-//! - [`variant_threads`]: whether this binary was built with the `threads` feature;
+//! - [`variant_threads`]: whether this binary was built with the `threads` feature, and
+//!   [`variant_relaxed`] whether with relaxed SIMD;
 //! - [`pool_threads`] / [`pool_distinct_workers`]: the size of rayon's pool and a proof
 //!   that more than one worker ran jobs;
 //! - `PoolBuilder` / `tconv3d_worker_run` (feature `threads` only): the start-up of rayon's
@@ -37,6 +38,13 @@ pub fn wasm_memory() -> JsValue {
 #[wasm_bindgen]
 pub fn variant_threads() -> bool {
     cfg!(feature = "threads")
+}
+
+/// `true` when this binary was built with the `relaxed-simd` target feature (its tiles use
+/// `relaxed_madd`, a fused multiply-add where the hardware has one).
+#[wasm_bindgen]
+pub fn variant_relaxed() -> bool {
+    cfg!(target_feature = "relaxed-simd")
 }
 
 /// Number of threads in rayon's global pool: the number of pool workers that run parallel

@@ -6,13 +6,22 @@ use core::arch::wasm32::*;
 
 use super::{store, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR, WIDE_ROWS};
 
+/// `acc + a*b`: one fused multiply-add in a relaxed-SIMD build (`relaxed_madd`, fused or
+/// not as the hardware does it), else a multiply and an add.
 #[inline(always)]
 fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f32x4_relaxed_madd(a, b, acc);
+    #[cfg(not(target_feature = "relaxed-simd"))]
     f32x4_add(acc, f32x4_mul(a, b))
 }
 
+/// As [`madd_f32`], for f64.
 #[inline(always)]
 fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f64x2_relaxed_madd(a, b, acc);
+    #[cfg(not(target_feature = "relaxed-simd"))]
     f64x2_add(acc, f64x2_mul(a, b))
 }
 

@@ -1,6 +1,6 @@
 /**
  * Loading the WebAssembly backend: feature detection, choice of variant, instantiation and
- * (for `simd-threads`) the start-up of the worker pool.
+ * (for the threaded variants) the start-up of the worker pool.
  *
  * @module
  */
@@ -10,39 +10,62 @@ import type * as ThreadsGlue from "../../wasm/simd-threads/tconv3d_wasm.js";
 import { detectFeatures, hardwareThreads, isNode, type RuntimeFeatures } from "./detect.js";
 import { isWorkerReply, type WorkerStartMessage } from "./protocol.js";
 
-/** The compiled variants of the WebAssembly backend. */
-export type Variant = "simd" | "simd-threads";
+/**
+ * The compiled variants of the WebAssembly backend: single-threaded or with a thread pool, each
+ * also built with relaxed SIMD (its multiply-adds fused where the hardware can).
+ */
+export type Variant = "simd" | "simd-threads" | "simd-relaxed" | "simd-threads-relaxed";
+
+const VARIANTS: readonly Variant[] = [
+  "simd",
+  "simd-threads",
+  "simd-relaxed",
+  "simd-threads-relaxed",
+];
+
+/** Whether a variant runs a thread pool, and whether it needs relaxed SIMD. */
+function traits(v: Variant): { threaded: boolean; relaxed: boolean } {
+  return { threaded: v.startsWith("simd-threads"), relaxed: v.endsWith("-relaxed") };
+}
+
+function variantOf(threaded: boolean, relaxed: boolean): Variant {
+  return `simd${threaded ? "-threads" : ""}${relaxed ? "-relaxed" : ""}` as Variant;
+}
 
 /** Options of {@link init}. */
 export interface InitOptions {
   /**
-   * Number of pool threads for the `simd-threads` variant. `"auto"` (the default) uses the
+   * Number of pool threads for the threaded variants. `"auto"` (the default) uses the
    * number of logical processors (`os.availableParallelism()` in Node,
-   * `navigator.hardwareConcurrency` in browsers), capped at 8. `1` selects the
-   * single-threaded `simd` variant unless `variant` says otherwise.
+   * `navigator.hardwareConcurrency` in browsers), capped at 8. `1` selects a
+   * single-threaded variant unless `variant` says otherwise.
    */
   threads?: number | "auto";
   /**
    * Which build to load. `"auto"` (the default) picks `simd-threads` when the runtime supports
    * WebAssembly threads (SharedArrayBuffer, Atomics, shared wasm memory and, in browsers,
-   * `crossOriginIsolated`) and more than one thread is wanted, and `simd` otherwise.
+   * `crossOriginIsolated`) and more than one thread is wanted, and `simd` otherwise; in its
+   * `-relaxed` build when the runtime supports relaxed SIMD (Chrome 114+, Node 22+; Node 20
+   * with `--experimental-wasm-relaxed-simd`). Results of the relaxed builds may differ from the
+   * others in the last bits (fused multiply-adds round once).
    */
   variant?: "auto" | Variant;
   /**
    * The `.wasm` of the chosen variant, for hosts that cannot fetch or read it from the package
    * (bundlers, Cloudflare Workers): a compiled `WebAssembly.Module`, its bytes, or its URL.
-   * The variant is then read from the module itself (the threaded build imports its memory).
+   * The variant is then read from the module itself (the threaded builds import their memory,
+   * and each build says whether it is relaxed).
    */
   module?: WebAssembly.Module | BufferSource | URL;
 }
 
 /** What {@link init} loaded. */
 export interface BackendInfo {
-  /** The variant that runs: `"simd"` or `"simd-threads"`. */
+  /** The variant that runs. */
   variant: Variant;
   /** The loaded build uses SIMD128 (always `true`: every variant needs it). */
   simd: boolean;
-  /** The loaded build uses relaxed-SIMD instructions (no such variant yet: `false`). */
+  /** The loaded build uses relaxed-SIMD instructions (a `-relaxed` variant). */
   relaxedSimd: boolean;
   /** Threads that run parallel work: rayon's pool size, 1 for `simd`. */
   threads: number;
@@ -171,14 +194,19 @@ function normalizeRequest(options: InitOptions): Request {
     );
   }
   const variant = options.variant ?? "auto";
-  if (variant !== "auto" && variant !== "simd" && variant !== "simd-threads") {
+  if (variant !== "auto" && !VARIANTS.includes(variant)) {
     throw new Error(
-      `tconv3d: init({ variant }) must be "auto", "simd" or "simd-threads", got ${String(variant)}`,
+      `tconv3d: init({ variant }) must be "auto" or one of ${VARIANTS.map((v) => `"${v}"`).join(", ")}, got ${String(variant)}`,
     );
   }
-  if (variant === "simd" && typeof threads === "number" && threads > 1) {
+  if (
+    variant !== "auto" &&
+    !traits(variant).threaded &&
+    typeof threads === "number" &&
+    threads > 1
+  ) {
     throw new Error(
-      `tconv3d: variant "simd" is single-threaded; asked for ${threads} threads (use "simd-threads")`,
+      `tconv3d: variant "${variant}" is single-threaded; asked for ${threads} threads (use "${variantOf(true, traits(variant).relaxed)}")`,
     );
   }
   return { threads, variant };
@@ -214,45 +242,72 @@ async function load(request: Request, source: InitOptions["module"]): Promise<Wa
       : request.threads;
 
   let module: WebAssembly.Module | undefined;
-  let variant: Variant;
+  let threaded: boolean;
+  let relaxed: boolean;
   if (source !== undefined) {
     module = await compileSource(source);
-    variant = importsMemory(module) ? "simd-threads" : "simd";
-    if (request.variant !== "auto" && request.variant !== variant) {
-      throw new Error(
-        `tconv3d: init({ module }) got the ${variant} build, but variant ${request.variant} was asked for`,
-      );
-    }
+    // Relaxed or not is known once instantiated (`variant_relaxed`); compiling succeeded, so
+    // the runtime takes it either way.
+    threaded = importsMemory(module);
+    relaxed = request.variant !== "auto" && traits(request.variant).relaxed;
   } else if (request.variant === "auto") {
-    variant = features.threads && threads > 1 ? "simd-threads" : "simd";
+    threaded = features.threads && threads > 1;
+    relaxed = features.relaxedSimd;
   } else {
-    variant = request.variant;
+    ({ threaded, relaxed } = traits(request.variant));
   }
-  if (variant === "simd-threads" && !features.threads) {
+  if (threaded && !features.threads) {
     throw new Error(
-      `tconv3d: the simd-threads variant cannot run here: ${features.threadsMissing}`,
+      `tconv3d: the ${variantOf(threaded, relaxed)} variant cannot run here: ${features.threadsMissing}`,
+    );
+  }
+  if (source === undefined && relaxed && !features.relaxedSimd) {
+    throw new Error(
+      `tconv3d: the ${variantOf(threaded, relaxed)} variant cannot run here: this WebAssembly ` +
+        "runtime lacks relaxed SIMD (Chrome 114+, Node 22+; Node 20 with " +
+        "--experimental-wasm-relaxed-simd)",
     );
   }
 
-  if (variant === "simd") {
+  if (!threaded) {
     const glue = await import("../../wasm/simd/tconv3d_wasm.js");
+    // One literal URL per file, so that bundlers find both.
     module ??= await compileSource(
-      new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
+      relaxed
+        ? new URL("../../wasm/simd-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
+        : new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
     );
     const out = glue.initSync({ module });
+    const variant = checkVariant(request, glue.variant_relaxed(), false);
     return makeRuntime(glue, out.memory, { variant, features, threads: 1 });
   }
 
+  // The relaxed builds' JS glue equals the base builds' (scripts/build-wasm.sh checks), so
+  // one glue serves either .wasm, here and in the pool's workers.
   const glue = await import("../../wasm/simd-threads/tconv3d_wasm.js");
   module ??= await compileSource(
-    new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url),
+    relaxed
+      ? new URL("../../wasm/simd-threads-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
+      : new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url),
   );
   const out = glue.initSync({ module });
   if (!glue.variant_threads()) {
     throw new Error("tconv3d: the simd-threads .wasm was built without the threads feature");
   }
+  const variant = checkVariant(request, glue.variant_relaxed(), true);
   await startPool(glue, module, out.memory, threads);
   return makeRuntime(glue, out.memory, { variant, features, threads: glue.pool_threads() });
+}
+
+/** The variant of the instantiated build; refuses one other than the variant asked for. */
+function checkVariant(request: Request, relaxed: boolean, threaded: boolean): Variant {
+  const variant = variantOf(threaded, relaxed);
+  if (request.variant !== "auto" && request.variant !== variant) {
+    throw new Error(
+      `tconv3d: init({ module }) got the ${variant} build, but variant ${request.variant} was asked for`,
+    );
+  }
+  return variant;
 }
 
 function makeRuntime(
@@ -271,7 +326,7 @@ function makeRuntime(
   const info: BackendInfo = {
     variant: how.variant,
     simd: true,
-    relaxedSimd: false,
+    relaxedSimd: traits(how.variant).relaxed,
     threads: how.threads,
   };
   return Object.freeze({
