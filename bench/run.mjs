@@ -433,12 +433,33 @@ async function alternate(runners, budgetS, onFirst) {
 }
 
 /**
- * The core's calls timed one by one on data already in WASM memory (channels-last, the
- * 2-thread instance): forward, dX, dW and dB, which `layer.backward` runs together. Median of
- * 5 after a warm-up, each call prepared like `timeCall`'s.
+ * The core's calls timed one by one on data already in WASM memory (channels-last) of one
+ * tconv3d instance: the `names` among forward, dX, dW and dB (which `layer.backward` runs
+ * together), in f32 or f64. Median of 5 after a warm-up, each call prepared like `timeCall`'s.
  */
-async function kernelParts(runtime, g, data) {
+async function kernelParts(runtime, g, data, names, f64 = false) {
   const glue = runtime.exports;
+  const t = f64
+    ? {
+        Buffer: glue.BufferF64,
+        Forward: glue.ForwardF64,
+        BackwardData: glue.BackwardDataF64,
+        weights: glue.backward_weights_f64,
+        bias: glue.backward_bias_f64,
+        reorder: glue.reorder_f64,
+        view: (b) => runtime.f64(b.ptr(), b.len()),
+        cast: (v) => Float64Array.from(v),
+      }
+    : {
+        Buffer: glue.BufferF32,
+        Forward: glue.ForwardF32,
+        BackwardData: glue.BackwardDataF32,
+        weights: glue.backward_weights_f32,
+        bias: glue.backward_bias_f32,
+        reorder: glue.reorder_f32,
+        view: (b) => runtime.f32(b.ptr(), b.len()),
+        cast: (v) => v,
+      };
   const vox = (e) => e.w * e.h * e.d;
   const cl = (C, e) => Uint32Array.of(C * vox(e), C, C * e.w, C * e.w * e.h, 1, 0);
   const cf = (C, e) => Uint32Array.of(C * vox(e), 1, e.w, e.w * e.h, vox(e), 0);
@@ -458,38 +479,37 @@ async function kernelParts(runtime, g, data) {
   );
   const held = [];
   const buf = (n) => {
-    const b = new glue.BufferF32(n);
+    const b = new t.Buffer(n);
     held.push(b);
     return b;
   };
-  const view = (b) => runtime.f32(b.ptr(), b.len());
   // Inputs in channels-last, as the layer's backward hands them to the core.
   const channelsLast = (values, C, e) => {
     const raw = buf(values.length);
-    view(raw).set(values);
+    t.view(raw).set(values);
     const b = buf(values.length);
-    glue.reorder_f32(raw, cf(C, e), b, cl(C, e), ext(C, e));
+    t.reorder(raw, cf(C, e), b, cl(C, e), ext(C, e));
     return b;
   };
   try {
     const x = channelsLast(data.x, g.Cin, g.in);
     const dy = channelsLast(data.dy, g.Cout, g.out);
-    const fwdPlan = new glue.ForwardF32(conv, data.w, data.b);
-    const bwdPlan = new glue.BackwardDataF32(conv, data.w);
+    const fwdPlan = new t.Forward(conv, t.cast(data.w), t.cast(data.b));
+    const bwdPlan = new t.BackwardData(conv, t.cast(data.w));
     const xp = buf(fwdPlan.inputLen());
-    glue.reorder_f32(x, cl(g.Cin, g.in), xp, fwdPlan.inputStrides(), ext(g.Cin, g.in));
+    t.reorder(x, cl(g.Cin, g.in), xp, fwdPlan.inputStrides(), ext(g.Cin, g.in));
     const [y, dx, dw, db] = [buf(g.yNumel), buf(g.xNumel), buf(g.wNumel), buf(g.Cout)];
     const calls = {
       forward: () => fwdPlan.run(xp, fwdPlan.inputStrides(), y, cl(g.Cout, g.out)),
       dX: () => bwdPlan.run(dy, cl(g.Cout, g.out), dx, cl(g.Cin, g.in)),
-      dW: () => glue.backward_weights_f32(conv, x, cl(g.Cin, g.in), dy, cl(g.Cout, g.out), dw),
-      dB: () => glue.backward_bias_f32(conv, dy, cl(g.Cout, g.out), db),
+      dW: () => t.weights(conv, x, cl(g.Cin, g.in), dy, cl(g.Cout, g.out), dw),
+      dB: () => t.bias(conv, dy, cl(g.Cout, g.out), db),
     };
     const res = {};
-    for (const [name, fn] of Object.entries(calls)) {
-      await timeCall(fn);
+    for (const name of names) {
+      await timeCall(calls[name]);
       const ts = [];
-      for (let r = 0; r < 5; r++) ts.push((await timeCall(fn)).t);
+      for (let r = 0; r < 5; r++) ts.push((await timeCall(calls[name])).t);
       res[name] = median(ts);
     }
     fwdPlan.free();
@@ -608,12 +628,15 @@ const log = (...a) => console.error(...a);
 const BUILT = ["simd", "simd-threads", "simd-threads-relaxed"];
 const buildAtStart = `commit ${gitInfo()}; wasm ${BUILT.map(wasmBuildInfo).join("; ")}`;
 const impls = await loadImplementations();
-// The 2-thread instance's WASM runtime, for timing the core's calls one by one.
-const wasmT2 = (
-  await import(
-    `${new URL("./runtime/index.js", import.meta.resolve("tconv3d"))}?benchInst=tconv3d-threads-2`
-  )
-).wasm();
+// The 1- and 2-thread instances' WASM runtimes, for timing the core's calls one by one.
+const runtimeOf = async (inst) =>
+  (
+    await import(
+      `${new URL("./runtime/index.js", import.meta.resolve("tconv3d"))}?benchInst=${inst}`
+    )
+  ).wasm();
+const wasmT1 = await runtimeOf("tconv3d-threads-1");
+const wasmT2 = await runtimeOf("tconv3d-threads-2");
 const byKey = Object.fromEntries(impls.map((i) => [i.key, i]));
 const TC = ["tc-simd", "tc-t1", "tc-t2"];
 const PEERS = ["web-t1", "web-t2", "node-t1", "node-t2"];
@@ -740,13 +763,21 @@ for (const g of geoms) {
     );
   }
   for (const k of Object.keys(prepared)) await prepared[k].release();
-  const parts = opts.backward ? await kernelParts(wasmT2, g, data) : null;
+  const parts = opts.backward
+    ? {
+        t2: await kernelParts(wasmT2, g, data, ["forward", "dX", "dW", "dB"]),
+        t1: await kernelParts(wasmT1, g, data, ["forward", "dX", "dW", "dB"]),
+        f64: await kernelParts(wasmT2, g, data, ["forward"], true),
+      }
+    : null;
   if (parts) {
-    log(
-      `  core calls (t2): ${Object.entries(parts)
-        .map(([k, v]) => `${k} ${ms(v)} ms`)
-        .join(", ")}`,
-    );
+    for (const [who, p] of Object.entries(parts)) {
+      log(
+        `  core calls (${who}): ${Object.entries(p)
+          .map(([k, v]) => `${k} ${ms(v)} ms`)
+          .join(", ")}`,
+      );
+    }
   }
 
   const copyFwd = copyTime([g.xNumel], [g.yNumel]);
@@ -930,24 +961,39 @@ if (opts.backward) {
   );
 }
 
+/** The core's calls alone (2-thread instance unless said): times and ratios. */
+const core = (r) => {
+  const bwd = (p) => p.dX + p.dW + p.dB;
+  const [t1, t2] = [r.parts.t1, r.parts.t2];
+  return {
+    fwd: t2.forward,
+    bwd: bwd(t2),
+    fwdScale: t1.forward / t2.forward,
+    bwdScale: bwd(t1) / bwd(t2),
+    f64: t2.forward / r.parts.f64.forward,
+  };
+};
+
 // Where the 2-thread build's time goes: the core's calls alone, and new JS output arrays.
 let partsTable = "";
 if (opts.backward) {
   const rows = results.map((r) => {
-    const p = r.parts;
-    const core = p.dX + p.dW + p.dB;
+    const c = core(r);
     return [
       r.g.id,
       ms(r.fwd["tc-t2"].median),
-      ms(p.forward),
-      num(r.g.flops / p.forward / 1e6),
+      ms(c.fwd),
+      num(r.g.flops / c.fwd / 1e6),
+      ratio(c.fwdScale),
       ms(r.freshFwd),
       ms(r.bwd["tc-t2"].median),
-      ms(p.dX),
-      ms(p.dW),
-      ms(p.dB),
+      ms(r.parts.t2.dX),
+      ms(r.parts.t2.dW),
+      ms(r.parts.t2.dB),
+      ratio(c.bwdScale),
       ms(r.freshBwd),
-      ratio(core / p.forward),
+      ratio(c.bwd / c.fwd),
+      ratio(c.f64),
     ];
   });
   partsTable = table(
@@ -956,13 +1002,16 @@ if (opts.backward) {
       "fwd end-to-end ms",
       "core forward ms",
       "core forward GFLOP/s",
+      "core fwd t2 ÷ t1",
       "new Y array ms",
       "bwd end-to-end ms",
       "core dX ms",
       "core dW ms",
       "core dB ms",
+      "core bwd t2 ÷ t1",
       "new dX, dW, dB arrays ms",
       "core bwd ÷ core fwd",
+      "core f64 ÷ f32 GFLOP/s",
     ],
     rows,
   );
@@ -1010,6 +1059,13 @@ const relaxedTable = byKey[RELAXED]
 
 // Targets of PERFORMANCE.md, evaluated on this run.
 const targetRows = [];
+/** For each shape that misses, `explain(r)`, joined; "" when none misses. */
+const limits = (rs, missed, explain) =>
+  rs
+    .filter(missed)
+    .map((r) => `${r.g.id}: ${explain(r)}`)
+    .join("; ");
+const haveParts = opts.backward;
 /** ` (missed: a, b)` naming the shapes that miss, or nothing. */
 const misses = (rs, missed) => {
   const ids = rs.filter(missed).map((r) => r.g.id);
@@ -1024,17 +1080,32 @@ const misses = (rs, missed) => {
     "forward t2 ≥ 2× ort-web t2 on every shape",
     `min ${ratio(minWeb)}${misses(results, (r) => r.fwd["web-t2"].median / r.fwd["tc-t2"].median < 2)}`,
     minWeb >= 2 ? "yes" : "no",
+    "",
   ]);
-  targetRows.push(["forward t2 ≥ 4× ort-web t2, geomean", ratio(gWeb), gWeb >= 4 ? "yes" : "no"]);
+  targetRows.push([
+    "forward t2 ≥ 4× ort-web t2, geomean",
+    ratio(gWeb),
+    gWeb >= 4 ? "yes" : "no",
+    "",
+  ]);
   const big = results.filter((r) =>
     ["gan-a", "gan-b", "gan-c", "unet-a", "unet-b"].includes(r.g.id),
   );
   if (big.length) {
     const minCeil = Math.min(...big.map((r) => (100 * gf(r, "tc-t2")) / CEILING));
+    const miss = (r) => (100 * gf(r, "tc-t2")) / CEILING < 60;
     targetRows.push([
       `forward t2 ≥ 60% of ${CEILING} GFLOP/s on gan-a/b/c, unet-a/b`,
-      `min ${pct(minCeil)}${misses(big, (r) => (100 * gf(r, "tc-t2")) / CEILING < 60)}`,
+      `min ${pct(minCeil)}${misses(big, miss)}`,
       minCeil >= 60 ? "yes" : "no",
+      haveParts
+        ? limits(
+            big,
+            miss,
+            (r) =>
+              `core alone ${pct((100 * r.g.flops) / core(r).fwd / 1e6 / CEILING)}; new Y array ${ms(r.freshFwd)} of ${ms(r.fwd["tc-t2"].median)} ms`,
+          )
+        : "",
     ]);
   }
   const gNode = geomean(spAll[jNodeT2]);
@@ -1042,20 +1113,32 @@ const misses = (rs, missed) => {
     "forward t2 geomean ≥ ort-node t2 (native)",
     ratio(gNode),
     gNode >= 1 ? "yes" : "no",
+    "",
   ]);
   if (opts.backward) {
     const maxQ = Math.max(...results.map((r) => r.bwd["tc-t2"].median / r.fwd["tc-t2"].median));
+    const miss = (r) => r.bwd["tc-t2"].median / r.fwd["tc-t2"].median > 2.5;
     targetRows.push([
       "backward ≤ 2.5× forward (t2)",
-      `max ${ratio(maxQ)}${misses(results, (r) => r.bwd["tc-t2"].median / r.fwd["tc-t2"].median > 2.5)}`,
+      `max ${ratio(maxQ)}${misses(results, miss)}`,
       maxQ <= 2.5 ? "yes" : "no",
+      limits(
+        results,
+        miss,
+        (r) =>
+          `core bwd ÷ fwd ${ratio(core(r).bwd / core(r).fwd)}; new dX, dW, dB arrays ${ms(r.freshBwd)} of ${ms(r.bwd["tc-t2"].median)} ms`,
+      ),
     ]);
   }
   const minF64 = Math.min(...results.map((r) => gf(r, F64) / gf(r, "tc-t2")));
+  const missF64 = (r) => gf(r, F64) / gf(r, "tc-t2") < 0.5;
   targetRows.push([
     "f64 ≥ ½ the f32 GFLOP/s (forward t2)",
-    `min ${ratio(minF64)}${misses(results, (r) => gf(r, F64) / gf(r, "tc-t2") < 0.5)}`,
+    `min ${ratio(minF64)}${misses(results, missF64)}`,
     minF64 >= 0.5 ? "yes" : "no",
+    haveParts
+      ? `${limits(results, missF64, (r) => `core ${ratio(core(r).f64)}; new Y array f32 ${ms(r.freshFwd)} ms`)}${results.some(missF64) ? " (SIMD128 holds 2 f64 or 4 f32: half the multiply-adds per instruction; f64 arrays are twice the bytes)" : ""}`
+      : "",
   ]);
   const large = results.filter((r) => r.g.flops >= 1e9);
   if (large.length) {
@@ -1066,10 +1149,20 @@ const misses = (rs, missed) => {
       if (what === "backward" && !opts.backward) continue;
       const scale = (r) => pick(r)["tc-t1"].median / pick(r)["tc-t2"].median;
       const minS = Math.min(...large.map(scale));
+      const miss = (r) => scale(r) < 1.8;
+      const fwd = what === "forward";
       targetRows.push([
         `2 threads ≥ 1.8× 1 thread (${what}, shapes ≥ 1 GFLOP)`,
-        `min ${ratio(minS)}${misses(large, (r) => scale(r) < 1.8)}`,
+        `min ${ratio(minS)}${misses(large, miss)}`,
         minS >= 1.8 ? "yes" : "no",
+        haveParts
+          ? limits(
+              large,
+              miss,
+              (r) =>
+                `core ${ratio(fwd ? core(r).fwdScale : core(r).bwdScale)}; one thread's new arrays ${ms(fwd ? r.freshFwd : r.freshBwd)} ms`,
+            )
+          : "",
       ]);
     }
     const maxCopy = Math.max(...large.map((r) => (100 * r.copyFwd) / r.fwd["tc-t2"].median));
@@ -1077,10 +1170,15 @@ const misses = (rs, missed) => {
       "JS↔WASM copy ≤ 5% of end-to-end (forward t2, shapes ≥ 1 GFLOP, estimate)",
       `max ${pct(maxCopy)}`,
       maxCopy <= 5 ? "yes" : "no",
+      "",
     ]);
   }
 }
-const targetTable = table(["target (PERFORMANCE.md)", "this run", "met"], targetRows, "lll");
+const targetTable = table(
+  ["target (PERFORMANCE.md)", "this run", "met", "what limits the shapes that miss"],
+  targetRows,
+  "llll",
+);
 
 const cpu = cpuInfo();
 const buildAtEnd = BUILT.map(wasmBuildInfo).join("; ");
