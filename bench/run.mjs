@@ -435,7 +435,7 @@ async function alternate(runners, budgetS, onFirst) {
 /**
  * The core's calls timed one by one on data already in WASM memory (channels-last) of one
  * tconv3d instance: the `names` among forward, dX, dW and dB (which `layer.backward` runs
- * together), in f32 or f64. Median of 5 after a warm-up, each call prepared like `timeCall`'s.
+ * together), in f32 or f64. Fastest of 7 after a warm-up, each call prepared like `timeCall`'s.
  */
 async function kernelParts(runtime, g, data, names, f64 = false) {
   const glue = runtime.exports;
@@ -509,8 +509,10 @@ async function kernelParts(runtime, g, data, names, f64 = false) {
     for (const name of names) {
       await timeCall(calls[name]);
       const ts = [];
-      for (let r = 0; r < 5; r++) ts.push((await timeCall(calls[name])).t);
-      res[name] = median(ts);
+      for (let r = 0; r < 7; r++) ts.push((await timeCall(calls[name])).t);
+      // The fastest: what the kernel costs undisturbed (these calls are not alternated with
+      // others, so a burst of load on the shared machine would skew a median).
+      res[name] = Math.min(...ts);
     }
     fwdPlan.free();
     bwdPlan.free();
@@ -1248,7 +1250,7 @@ const method = `## Method
   out) between JS arrays and a \`SharedArrayBuffer\`, divided by the end-to-end time of the 2-thread
   build. It is a lower bound on what staging the data costs (allocation of the outputs not included).
 - **Where the time goes:** "core" times one call of the WASM core on data already in WASM
-  memory (channels-last, X in the forward plan's own layout; median of 5), for forward, dX, dW
+  memory (channels-last, X in the forward plan's own layout; fastest of 7), for forward, dX, dW
   and dB separately, which \`layer.backward\` runs together. "new … array(s)" is the median time
   of allocating new JS \`Float32Array\`s of the outputs' sizes and filling them from a
   \`SharedArrayBuffer\` (after a full GC): the first touch of fresh pages that returning new JS
