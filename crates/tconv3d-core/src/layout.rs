@@ -2,7 +2,6 @@
 //! three spatial axes and the channel. Any label order of a column-major dlarray is such a
 //! strided view; the fast kernels want channels-last and convert at the boundary.
 
-use crate::element::Element;
 use crate::geometry::{checked_len, GeometryError};
 
 /// Element strides of a 5-D activation tensor `(n, s0, s1, s2, c)`, and the offset of its
@@ -170,25 +169,3 @@ impl core::fmt::Display for LayoutError {
 }
 
 impl std::error::Error for LayoutError {}
-
-/// Calls `f(n, [i0, i1, i2], c)` for every element, channel fastest.
-fn for_each_index(e: Extents, mut f: impl FnMut(usize, [usize; 3], usize)) {
-    for n in 0..e.batch {
-        for i2 in 0..e.spatial[2] {
-            for i1 in 0..e.spatial[1] {
-                for i0 in 0..e.spatial[0] {
-                    for c in 0..e.channels {
-                        f(n, [i0, i1, i2], c);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Copies a strided tensor into a new channels-last buffer.
-pub fn gather_channels_last<T: Element>(src: &[T], layout: Layout, e: Extents) -> Vec<T> {
-    let mut out = Vec::with_capacity(e.len());
-    for_each_index(e, |n, i, c| out.push(src[layout.offset(n, i, c)]));
-    out
-}

@@ -3,7 +3,7 @@
 
 use crate::element::Element;
 use crate::geometry::GeometryError;
-use crate::layout::{gather_channels_last, Extents, Layout};
+use crate::layout::{Extents, Layout};
 use crate::parallel::{for_each_index, task_count, SharedOut};
 
 /// Refuses a buffer whose length is not exactly `expected`.
@@ -65,7 +65,9 @@ pub fn with_channels_last_in<T: Element, R>(
     if l == Layout::channels_last(e) {
         Ok(f(&x[..e.len()]))
     } else {
-        Ok(f(&gather_channels_last(x, l, e)))
+        let mut cl = vec![T::ZERO; e.len()];
+        reorder(x, l, &mut cl, Layout::channels_last(e), e)?;
+        Ok(f(&cl))
     }
 }
 

@@ -136,8 +136,8 @@ pub trait Kernel: Element {
 
     /// [`Kernel::outer`] for few filters (`nr < NR` columns) and up to `WIDE_ROWS` rows:
     /// `acc[q][r] += sum over runs, kk < len of a[run.a + kk*steps.a + r] * b[run.b + kk*steps.b + q]`
-    /// for `r < rows`, `q < nr`. Rows go in SIMD lanes (a whole voxel's channels at once),
-    /// one broadcast B value per column and step.
+    /// for `r < rows`, `q < nr`. Rows go in SIMD lanes (a voxel's channels, or its filters
+    /// when the channels are fewer), one broadcast B value per column and step.
     ///
     /// # Safety
     /// For every run and `kk < len`, `a` is valid for reading `rows` rounded up to a multiple
