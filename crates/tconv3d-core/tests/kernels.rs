@@ -154,6 +154,40 @@ fn tile_remainders() {
     }
 }
 
+/// Outputs large enough that each phase is cut into several task ranges, phases of unequal
+/// sizes (strides that do not divide the output), through the tile path and the few-filter
+/// lane path: every output still written once, exactly.
+#[test]
+fn many_task_ranges_per_phase() {
+    use tconv3d_core::{ConvParams, Cropping};
+    for f in [9, 2] {
+        let p = ConvParams {
+            batch: 2,
+            channels: 6,
+            filters: f,
+            groups: 1,
+            input: [21, 11, 9],
+            kernel: [3, 4, 2],
+            stride: [2, 3, 2],
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [1, 2, 0],
+                end: [0, 1, 1],
+            },
+        };
+        let geo = Geometry::new(&p).unwrap();
+        let mut r = rng(f as u64);
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let (xl, yl) = (Layout::channels_last(xe), Layout::channels_first(ye));
+        let (x, w, b) = (
+            ints(&mut r, geo.input_len()),
+            ints(&mut r, geo.weight_len()),
+            ints(&mut r, f),
+        );
+        assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &format!("{p:?}"));
+    }
+}
+
 /// Sums longer than one tile call (taps x channels past `K_BLOCK`) are split into tap groups
 /// seeded with the partial outputs: forward and dX still match exactly.
 #[test]

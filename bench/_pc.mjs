@@ -1,0 +1,16 @@
+import { init } from "tconv3d";
+const rt = await import(new URL("./runtime/index.js", import.meta.resolve("tconv3d")).href);
+await init({ threads: 1 });
+const glue = rt.wasm().exports, runtime = rt.wasm();
+const [Cin, Cout, k, s, c, n] = [128, 64, 2, 2, 0, Number(process.argv[2] ?? 32)];
+const o = (n - 1) * s + k - 2 * c;
+const conv = new glue.Conv(1, Cin, Cout, 1, Uint32Array.of(n, n, n), Uint32Array.of(k, k, k), Uint32Array.of(s, s, s), Uint32Array.of(1, 1, 1), Int32Array.of(c, c, c), Int32Array.of(c, c, c), false);
+const cl = (C, e) => Uint32Array.of(C * e ** 3, C, C * e, C * e * e, 1, 0);
+const w = Float32Array.from({ length: Cin * Cout * k ** 3 }, (_, i) => Math.sin(i) * 0.1);
+const fwd = new glue.ForwardF32(conv, w, new Float32Array(Cout));
+const xp = new glue.BufferF32(fwd.inputLen());
+const y = new glue.BufferF32(Cout * o ** 3);
+const t = performance.now();
+for (let r = 0; r < Number(process.argv[3] ?? 20); r++) fwd.run(xp, fwd.inputStrides(), y, cl(Cout, o));
+console.log("ms per run", ((performance.now() - t) / 20).toFixed(1));
+process.exit(0);
