@@ -205,10 +205,13 @@ function dot(a, b) {
 /** @typedef {{ forward(): unknown, output(r: unknown): {data: Float32Array, shape: number[]},
  *   backward?: () => unknown, release(): Promise<void> | void }} Prepared */
 
-function tconv3dImpl(key, label, mod, initOptions, f64 = false) {
+/** `f64`: the layer in double precision; `reuse`: every call writes into the same output
+ * arrays (the `out` options), as a training loop or repeated inference would. */
+function tconv3dImpl(key, label, mod, initOptions, { f64 = false, reuse = false } = {}) {
   return {
     key,
     label,
+    suffix: reuse ? ", outputs reused" : "",
     family: "tconv3d",
     threads: initOptions.threads,
     mod,
@@ -229,10 +232,13 @@ function tconv3dImpl(key, label, mod, initOptions, f64 = false) {
         bias: cast(data.b),
       });
       const dY = data.dy ? mod.fromNCDHW(data.dy, g.yShape) : null;
+      // Outputs to reuse: made by one untimed call each.
+      const Y = reuse ? layer.predict(X) : undefined;
+      const grads = reuse && dY ? layer.backward(X, dY) : undefined;
       return {
-        forward: () => layer.predict(X),
+        forward: () => layer.predict(X, { out: Y }),
         output: (Y) => Y.toNCDHW(),
-        backward: dY && !f64 ? () => layer.backward(X, dY) : undefined,
+        backward: dY && !f64 ? () => layer.backward(X, dY, { out: grads }) : undefined,
         release() {},
       };
     },
@@ -290,12 +296,21 @@ async function loadImplementations() {
     tconv3dImpl("tc-simd", "tconv3d simd", tc.simd, { variant: "simd", threads: 1 }),
     tconv3dImpl("tc-t1", "tconv3d simd-threads", tc.t1, { variant: "simd-threads", threads: 1 }),
     tconv3dImpl("tc-t2", "tconv3d simd-threads", tc.t2, { variant: "simd-threads", threads: 2 }),
+    ...[1, 2].map((n) =>
+      tconv3dImpl(
+        `tc-t${n}-out`,
+        "tconv3d simd-threads",
+        n === 1 ? tc.t1 : tc.t2,
+        { variant: "simd-threads", threads: n },
+        { reuse: true },
+      ),
+    ),
     tconv3dImpl(
       "tc-t2-f64",
       "tconv3d simd-threads f64",
       tc.t2,
       { variant: "simd-threads", threads: 2 },
-      true,
+      { f64: true },
     ),
     ortImpl("web-t1", "onnxruntime-web (wasm)", "ort-web", web1, 1, webOpts),
     ortImpl("web-t2", "onnxruntime-web (wasm)", "ort-web", web2, 2, webOpts),
@@ -311,7 +326,7 @@ async function loadImplementations() {
   });
   try {
     await relaxed.load();
-    impls.splice(4, 0, relaxed);
+    impls.splice(6, 0, relaxed);
   } catch (e) {
     log(`bench: no relaxed-SIMD row: ${e.message}`);
   }
@@ -641,6 +656,8 @@ const wasmT1 = await runtimeOf("tconv3d-threads-1");
 const wasmT2 = await runtimeOf("tconv3d-threads-2");
 const byKey = Object.fromEntries(impls.map((i) => [i.key, i]));
 const TC = ["tc-simd", "tc-t1", "tc-t2"];
+/** The 2-thread build at 1 and 2 threads writing into reused outputs (`out`). */
+const OUT = ["tc-t1-out", "tc-t2-out"];
 const PEERS = ["web-t1", "web-t2", "node-t1", "node-t2"];
 log(
   `bench: ${geoms.length} shape(s), ${opts.quick ? "quick" : "full"} run, implementations: ${impls.map((i) => i.key).join(", ")}`,
@@ -715,7 +732,7 @@ for (const g of geoms) {
   if (opts.backward) {
     const grads = {};
     bwd = await alternate(
-      Object.fromEntries(TC.map((k) => [k, prepared[k].backward])),
+      Object.fromEntries([...TC, ...OUT].map((k) => [k, prepared[k].backward])),
       POLICY.bwdBudgetS,
       (key, out) => {
         grads[key] = out;
@@ -725,7 +742,7 @@ for (const g of geoms) {
     // <dY, Y − b> = <dX, X> = <dW, W> (Y from the forward pass checked above).
     const r = grads["tc-simd"];
     let consist = 0;
-    for (const k of ["tc-t1", "tc-t2"]) {
+    for (const k of ["tc-t1", "tc-t2", ...OUT]) {
       consist = Math.max(
         consist,
         relErr(grads[k].dLdX.data, r.dLdX.data),
@@ -755,7 +772,7 @@ for (const g of geoms) {
     const dww = dot(r.dLdW.data, data.w);
     const adj = Math.max(Math.abs(dxx - yb), Math.abs(dww - yb)) / Math.abs(yb);
     bwdCheck = { consist, dbErr, adj, ok: consist <= TOL && dbErr <= TOL && adj <= TOL };
-    for (const k of TC) {
+    for (const k of [...TC, ...OUT]) {
       log(
         `  bwd ${k.padEnd(8)} ${ms(bwd[k].median).padStart(8)} ms  (×${(bwd[k].median / fwd[k].median).toFixed(2)} forward, ${bwd[k].times.length} runs)`,
       );
@@ -809,11 +826,13 @@ const durationS = (performance.now() - T_START) / 1000;
 const gf = (r, k) => r.g.flops / r.fwd[k].median / 1e6;
 const wrong = (r, k) => r.err[k] > TOL;
 const bestTc = (r) => TC.reduce((a, b) => (r.fwd[b].median < r.fwd[a].median ? b : a));
-const implName = (k) => `${byKey[k].label} t${byKey[k].threads}`;
+const implName = (k) => `${byKey[k].label} t${byKey[k].threads}${byKey[k].suffix ?? ""}`;
 const short = {
   "tc-simd": "simd t1",
   "tc-t1": "threads t1",
   "tc-t2": "threads t2",
+  "tc-t1-out": "threads t1, out",
+  "tc-t2-out": "threads t2, out",
   "web-t1": "web t1",
   "web-t2": "web t2",
   "node-t1": "node t1",
@@ -826,7 +845,7 @@ const load = (d) => `${d.foreign.toFixed(2)} cores${d.discarded ? `, ${d.discard
 // Forward, one row per implementation and shape.
 const fwdRows = [];
 for (const r of results) {
-  for (const k of [...TC, ...PEERS]) {
+  for (const k of [...TC, ...OUT, ...PEERS]) {
     const f = r.fwd[k];
     const isRef = k === "tc-simd";
     let check = wrong(r, k) ? "**wrong**" : "ok";
@@ -856,6 +875,8 @@ const spRows = [];
 const spAll = speedCols.map(() => []);
 const ceilAll = [];
 const scaleAll = [];
+/** t1 ÷ t2 time of the plain (`""`) or reused-outputs (`"-out"`) 2-thread build. */
+const scaleOf = (times, out) => times[`tc-t1${out}`].median / times[`tc-t2${out}`].median;
 for (const r of results) {
   const b = bestTc(r);
   const row = [r.g.id, (r.g.flops / 1e9).toFixed(2), short[b]];
@@ -866,11 +887,11 @@ for (const r of results) {
     if (!bad) spAll[j].push(s);
     row.push(bad ? `${ratio(s)} ✗` : ratio(s));
   });
-  const ceil = (100 * gf(r, "tc-t2")) / CEILING;
-  const scale = r.fwd["tc-t1"].median / r.fwd["tc-t2"].median;
+  const ceil = [(100 * gf(r, "tc-t2")) / CEILING, (100 * gf(r, "tc-t2-out")) / CEILING];
+  const scale = [scaleOf(r.fwd, ""), scaleOf(r.fwd, "-out")];
   ceilAll.push(ceil);
   scaleAll.push(scale);
-  row.push(pct(ceil), ratio(scale), load(r.fwd.$));
+  row.push(...ceil.map(pct), ...scale.map(ratio), load(r.fwd.$));
   spRows.push(row);
 }
 spRows.push([
@@ -878,8 +899,8 @@ spRows.push([
   "",
   "",
   ...spAll.map((v) => `**${ratio(geomean(v))}**`),
-  `**${pct(geomean(ceilAll))}**`,
-  `**${ratio(geomean(scaleAll))}**`,
+  ...[0, 1].map((i) => `**${pct(geomean(ceilAll.map((c) => c[i])))}**`),
+  ...[0, 1].map((i) => `**${ratio(geomean(scaleAll.map((c) => c[i])))}**`),
   "",
 ]);
 const spTable = table(
@@ -889,17 +910,19 @@ const spTable = table(
     "best tconv3d",
     ...speedCols.map(([who, p]) => `${who === "best" ? "best" : "t2"} vs ${short[p]}`),
     `t2 % of ${CEILING} GF/s`,
+    `t2 out % of ${CEILING} GF/s`,
     "t2 ÷ t1",
+    "t2 ÷ t1, out",
     "other procs",
   ],
   spRows,
-  `lrl${"r".repeat(speedCols.length + 3)}`,
+  `lrl${"r".repeat(speedCols.length + 5)}`,
 );
 
 // Geometric means of GFLOP/s.
-const geoRows = [...TC, ...PEERS].map((k) => {
+const geoRows = [...TC, ...OUT, ...PEERS].map((k) => {
   const v = results
-    .filter((r) => !wrong(r, k) && !(TC.includes(k) && r.tcWrong))
+    .filter((r) => !wrong(r, k) && !((TC.includes(k) || OUT.includes(k)) && r.tcWrong))
     .map((r) => gf(r, k));
   return [implName(k), num(geomean(v)), `${v.length}/${results.length}`];
 });
@@ -909,21 +932,22 @@ const geoTable = table(["implementation", "geomean GFLOP/s (forward)", "shapes"]
 let bwdTable = "";
 if (opts.backward) {
   const rows = [];
-  const rAll = { "tc-simd": [], "tc-t1": [], "tc-t2": [] };
-  const sAll = [];
+  const BWD = [...TC, "tc-t2-out"];
+  const rAll = Object.fromEntries(BWD.map((k) => [k, []]));
+  const sAll = [[], []];
   for (const r of results) {
     const bt = (k) => r.bwd[k].median;
     const row = [r.g.id];
-    for (const k of TC) row.push(ms(bt(k)));
+    for (const k of BWD) row.push(ms(bt(k)));
     row.push(num((2 * r.g.flops) / bt("tc-t2") / 1e6));
-    for (const k of TC) {
+    for (const k of BWD) {
       const q = bt(k) / r.fwd[k].median;
       rAll[k].push(q);
-      row.push(k === "tc-t2" && q > 2.5 ? `${ratio(q)} ⚠` : ratio(q));
+      row.push(k.startsWith("tc-t2") && q > 2.5 ? `${ratio(q)} ⚠` : ratio(q));
     }
-    const s = bt("tc-t1") / bt("tc-t2");
-    sAll.push(s);
-    row.push(ratio(s));
+    const s = [scaleOf(r.bwd, ""), scaleOf(r.bwd, "-out")];
+    for (const [i, v] of s.entries()) sAll[i].push(v);
+    row.push(...s.map(ratio));
     row.push(pct((100 * r.copyFwd) / r.fwd["tc-t2"].median), pct((100 * r.copyBwd) / bt("tc-t2")));
     const c = r.bwdCheck;
     row.push(`${c.ok ? "ok" : "**wrong**"} (${sci(Math.max(c.consist, c.dbErr, c.adj))})`);
@@ -932,12 +956,10 @@ if (opts.backward) {
   }
   rows.push([
     "**geomean**",
+    ...BWD.map(() => ""),
     "",
-    "",
-    "",
-    "",
-    ...TC.map((k) => `**${ratio(geomean(rAll[k]))}**`),
-    `**${ratio(geomean(sAll))}**`,
+    ...BWD.map((k) => `**${ratio(geomean(rAll[k]))}**`),
+    ...sAll.map((v) => `**${ratio(geomean(v))}**`),
     "",
     "",
     "",
@@ -949,11 +971,14 @@ if (opts.backward) {
       "bwd ms simd t1",
       "bwd ms threads t1",
       "bwd ms threads t2",
+      "bwd ms t2, out",
       "bwd GFLOP/s t2",
       "bwd ÷ fwd simd t1",
       "bwd ÷ fwd threads t1",
       "bwd ÷ fwd t2 (≤ 2.5×)",
+      "bwd ÷ fwd t2, out",
       "bwd t2 ÷ t1",
+      "bwd t2 ÷ t1, out",
       "copy share fwd t2 (est.)",
       "copy share bwd t2 (est.)",
       "check",
@@ -1068,6 +1093,9 @@ const limits = (rs, missed, explain) =>
     .map((r) => `${r.g.id}: ${explain(r)}`)
     .join("; ");
 const haveParts = opts.backward;
+/** "yes" when met with new output arrays; "with outputs reused" when met only by calls that
+ * write into reused outputs (`out`); else "no". */
+const verdict = (plain, reused) => (plain ? "yes" : reused ? "with outputs reused" : "no");
 /** ` (missed: a, b)` naming the shapes that miss, or nothing. */
 const misses = (rs, missed) => {
   const ids = rs.filter(missed).map((r) => r.g.id);
@@ -1094,12 +1122,14 @@ const misses = (rs, missed) => {
     ["gan-a", "gan-b", "gan-c", "unet-a", "unet-b"].includes(r.g.id),
   );
   if (big.length) {
-    const minCeil = Math.min(...big.map((r) => (100 * gf(r, "tc-t2")) / CEILING));
-    const miss = (r) => (100 * gf(r, "tc-t2")) / CEILING < 60;
+    const ceil = (r, k) => (100 * gf(r, k)) / CEILING;
+    const minCeil = Math.min(...big.map((r) => ceil(r, "tc-t2")));
+    const minOut = Math.min(...big.map((r) => ceil(r, "tc-t2-out")));
+    const miss = (r) => ceil(r, "tc-t2") < 60;
     targetRows.push([
       `forward t2 ≥ 60% of ${CEILING} GFLOP/s on gan-a/b/c, unet-a/b`,
-      `min ${pct(minCeil)}${misses(big, miss)}`,
-      minCeil >= 60 ? "yes" : "no",
+      `min ${pct(minCeil)}${misses(big, miss)}; outputs reused: min ${pct(minOut)}${misses(big, (r) => ceil(r, "tc-t2-out") < 60)}`,
+      verdict(minCeil >= 60, minOut >= 60),
       haveParts
         ? limits(
             big,
@@ -1118,12 +1148,14 @@ const misses = (rs, missed) => {
     "",
   ]);
   if (opts.backward) {
-    const maxQ = Math.max(...results.map((r) => r.bwd["tc-t2"].median / r.fwd["tc-t2"].median));
-    const miss = (r) => r.bwd["tc-t2"].median / r.fwd["tc-t2"].median > 2.5;
+    const q = (r, k) => r.bwd[k].median / r.fwd[k].median;
+    const maxQ = Math.max(...results.map((r) => q(r, "tc-t2")));
+    const maxOut = Math.max(...results.map((r) => q(r, "tc-t2-out")));
+    const miss = (r) => q(r, "tc-t2") > 2.5;
     targetRows.push([
       "backward ≤ 2.5× forward (t2)",
-      `max ${ratio(maxQ)}${misses(results, miss)}`,
-      maxQ <= 2.5 ? "yes" : "no",
+      `max ${ratio(maxQ)}${misses(results, miss)}; outputs reused: max ${ratio(maxOut)}${misses(results, (r) => q(r, "tc-t2-out") > 2.5)}`,
+      verdict(maxQ <= 2.5, maxOut <= 2.5),
       limits(
         results,
         miss,
@@ -1149,14 +1181,14 @@ const misses = (rs, missed) => {
       ["backward", (r) => r.bwd],
     ]) {
       if (what === "backward" && !opts.backward) continue;
-      const scale = (r) => pick(r)["tc-t1"].median / pick(r)["tc-t2"].median;
-      const minS = Math.min(...large.map(scale));
-      const miss = (r) => scale(r) < 1.8;
+      const minS = Math.min(...large.map((r) => scaleOf(pick(r), "")));
+      const minOut = Math.min(...large.map((r) => scaleOf(pick(r), "-out")));
+      const miss = (r) => scaleOf(pick(r), "") < 1.8;
       const fwd = what === "forward";
       targetRows.push([
         `2 threads ≥ 1.8× 1 thread (${what}, shapes ≥ 1 GFLOP)`,
-        `min ${ratio(minS)}${misses(large, miss)}`,
-        minS >= 1.8 ? "yes" : "no",
+        `min ${ratio(minS)}${misses(large, miss)}; outputs reused: min ${ratio(minOut)}${misses(large, (r) => scaleOf(pick(r), "-out") < 1.8)}`,
+        verdict(minS >= 1.8, minOut >= 1.8),
         haveParts
           ? limits(
               large,
@@ -1201,7 +1233,7 @@ Generated by \`bench/run.mjs\` — **do not edit by hand**; rerun the command be
 
 const method = `## Method
 
-- **One process, alternating.** All seven implementations live in one Node process. For every
+- **One process, alternating.** All implementations live in one Node process. For every
   shape each one is warmed up (${POLICY.warmup} call${POLICY.warmup > 1 ? "s; one if the first took over 1 s" : ""}), then timed in rounds in which
   every implementation runs once, the order rotated each round; the table gives the median
   (and min–max) of the rounds. Rounds: at least ${POLICY.minReps}, more for fast shapes while a budget of
@@ -1219,6 +1251,11 @@ const method = `## Method
   \`layer.backward(X, dLdY)\`; \`session.run({ x })\` for ORT (one \`ConvTranspose\` node, opset 17,
   weights and bias as initializers, \`graphOptimizationLevel: "all"\`). Copies between JS and
   WASM memory are inside every implementation's time.
+- **Outputs reused ("out"):** the same 2-thread build called as a training loop or a repeated
+  inference calls it, \`layer.predict(X, { out: Y })\` and \`layer.backward(X, dLdY, { out: grads })\`
+  with \`Y\` and \`grads\` from an earlier call: the same work and copies, without the first
+  touch of new arrays' memory. The targets name this when only these calls meet them ("with
+  outputs reused" in the "met" column); the peers' rows always return new arrays.
 - **Several instances of one runtime.** \`init()\` is a per-module singleton, and so is
   onnxruntime-web's \`env.wasm.numThreads\` (its WASM module and thread pool are created once).
   The script registers Node module hooks (\`bench/lib/hooks.mjs\`) that carry a \`?benchInst=NAME\`

@@ -25,7 +25,12 @@ export {
   dltranspconv,
   dltranspconvBackward,
 } from "./functional/dltranspconv.js";
-export type { Gradients } from "./functional/ops.js";
+export type {
+  BackwardOptions,
+  GradientOutputs,
+  Gradients,
+  PredictOptions,
+} from "./functional/ops.js";
 export {
   type ConvTranspose3dParams,
   fromConvTranspose3d,

@@ -7,7 +7,14 @@
 import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
 import { type CroppingInput, parseCropping, parseVec3 } from "../layer/options.js";
 import type { ConvSpec } from "./engine.js";
-import { backward, forward, type Gradients, type Learnables } from "./ops.js";
+import {
+  type BackwardOptions,
+  backward,
+  forward,
+  type Gradients,
+  type Learnables,
+  type PredictOptions,
+} from "./ops.js";
 
 /** Options of {@link dltranspconv} and {@link dltranspconvBackward}. */
 export interface DltranspconvOptions {
@@ -24,7 +31,7 @@ export interface DltranspconvOptions {
 /** A bias as `dltranspconv` takes it: a scalar (same for every filter) or `numFilters` values. */
 export type BiasInput = number | readonly number[] | Float32Array | Float64Array | DlArray;
 
-const OPTION_KEYS = new Set(["stride", "cropping", "dilationFactor", "dataFormat"]);
+const OPTION_KEYS = new Set(["stride", "cropping", "dilationFactor", "dataFormat", "out"]);
 
 function labelled(X: unknown, dataFormat: string | undefined, where: string): DlArray {
   if (!(X instanceof DlArray)) {
@@ -108,15 +115,16 @@ function biasValues(bias: unknown, numFilters: number, where: string): FloatArra
  *   `options.dataFormat`.
  * @param weights - `[h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups]`, column-major.
  * @param bias - a scalar (0: none) or `numFilters` values.
- * @param options - stride, cropping, dilationFactor, dataFormat.
- * @returns the output.
+ * @param options - stride, cropping, dilationFactor, dataFormat; `out`: an array to write the
+ *   output into instead of a new one, as for `transposedConv3dLayer`'s `predict`.
+ * @returns the output (`out` when given).
  * @throws TypeError / RangeError naming the bad argument; nothing is computed then.
  */
 export function dltranspconv(
   X: DlArray,
   weights: DlArray,
   bias: BiasInput,
-  options?: DltranspconvOptions,
+  options?: DltranspconvOptions & PredictOptions,
 ): DlArray {
   const where = "dltranspconv";
   const { spec, weights: w, weightSize } = specOf(weights, options, where);
@@ -127,7 +135,7 @@ export function dltranspconv(
     bias: biasValues(bias, spec.numFilters, where),
     version: 0,
   };
-  return forward(input, spec, p, null, where);
+  return forward(input, spec, p, null, where, options?.out);
 }
 
 /**
@@ -138,14 +146,15 @@ export function dltranspconv(
  * @param X - the forward input.
  * @param weights - the forward weights.
  * @param dLdY - gradient of the loss with respect to the output.
- * @param options - as for {@link dltranspconv}.
+ * @param options - as for {@link dltranspconv}, but `out` is `{ dLdX?, dLdW?, dLdB? }` as for
+ *   `transposedConv3dLayer`'s `backward`.
  * @returns `{ dLdX, dLdW, dLdB }`.
  */
 export function dltranspconvBackward(
   X: DlArray,
   weights: DlArray,
   dLdY: DlArray,
-  options?: DltranspconvOptions,
+  options?: DltranspconvOptions & BackwardOptions,
 ): Gradients {
   const where = "dltranspconvBackward";
   const { spec, weights: w, weightSize } = specOf(weights, options, where);
@@ -155,5 +164,5 @@ export function dltranspconvBackward(
       ? new DlArray(dLdY.data, dLdY.size, options.dataFormat)
       : dLdY;
   const p: Learnables = { weights: w, weightSize, bias: null, version: 0 };
-  return backward(input, spec, p, dy, null, where);
+  return backward(input, spec, p, dy, null, where, options?.out);
 }

@@ -6,7 +6,13 @@
  * @internal
  */
 
-import { DlArray, type Dtype, type FloatArray, spatialView } from "../dlarray/index.js";
+import {
+  DlArray,
+  type Dtype,
+  describeValue,
+  type FloatArray,
+  spatialView,
+} from "../dlarray/index.js";
 import {
   asDtype,
   type ConvSpec,
@@ -23,6 +29,7 @@ import {
   uploadAs,
   withBuffers,
 } from "./engine.js";
+import { checkOutput, sameSize } from "./outputs.js";
 import type { WasmBackwardData, WasmConv, WasmForward } from "./wasm-api.js";
 
 /** Weights (`[h w d F/g C/g g]` column-major values), bias (`F` values or none) and a version
@@ -91,24 +98,48 @@ function withCache<R>(cache: PlanCache | null, body: (c: PlanCache) => R): R {
   }
 }
 
-/** `Y = X (*)ᵀ W + b` in the precision of `X`; `Y` keeps the labels and order of `X`. */
+/**
+ * What outputs must not overlap: the weights, whose packed copy would silently go stale (a
+ * functional call's weights are the caller's array; the bias is always copied first).
+ */
+function weightsToAvoid(p: Learnables) {
+  return [{ what: "the weights", data: p.weights }];
+}
+
+/**
+ * `Y = X (*)ᵀ W + b` in the precision of `X`; `Y` keeps the labels and order of `X`. With
+ * `out` (checked first) the result is written into it, and `out` is returned.
+ */
 export function forward(
   X: DlArray,
   spec: ConvSpec,
   p: Learnables,
   cache: PlanCache | null,
   where: string,
+  out?: unknown,
 ): DlArray {
   const m = mapInput(X, where);
   const dtype = X.dtype;
   return withCache(cache, (c) => {
     const e = entryFor(spec, m, dtype, p, c, where);
+    const size = callerSizeLike(m, e.conv.outputSize(), spec.numFilters);
+    const into = checkOutput(
+      out,
+      "options.out",
+      { size, format: X.format, dtype },
+      weightsToAvoid(p),
+      where,
+    );
     const t = typed(dtype);
     const bias =
       p.bias === null ? new (dtype === "single" ? Float32Array : Float64Array)(0) : p.bias;
     e.forward ??= new t.Forward(e.conv, asDtype(p.weights, dtype), asDtype(bias, dtype));
     const fwd = e.forward;
-    const Y = shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
+    // Written in place when the caller's order is the computed one; else permuted, then copied.
+    const Y =
+      into !== undefined && m.back === null
+        ? into
+        : shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
     withBuffers((keep) => {
       // Y is written whole by the run, so it stages the input's reordering first.
       const yb = keep(new t.Buffer(Y.numel));
@@ -117,8 +148,15 @@ export function forward(
       fwd.run(xb, xs, yb, strides(spatialView(Y)));
       download(dtype, yb, Y.data);
     });
-    return inCallerOrder(Y, m, X.format);
+    return intoOrNew(inCallerOrder(Y, m, X.format), into);
   });
+}
+
+/** `result`, or `into` holding its values when given (a no-op when it already is `into`). */
+function intoOrNew(result: DlArray, into: DlArray | undefined): DlArray {
+  if (into === undefined) return result;
+  if (result !== into) into.data.set(result.data);
+  return into;
 }
 
 /** The gradients of a loss with respect to the input, weights and bias. */
@@ -131,11 +169,52 @@ export interface Gradients {
   readonly dLdB: DlArray;
 }
 
-function sameSize(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+/** Arrays that `backward` writes the gradients into instead of new ones; each optional. */
+export interface GradientOutputs {
+  /** For `dLdX`: size, format and dtype of `X`. */
+  readonly dLdX?: DlArray | undefined;
+  /** For `dLdW`: the weights' size, unformatted, dtype of `X`. */
+  readonly dLdW?: DlArray | undefined;
+  /** For `dLdB`: size `[1, 1, 1, numFilters]`, unformatted, dtype of `X`. */
+  readonly dLdB?: DlArray | undefined;
 }
 
-/** Gradients from `dLdY` (same labels and size as the forward output). */
+/** Options of a forward call (`predict`, `dltranspconv`'s `out`). */
+export interface PredictOptions {
+  /** An array to write the output into instead of a new one (see `predict`). */
+  readonly out?: DlArray | undefined;
+}
+
+/** Options of a backward call (`backward`, `dltranspconvBackward`'s `out`). */
+export interface BackwardOptions {
+  /** Arrays to write gradients into instead of new ones (see `backward`). */
+  readonly out?: GradientOutputs | undefined;
+}
+
+const GRADIENTS = ["dLdX", "dLdW", "dLdB"] as const;
+
+/** The caller's `out` object of gradients, its keys checked (values later). */
+function gradientOutputs(out: unknown, where: string): Record<string, unknown> {
+  if (out === undefined) return {};
+  if (typeof out !== "object" || out === null) {
+    throw new TypeError(
+      `${where}: options.out must be an object with dLdX, dLdW and/or dLdB, got ${describeValue(out)}`,
+    );
+  }
+  for (const k of Object.keys(out)) {
+    if (!(GRADIENTS as readonly string[]).includes(k)) {
+      throw new TypeError(
+        `${where}: options.out has unknown key ${describeValue(k)}; expected dLdX, dLdW or dLdB`,
+      );
+    }
+  }
+  return out as Record<string, unknown>;
+}
+
+/**
+ * Gradients from `dLdY` (same labels and size as the forward output). With `out` (checked
+ * first), the gradients it names are written into its arrays, which are returned.
+ */
 export function backward(
   X: DlArray,
   spec: ConvSpec,
@@ -143,7 +222,9 @@ export function backward(
   dLdY: unknown,
   cache: PlanCache | null,
   where: string,
+  out?: unknown,
 ): Gradients {
+  const outs = gradientOutputs(out, where);
   const m = mapInput(X, where);
   const dtype = X.dtype;
   return withCache(cache, (c) => {
@@ -161,18 +242,36 @@ export function backward(
       );
     }
     const md = mapInput(dLdY, where);
+    const specs = {
+      dLdX: { size: X.size, format: X.format, dtype },
+      dLdW: { size: p.weightSize, format: "", dtype },
+      dLdB: { size: [1, 1, 1, spec.numFilters], format: "", dtype },
+    };
+    const into: Partial<Record<(typeof GRADIENTS)[number], DlArray>> = {};
+    for (const k of GRADIENTS) {
+      const others = GRADIENTS.filter((o) => o !== k).map((o) => ({
+        what: `options.out.${o}`,
+        data: outs[o] instanceof DlArray ? outs[o].data : null,
+      }));
+      into[k] = checkOutput(
+        outs[k],
+        `options.out.${k}`,
+        specs[k],
+        [...weightsToAvoid(p), ...others],
+        where,
+      );
+    }
     const t = typed(dtype);
     e.backwardData ??= new t.BackwardData(e.conv, asDtype(p.weights, dtype));
     const bwd = e.backwardData;
-    const dX = shapedLike(m, m.view.spatial, m.view.channels, dtype);
-    const dW = new DlArray(
-      dtype === "single" ? new Float32Array(p.weights.length) : new Float64Array(p.weights.length),
-      p.weightSize,
-    );
-    const dB = new DlArray(
-      dtype === "single" ? new Float32Array(spec.numFilters) : new Float64Array(spec.numFilters),
-      [1, 1, 1, spec.numFilters],
-    );
+    const fresh = (n: number) => (dtype === "single" ? new Float32Array(n) : new Float64Array(n));
+    // dX is written in place when the caller's order is the computed one (see `forward`).
+    const dX =
+      into.dLdX !== undefined && m.back === null
+        ? into.dLdX
+        : shapedLike(m, m.view.spatial, m.view.channels, dtype);
+    const dW = into.dLdW ?? new DlArray(fresh(p.weights.length), specs.dLdW.size);
+    const dB = into.dLdB ?? new DlArray(fresh(spec.numFilters), specs.dLdB.size);
     withBuffers((keep) => {
       // dX and dW run fastest on channels-last activations; dX, written whole later, stages
       // their reordering.
@@ -194,6 +293,6 @@ export function backward(
       download(dtype, dwb, dW.data);
       download(dtype, dbb, dB.data);
     });
-    return { dLdX: inCallerOrder(dX, m, X.format), dLdW: dW, dLdB: dB };
+    return { dLdX: intoOrNew(inCallerOrder(dX, m, X.format), into.dLdX), dLdW: dW, dLdB: dB };
   });
 }

@@ -7,12 +7,15 @@
 import { DlArray, describeValue, type FloatArray, spatialView } from "../dlarray/index.js";
 import type { ConvSpec } from "../functional/engine.js";
 import {
+  type BackwardOptions,
   backward,
   forward,
   type Gradients,
   type Learnables,
   PlanCache,
+  type PredictOptions,
 } from "../functional/ops.js";
+import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
 import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "../io/safetensors.js";
 import {
@@ -389,16 +392,31 @@ export class TransposedConv3dLayer {
   /**
    * The forward pass. Initializes lazily when the learnables are empty. The output keeps the
    * labels and label order of `X` and its precision.
+   *
+   * @param options - `out`: an array to write the output into instead of a new one (same
+   *   size, format and dtype as a new one would have; it may be `X` itself or an earlier
+   *   output, but must not share memory with the weights or bias). Reusing one skips the
+   *   first-touch cost of a new array's memory, which on large outputs is a large part of a
+   *   call. `out` is then returned.
    */
-  predict(X: DlArray): DlArray {
+  predict(X: DlArray, options?: PredictOptions): DlArray {
+    const out = outOption(options, WHERE);
     const p = this.learnables(X);
-    return forward(X, this.spec(), p, this.plans, WHERE);
+    return forward(X, this.spec(), p, this.plans, WHERE, out);
   }
 
-  /** Gradients of a loss with respect to the input, weights and bias, given `dLdY`. */
-  backward(X: DlArray, dLdY: DlArray): Gradients {
+  /**
+   * Gradients of a loss with respect to the input, weights and bias, given `dLdY`.
+   *
+   * @param options - `out`: `{ dLdX?, dLdW?, dLdB? }`, arrays to write those gradients into
+   *   instead of new ones (each of the size, format and dtype a new one would have; they may
+   *   be `X` or `dLdY`, but must not share memory with the weights, the bias or each other).
+   *   The gradients returned are then those arrays.
+   */
+  backward(X: DlArray, dLdY: DlArray, options?: BackwardOptions): Gradients {
+    const out = outOption(options, WHERE);
     const p = this.learnables(X);
-    return backward(X, this.spec(), p, dLdY, this.plans, WHERE);
+    return backward(X, this.spec(), p, dLdY, this.plans, WHERE, out);
   }
 
   /**

@@ -1,0 +1,78 @@
+/**
+ * Caller-provided output arrays (the `out` options): checked before any work, so that a bad
+ * one fails with a clear error and a good one is written in place of a new array.
+ *
+ * @module
+ * @internal
+ */
+
+import { DlArray, type Dtype, describeValue, type FloatArray } from "../dlarray/index.js";
+
+/** What an output array must be: its size, labels and precision. */
+export interface OutputSpec {
+  readonly size: readonly number[];
+  readonly format: string;
+  readonly dtype: Dtype;
+}
+
+/** Whether two typed arrays share any bytes. */
+function overlaps(a: FloatArray, b: FloatArray): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
+}
+
+/** Whether two sizes are equal, entry by entry. */
+export function sameSize(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * `out` when it is a dlarray matching `spec` that shares no memory with any of `avoid` (the
+ * weights, the other outputs); throws naming `name` otherwise. `undefined` stays `undefined` (a new array is made).
+ */
+export function checkOutput(
+  out: unknown,
+  name: string,
+  spec: OutputSpec,
+  avoid: readonly { readonly what: string; readonly data: FloatArray | null | undefined }[],
+  where: string,
+): DlArray | undefined {
+  if (out === undefined) return undefined;
+  const want = `a dlarray of size [${spec.size}], format "${spec.format}" and dtype "${spec.dtype}"`;
+  if (!(out instanceof DlArray)) {
+    throw new TypeError(`${where}: ${name} must be ${want}, got ${describeValue(out)}`);
+  }
+  if (!sameSize(out.size, spec.size) || out.format !== spec.format || out.dtype !== spec.dtype) {
+    throw new RangeError(
+      `${where}: ${name} must be ${want}, got size [${out.size}], format "${out.format}" and dtype "${out.dtype}"`,
+    );
+  }
+  for (const a of avoid) {
+    if (a.data != null && overlaps(out.data, a.data)) {
+      throw new RangeError(
+        `${where}: ${name} shares memory with ${a.what}; an output must not overlap the weights or another output`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * The `out` of a call's `options` (`{ out }`, the only key), after checking that `options` is
+ * undefined or such an object.
+ */
+export function outOption(options: unknown, where: string): unknown {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (k !== "out") {
+      throw new TypeError(`${where}: unknown option ${describeValue(k)}; expected out`);
+    }
+  }
+  return (options as { out?: unknown }).out;
+}
