@@ -539,6 +539,22 @@ async function kernelParts(runtime, g, data, names, f64 = false) {
 }
 
 /**
+ * Bytes of WASM heap that one `call` (a warmed-up end-to-end call of the 2-thread build)
+ * allocates at its peak beyond f32 copies of `tensors` (element counts of its inputs and
+ * outputs; plans made earlier are not counted): its workspace.
+ */
+function heapExtra(runtime, call, tensors) {
+  const h = runtime.exports;
+  h.heap_peak_reset();
+  const [before] = h.heap_stats();
+  call();
+  const peak = h.heap_stats()[1];
+  return peak - before - 4 * tensors.reduce((a, b) => a + b, 0);
+}
+
+const kb = (bytes) => (bytes / 1024).toFixed(0);
+
+/**
  * Median time of making new JS arrays of `sizes` floats and filling them from a shared
  * buffer: the least that returning new JS arrays costs (the first touch of fresh pages),
  * whatever the copy.
@@ -781,6 +797,21 @@ for (const g of geoms) {
       `  bwd checks: builds agree ${sci(consist)}, dB ${sci(dbErr)}, adjoint ${sci(adj)} → ${bwdCheck.ok ? "ok" : "WRONG"}`,
     );
   }
+  const heap = {
+    fwd: heapExtra(wasmT2, prepared["tc-t2"].forward, [g.xNumel, g.yNumel]),
+    bwd: opts.backward
+      ? heapExtra(wasmT2, prepared["tc-t2"].backward, [
+          g.xNumel,
+          g.yNumel,
+          g.xNumel,
+          g.wNumel,
+          g.Cout,
+        ])
+      : null,
+  };
+  log(
+    `  workspace: forward ${kb(heap.fwd)} KiB, backward ${heap.bwd === null ? "–" : kb(heap.bwd)} KiB (output ${kb(4 * g.yNumel)} KiB)`,
+  );
   for (const k of Object.keys(prepared)) await prepared[k].release();
   const parts = opts.backward
     ? {
@@ -815,6 +846,7 @@ for (const g of geoms) {
     parts,
     freshFwd,
     freshBwd,
+    heap,
   });
   log(`  (${((performance.now() - tShape) / 1000).toFixed(1)} s)`);
 }
@@ -1045,6 +1077,36 @@ if (opts.backward) {
 }
 
 // f64 against f32, both on the 2-thread build.
+// Workspace: WASM heap a call takes beyond its inputs, outputs and the cached plans, against
+// that call's outputs (forward: Y; backward: dX, dW, dB), and the backward's against Y too.
+const share = (bytes, elements) => (100 * bytes) / (4 * elements);
+const bwdOut = (r) => r.g.xNumel + r.g.wNumel + r.g.Cout;
+const memTable = table(
+  [
+    "shape",
+    "Y KiB",
+    "forward workspace KiB",
+    "% of Y",
+    "dX + dW + dB KiB",
+    "backward workspace KiB",
+    "% of dX + dW + dB",
+    "(% of Y)",
+  ],
+  results.map((r) => {
+    const b = r.heap.bwd;
+    return [
+      r.g.id,
+      kb(4 * r.g.yNumel),
+      kb(r.heap.fwd),
+      pct(share(r.heap.fwd, r.g.yNumel)),
+      kb(4 * bwdOut(r)),
+      b === null ? "–" : kb(b),
+      b === null ? "–" : pct(share(b, bwdOut(r))),
+      b === null ? "–" : pct(share(b, r.g.yNumel)),
+    ];
+  }),
+);
+
 const F64 = "tc-t2-f64";
 const f64Rows = results.map((r) => [
   r.g.id,
@@ -1199,6 +1261,18 @@ const misses = (rs, missed) => {
           : "",
       ]);
     }
+    const worst = (r) =>
+      Math.max(
+        share(r.heap.fwd, r.g.yNumel),
+        r.heap.bwd === null ? 0 : share(r.heap.bwd, bwdOut(r)),
+      );
+    const maxMem = Math.max(...results.map(worst));
+    targetRows.push([
+      "workspace (WASM heap beyond inputs, outputs, packed weights) ≤ 10% of the call's output (forward: Y; backward: dX, dW, dB)",
+      `max ${pct(maxMem)}${misses(results, (r) => worst(r) > 10)}`,
+      maxMem <= 10 ? "yes" : "no",
+      "",
+    ]);
     const maxCopy = Math.max(...large.map((r) => (100 * r.copyFwd) / r.fwd["tc-t2"].median));
     targetRows.push([
       "JS↔WASM copy ≤ 5% of end-to-end (forward t2, shapes ≥ 1 GFLOP, estimate)",
@@ -1293,6 +1367,12 @@ const method = `## Method
   \`SharedArrayBuffer\` (after a full GC): the first touch of fresh pages that returning new JS
   arrays costs whatever the copy (in this VM a page fault costs microseconds). End-to-end
   minus core is the boundary: reordering the inputs into WASM memory, the new arrays, the copy.
+- **Workspace memory:** the WASM heap's peak during one end-to-end call of the 2-thread build
+  (a counting allocator, \`heap_stats\`), minus the heap before it and minus f32 copies of the
+  call's inputs and outputs (forward: X, Y; backward: X, dLdY, dX, dW, dB); the plans (packed
+  weights) exist before the call. So it counts any padding of the input copy and every
+  scratch buffer, against the target's "extra memory beyond inputs, outputs and packed weights",
+  as a share of that call's outputs (for the backward also of Y).
 - **f64:** the same layer and data in double precision (X, weights and bias \`Float64Array\`),
   timed in the same forward rounds; GFLOP/s against the f32 2-thread build's.`;
 
@@ -1303,6 +1383,7 @@ const sections = [
   `## Geometric means\n\n${geoTable}`,
   opts.backward ? `## Backward (f32, tconv3d only)\n\n${bwdTable}` : "",
   opts.backward ? `## Where the time goes (f32, simd-threads, 2 threads)\n\n${partsTable}` : "",
+  `## Workspace memory (f32, simd-threads, 2 threads)\n\n${memTable}`,
   `## f64 forward (simd-threads, 2 threads)\n\n${f64Table}`,
   `## Relaxed SIMD forward (simd-threads-relaxed, 2 threads)\n\n${relaxedTable}`,
   `## Targets\n\n${targetTable}`,

@@ -111,11 +111,17 @@ impl<T: Kernel> BackwardDataPlan<T> {
                 ptr: zero.as_ptr(),
                 step: 0,
             };
-            let mut a = vec![zero_row; mb * nt * MR];
-            let mut merged_a = vec![zero_row; if merge { mb * units * MR } else { 0 }];
+            // A rows of one group of units for every tile of the block (a merged tile's
+            // first `group` rows, one per unit; another's one per tap): built per group, so
+            // that many taps (matlab: 1331) take no more workspace than `group` of them.
+            let mut a = vec![zero_row; mb * group * unit * MR];
             let mut merged = vec![false; mb];
             let mut x_at = vec![[0usize; MR]; mb];
+            // Per row: batch item and dX position, rows past `mr` repeating the last real one
+            // (computed, never stored).
+            let mut pos = vec![[(0usize, [0usize; 3]); MR]; mb];
             let mut mrs = vec![0usize; mb];
+            let mut taps = Vec::with_capacity(group * unit);
             let task_tiles = chunk * per_task..((chunk + 1) * per_task).min(tiles);
             for first in task_tiles.clone().step_by(mb) {
                 let block_tiles = first..(first + mb).min(task_tiles.end);
@@ -128,9 +134,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             a0.output_for(i0, 0).is_some()
                                 && a0.output_for(i0, a0.kernel - 1).is_some()
                         });
-                    let a = &mut a[bi * nt * MR..(bi + 1) * nt * MR];
-                    for (row, x_row) in x_at[bi].iter_mut().enumerate() {
-                        // Rows past `mr` repeat the last real row: computed, never stored.
+                    for row in 0..MR {
                         let mi = tile * MR + row.min(mr - 1);
                         let i = [
                             mi % a0.input,
@@ -138,42 +142,47 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             mi / (a0.input * a1.input) % a2.input,
                         ];
                         let n = mi / (a0.input * a1.input * a2.input);
-                        *x_row = xl.offset(n, i, g * cg);
-                        // A merged tile needs one row per unit (tap k0 = 0's, read on for
-                        // K0*fg values: all inside dY, since every tap of the unit survives
-                        // along axis 0 and axes 1 and 2 are shared); others one per tap.
-                        let (rows, taps0) = if merged[bi] {
-                            (&mut merged_a[bi * units * MR..(bi + 1) * units * MR], 1)
-                        } else {
-                            (&mut a[..], a0.kernel)
-                        };
-                        let mut t = 0;
-                        for k2 in 0..a2.kernel {
-                            let o2 = a2.output_for(i[2], k2);
-                            for k1 in 0..a1.kernel {
-                                let o1 = a1.output_for(i[1], k1);
-                                for k0 in 0..taps0 {
-                                    rows[t * MR + row] = match (a0.output_for(i[0], k0), o1, o2) {
-                                        (Some(o0), Some(o1), Some(o2)) => {
-                                            // SAFETY: (n, o, g*fg) is inside dY (span checked),
-                                            // and so are the group's `fg` filters `yl.c` apart.
-                                            let ptr = unsafe {
-                                                dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
-                                            };
-                                            ARow { ptr, step: yl.c }
-                                        }
-                                        _ => zero_row,
-                                    };
-                                    t += 1;
-                                }
-                            }
-                        }
+                        pos[bi][row] = (n, i);
+                        x_at[bi][row] = xl.offset(n, i, g * cg);
                     }
                 }
                 // Groups outside panels: a group's A rows stay in cache across all panels,
                 // and each panel's slice of the group is read once per block.
                 for u0 in (0..units).step_by(group) {
                     let u1 = (u0 + group).min(units);
+                    // The group's taps: position in their unit, and (k0, k1, k2).
+                    taps.clear();
+                    taps.extend((u0 * unit..u1 * unit).map(|tap| {
+                        let k = [
+                            tap % a0.kernel,
+                            tap / a0.kernel % a1.kernel,
+                            tap / (a0.kernel * a1.kernel),
+                        ];
+                        (tap % unit, k)
+                    }));
+                    for bi in 0..block_tiles.len() {
+                        // A merged tile: one row per unit (tap k0 = 0's, read on for K0*fg
+                        // values: all inside dY, since every tap of the unit survives along
+                        // axis 0 and axes 1 and 2 are shared); others one per tap.
+                        let per_unit = if merged[bi] { 1 } else { unit };
+                        let rows = &mut a[bi * group * unit * MR..];
+                        for (t, (_, k)) in taps.iter().filter(|(r, _)| *r < per_unit).enumerate() {
+                            for (row, &(n, i)) in pos[bi].iter().enumerate() {
+                                let o = [0, 1, 2].map(|ax| geo.axes[ax].output_for(i[ax], k[ax]));
+                                rows[t * MR + row] = match o {
+                                    [Some(o0), Some(o1), Some(o2)] => {
+                                        // SAFETY: (n, o, g*fg) is inside dY (span checked),
+                                        // and so are the group's `fg` filters `yl.c` apart.
+                                        let ptr = unsafe {
+                                            dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
+                                        };
+                                        ARow { ptr, step: yl.c }
+                                    }
+                                    _ => zero_row,
+                                };
+                            }
+                        }
+                    }
                     for cp in panels.clone() {
                         let nr = NR.min(cg - cp * NR);
                         let panel = (g * self.panels + cp) * nt * fg * NR;
@@ -188,15 +197,12 @@ impl<T: Kernel> BackwardDataPlan<T> {
                                 // SAFETY: as above; the previous group stored them.
                                 unsafe { partial_sums(&outs, xl.c, nr) }
                             };
-                            let (kc, rows) = if merged[bi] {
-                                (
-                                    unit * fg,
-                                    &merged_a[(bi * units + u0) * MR..(bi * units + u1) * MR],
-                                )
+                            let (kc, count) = if merged[bi] {
+                                (unit * fg, u1 - u0)
                             } else {
-                                let t = (bi * nt + u0 * unit) * MR..(bi * nt + u1 * unit) * MR;
-                                (fg, &a[t])
+                                (fg, (u1 - u0) * unit)
                             };
+                            let rows = &a[bi * group * unit * MR..][..count * MR];
                             // SAFETY: A rows are dY rows of `kc` values `yl.c` apart (a unit's
                             // K0*fg values follow each other, see `merge`) or the zero with step
                             // 0; the panel holds `nt*fg*NR` packed weights, of which units
@@ -205,17 +211,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
                                 unsafe { self.packed.as_ptr().add(panel + u0 * unit * fg * NR) };
                             // SAFETY: as above.
                             unsafe {
-                                T::igemm(
-                                    kc,
-                                    rows.len() / MR,
-                                    rows,
-                                    b,
-                                    &seeds,
-                                    &outs,
-                                    xl.c,
-                                    mrs[bi],
-                                    nr,
-                                )
+                                T::igemm(kc, count, rows, b, &seeds, &outs, xl.c, mrs[bi], nr)
                             };
                         }
                     }
@@ -459,7 +455,10 @@ pub fn backward_bias<T: Element>(
     let f = geo.filters;
     with_channels_last_in("dLdY", dy, yl, ye, |dy| {
         let rows = ye.len() / f;
-        let chunks = rows.clamp(1, 64);
+        // Up to 64 chunks of partial sums, fewer when many filters make them large (16 KiB
+        // of them in all): the chunks do not depend on the threads, so the sums are
+        // reproducible.
+        let chunks = rows.clamp(1, (2048 / f).clamp(8, 64));
         let per = rows.div_ceil(chunks);
         let partials = map_range(chunks, |ch| {
             let mut acc = vec![0f64; f];

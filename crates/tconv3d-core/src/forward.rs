@@ -6,8 +6,8 @@
 //!
 //! Two drivers: MR x NR tiles of (outputs, filters) over packed weight panels (any input
 //! layout), and, for fewer than `LANES_BELOW_FILTERS` filters on the plan's own input layout
-//! (lines zero-padded by the taps' reach), up to `LANE_ROWS` outputs of one input line in
-//! SIMD lanes per call. Tasks split the outputs down to a cache block of tiles, then the
+//! (each input line contiguous), up to `LANE_ROWS` outputs of one input line in SIMD lanes
+//! per call. Tasks split the outputs down to a cache block of tiles, then the
 //! filter panels, so every task reads its weights once.
 
 use core::ops::Range;
@@ -33,8 +33,8 @@ pub struct ForwardPlan<T> {
     /// Start of each block, indexed by `block_index`.
     blocks: Vec<usize>,
     panels: usize,
-    /// The zero-padded input layout of [`ForwardPlan::input_layout`] when rows go in lanes.
-    padded: Option<Layout>,
+    /// The line layout of [`ForwardPlan::input_layout`] when rows go in lanes.
+    lines: Option<Layout>,
 }
 
 impl<T: Kernel> ForwardPlan<T> {
@@ -90,16 +90,14 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         }
         debug_assert_eq!(packed.len(), len);
-        let padded = (fg < LANES_BELOW_FILTERS)
-            .then(|| padded_lines(geo, &phases[0]))
-            .transpose()?;
+        let lines = (fg < LANES_BELOW_FILTERS).then(|| line_layout(geo));
         Ok(Self {
             geo: *geo,
             phases,
             packed,
             blocks,
             panels,
-            padded,
+            lines,
         })
     }
 
@@ -111,36 +109,33 @@ impl<T: Kernel> ForwardPlan<T> {
     /// The input layout this plan runs fastest on. Few filters put output rows in SIMD lanes,
     /// which wants each input line's channels as runs along the first spatial axis: column-
     /// major `[S0 C S1 S2 N]` (a line of all channels stays in L1, unlike channels-first
-    /// whose channel stride is a whole volume), each run zero-padded by as far as the taps
-    /// reach past the line's ends so that border tiles need no zero rows either; the
-    /// padding must hold zeros (a zero-filled buffer of [`ForwardPlan::input_len`] elements
-    /// with the input written at its offsets does). Otherwise channels-last. Callers that
-    /// copy the input anyway (into WASM memory) should copy into this layout.
+    /// whose channel stride is a whole volume). Otherwise channels-last. Callers that copy
+    /// the input anyway (into WASM memory) should copy into this layout, in a buffer of
+    /// [`ForwardPlan::input_len`] elements.
     pub fn input_layout(&self) -> Layout {
-        self.padded
+        self.lines
             .unwrap_or_else(|| Layout::channels_last(input_extents(&self.geo)))
     }
 
-    /// Elements a buffer in [`ForwardPlan::input_layout`] spans, padding included.
+    /// Elements of a buffer in [`ForwardPlan::input_layout`]: the input's, plus, for lines,
+    /// `MR - 1` past the last line that whole vectors read into lanes whose results are
+    /// dropped (any values).
     pub fn input_len(&self) -> usize {
-        // The last line's padding lies past the span of its elements.
-        self.padded
-            .map_or(self.geo.input_len(), |l| l.n * self.geo.batch)
+        self.geo.input_len() + if self.lines.is_some() { MR - 1 } else { 0 }
     }
 
     /// `Y = X (*)ᵀ W + b`, any layouts; every element of `Y` inside the layout is written.
     pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
         check_span("X", x.len(), xl, input_extents(&self.geo))?;
-        if self.padded == Some(xl) && x.len() < self.input_len() {
-            // Lane tiles read the padding past the last line too.
-            return Err(GeometryError::Buffer {
-                name: "X",
-                len: x.len(),
-                expected: self.input_len(),
-            });
-        }
         check_output("Y", y.len(), yl, output_extents(&self.geo))?;
-        self.run_strided(x, xl, y, yl);
+        // Lanes read whole vectors past the last line: only with the slack of `input_len`
+        // (a buffer in the same layout without it, e.g. channels-last of a one-channel,
+        // one-wide input, goes through the tiles).
+        if self.lines == Some(xl) && x.len() >= self.input_len() {
+            self.run_lanes(x, xl, y, yl);
+        } else {
+            self.run_strided(x, xl, y, yl);
+        }
         Ok(())
     }
 
@@ -206,10 +201,6 @@ impl<T: Kernel> ForwardPlan<T> {
     }
 
     fn run_strided(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
-        if self.padded == Some(xl) {
-            self.run_lanes(x, xl, y, yl);
-            return;
-        }
         let geo = &self.geo;
         let ph = &self.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
@@ -371,15 +362,17 @@ impl<T: Kernel> ForwardPlan<T> {
         });
     }
 
-    /// Few filters on the plan's padded input: a phase's outputs along one input line are
-    /// up to `LANE_ROWS` rows in SIMD lanes per call ([`Kernel::lanes`]), each filter a dot
-    /// product, so a single filter wastes no lanes; taps past the line's ends read the zero
-    /// padding, and a tap whose whole line is outside is skipped. Work is per line, not per
-    /// tile, so the set-up is paid once per line.
+    /// Few filters on the plan's line layout: a phase's outputs along one input line are up
+    /// to `LANE_ROWS` rows in SIMD lanes per call ([`Kernel::lanes`]), each filter a dot
+    /// product, so a single filter wastes no lanes. Rows whose every tap reads inside the
+    /// line go `LANE_ROWS` at a time; the few at the line's ends (a tap reaching past it),
+    /// one at a time with those taps left out; a tap whose whole line is outside is skipped.
+    /// Work is per line, not per tile, so the set-up is paid once per line.
     fn run_lanes(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
         let geo = &self.geo;
         let ph = &self.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
+        let n0 = geo.axes[0].input as i64;
         // Tasks of 32 to 64 lines: enough work to pay for a task's set-up.
         let tasks = self.tasks(
             |p| geo.batch * p[1].count * p[2].count * usize::from(p[0].count > 0),
@@ -389,6 +382,21 @@ impl<T: Kernel> ForwardPlan<T> {
         for_each_index(tasks.len(), |task| {
             let (g, r, ref lines, ref panels) = tasks[task];
             let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
+            // Rows `lo..hi` read inside the line for every tap (row j, tap base b: input
+            // j + b); the rows before and after are the ends.
+            let bases = p0.taps.iter().map(|t| t.base);
+            let lo = bases
+                .clone()
+                .map(|b| -b)
+                .max()
+                .unwrap_or(0)
+                .clamp(0, p0.count as i64);
+            let hi = bases
+                .map(|b| n0 - b)
+                .min()
+                .unwrap_or(n0)
+                .clamp(lo, p0.count as i64);
+            let (lo, hi) = (lo as usize, hi as usize);
             let (mut off2, mut off1) = (Vec::new(), Vec::new());
             let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
             let mut taps = Vec::with_capacity(nt);
@@ -404,39 +412,46 @@ impl<T: Kernel> ForwardPlan<T> {
                 along(&p2.taps, j[1], geo.axes[2].input, xl.s[2], &mut off2);
                 along(&p1.taps, j[0], geo.axes[1].input, xl.s[1], &mut off1);
                 let base = xl.offset(n, [0; 3], g * cg);
+                // Per tap: the start of its line of channel 0 and its base along axis 0, or
+                // `None` when its line is outside.
                 taps.clear();
                 for o2 in &off2 {
                     for o1 in &off1 {
-                        // Signed: a tap may start in the padding before the line.
                         taps.extend(p0.taps.iter().map(|t0| match (o2, o1) {
-                            (Some(o2), Some(o1)) => {
-                                Some((base + o2 + o1) as isize + t0.base as isize)
-                            }
+                            (Some(o2), Some(o1)) => Some((base + o2 + o1, t0.base)),
                             _ => None,
                         }));
                     }
                 }
                 let y_line = yl.offset(n, o, g * fg);
                 let row_step = geo.axes[0].stride * yl.s[0];
-                for j0 in (0..p0.count).step_by(LANE_ROWS) {
-                    let rows = LANE_ROWS.min(p0.count - j0);
-                    for (p, at) in a.iter_mut().zip(&taps) {
-                        *p = at.map_or(core::ptr::null(), |at| {
-                            // SAFETY: inside X's buffer (padding included), see below.
-                            unsafe { x.as_ptr().offset(at + j0 as isize) }
-                        });
+                let windows = (lo..hi)
+                    .step_by(LANE_ROWS)
+                    .map(|j0| (j0, LANE_ROWS.min(hi - j0)))
+                    .chain((0..lo).chain(hi..p0.count).map(|j0| (j0, 1)));
+                for (j0, rows) in windows {
+                    for (p, tap) in a.iter_mut().zip(&taps) {
+                        *p = match *tap {
+                            // Rows `lo..hi` are inside for every tap; an end row for some.
+                            Some((at, b)) if (0..n0).contains(&(j0 as i64 + b)) => {
+                                // SAFETY: input j0 + b of this line (inside it, checked) of
+                                // channel 0: an element of X (`run` checked the span).
+                                unsafe { x.as_ptr().add(at + (j0 as i64 + b) as usize) }
+                            }
+                            _ => core::ptr::null(),
+                        };
                     }
                     for fp in panels.clone() {
                         let (seed, b) = self.block(g, r, fp);
                         // SAFETY: rows j0..j0+rows of this line, this phase and panel are this
                         // task's only (phases partition the outputs, `yl` is one-to-one).
                         let dst = unsafe { out.at(y_line + j0 * row_step + fp * NR * yl.c) };
-                        // SAFETY: each non-null tap pointer is X's element at the tap's input
-                        // position for row j0, inside the span (`run` checked `input_len`);
-                        // the kernel reads `rows` rounded up to 4 consecutive elements from
-                        // it for each of `cg` channels `xl.c` apart, all inside the line or
-                        // its zero padding (`padded_lines` covers every tap's reach); the
-                        // block holds `nt*cg*NR` weights; outputs as above.
+                        // SAFETY: a non-null tap pointer is X's element for row j0; the kernel
+                        // reads `rows` rounded up to MR consecutive elements from it for each
+                        // of `cg` channels `xl.c` apart: the stored rows inside the line (the
+                        // window lies in `lo..hi`, or is one row whose tap is inside), the
+                        // others at most MR - 1 past it, inside the buffer (`run` checked
+                        // `input_len`); the block holds `nt*cg*NR` weights; outputs as above.
                         unsafe {
                             T::lanes(
                                 cg,
@@ -467,32 +482,16 @@ fn along(taps: &[PhaseTap], j: usize, len: usize, stride: usize, out: &mut Vec<O
     }));
 }
 
-/// Column-major `[S0 C S1 S2 N]` with each `S0` run padded by the taps' reach before and
-/// past the line (`phases` are axis 0's), so lane tiles at the line's ends read zeros.
-fn padded_lines(geo: &Geometry, phases: &[Phase]) -> Result<Layout, GeometryError> {
+/// Column-major `[S0 C S1 S2 N]`: each input line of each channel contiguous. Its products
+/// are factors of the input's length, which `Geometry` bounds.
+fn line_layout(geo: &Geometry) -> Layout {
     let e = input_extents(geo);
     let [n0, n1, n2] = e.spatial;
-    let taps = phases
-        .iter()
-        .filter(|p| p.count > 0)
-        .flat_map(|p| p.taps.iter().map(move |t| (t.base, p.count)));
-    let before = taps.clone().map(|(b, _)| -b).max().unwrap_or(0).max(0) as usize;
-    let past = taps
-        // Lane calls read whole vectors: rows up to `count` rounded up to MR.
-        .map(|(b, count)| b + count.next_multiple_of(MR) as i64 - n0 as i64)
-        .max()
-        .unwrap_or(0)
-        .max(0) as usize;
-    let line = checked_len("the padded input", &[before + n0 + past])?;
-    let c = line;
-    let s1 = checked_len("the padded input", &[line, e.channels])?;
-    let s2 = checked_len("the padded input", &[s1, n1])?;
-    let n = checked_len("the padded input", &[s2, n2])?;
-    checked_len("the padded input", &[n, e.batch])?;
-    Ok(Layout {
-        n,
-        s: [1, s1, s2],
-        c,
-        origin: before,
-    })
+    let s1 = n0 * e.channels;
+    Layout {
+        n: s1 * n1 * n2,
+        s: [1, s1, s1 * n1],
+        c: n0,
+        origin: 0,
+    }
 }

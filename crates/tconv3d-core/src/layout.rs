@@ -5,8 +5,7 @@
 use crate::geometry::{checked_len, GeometryError};
 
 /// Element strides of a 5-D activation tensor `(n, s0, s1, s2, c)`, and the offset of its
-/// first element (non-zero when the buffer keeps zero padding before it, see
-/// [`crate::ForwardPlan::input_layout`]).
+/// first element (non-zero for a part of a larger buffer, e.g. one slab of a staged copy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub n: usize,

@@ -189,7 +189,7 @@ macro_rules! typed_exports {
             }
 
             /// Strides `[n, s0, s1, s2, c, origin]` of the input layout the plan runs
-            /// fastest on; its padding (if any) must stay zero.
+            /// fastest on, in a buffer of `inputLen()` elements.
             #[wasm_bindgen(js_name = inputStrides)]
             pub fn input_strides(&self) -> Vec<u32> {
                 let l = self.plan.input_layout();
@@ -199,7 +199,8 @@ macro_rules! typed_exports {
                     .collect()
             }
 
-            /// Elements of a buffer in that layout, padding included.
+            /// Elements of a buffer in that layout: the input's, plus any slack that whole
+            /// vectors read past it (its values are never used).
             #[wasm_bindgen(js_name = inputLen)]
             pub fn input_len(&self) -> usize {
                 self.plan.input_len()

@@ -10,7 +10,9 @@
 //! - [`pool_threads`] / [`pool_distinct_workers`]: the size of rayon's pool and a proof
 //!   that more than one worker ran jobs;
 //! - `PoolBuilder` / `tconv3d_worker_run` (feature `threads` only): the start-up of rayon's
-//!   global pool from JS workers (Node `worker_threads` and browser Web Workers).
+//!   global pool from JS workers (Node `worker_threads` and browser Web Workers);
+//! - `heap_stats` / `heap_peak_reset`: the allocator's byte counters (`heap`), for measuring
+//!   the memory a call takes.
 //!
 //! The single-threaded `simd` build exports the same names except the two pool start-up
 //! items, so the JS loader stays uniform.
@@ -18,6 +20,7 @@
 use wasm_bindgen::prelude::*;
 
 mod compute;
+mod heap;
 #[cfg(feature = "threads")]
 mod pool;
 

@@ -177,8 +177,8 @@ function sameStrides(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 /**
  * Copies the tensor a view describes into a new zero-filled WASM buffer of `len` elements in
- * the layout `to` (`[n, s0, s1, s2, c, origin]` strides the core asked for; padding stays
- * zero). Data already in that layout is copied as is. Otherwise it goes through `staging`, a
+ * the layout `to` (`[n, s0, s1, s2, c, origin]` strides the core asked for; elements outside
+ * the layout stay zero). Data already in that layout is copied as is. Otherwise it goes through `staging`, a
  * WASM buffer whose contents the caller overwrites next anyway (an output): one slab of the
  * source's slowest axis at a time is copied in and reordered by the core on every thread.
  * So reordering costs no extra memory unless `staging` is shorter than one slice of that
@@ -202,10 +202,12 @@ export function uploadAs(
     return buf;
   }
   const extents = [v.batch, ...v.spatial, v.channels];
-  // The slowest axis (largest stride among those longer than 1): a slab of it is one run of
-  // `data` (dense), every faster axis whole.
-  const axis = [0, 1, 2, 3, 4].reduce((best, k) =>
-    (extents[k] as number) > 1 && (from[k] as number) > (from[best] as number) ? k : best,
+  // The slowest axis (largest stride among those longer than 1; any when none is): a slab of
+  // it is one run of `data` (dense), every faster axis whole.
+  const long = [0, 1, 2, 3, 4].filter((k) => (extents[k] as number) > 1);
+  const axis = long.reduce(
+    (best, k) => ((from[k] as number) > (from[best] as number) ? k : best),
+    long[0] ?? 0,
   );
   const slice = data.length / (extents[axis] as number);
   const own = staging.len() < slice ? new t.Buffer(slice) : null;

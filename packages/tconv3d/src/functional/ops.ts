@@ -273,18 +273,21 @@ export function backward(
     const dW = into.dLdW ?? new DlArray(fresh(p.weights.length), specs.dLdW.size);
     const dB = into.dLdB ?? new DlArray(fresh(spec.numFilters), specs.dLdB.size);
     withBuffers((keep) => {
-      // dX and dW run fastest on channels-last activations; dX, written whole later, stages
-      // their reordering.
+      // dX and dW run fastest on channels-last activations; the longer of the dX and dW
+      // buffers, each written whole later, stages their reordering.
       const dxb = keep(new t.Buffer(dX.numel));
+      const dwb = keep(new t.Buffer(dW.numel));
+      const stage = dxb.len() >= dwb.len() ? dxb : dwb;
       const x = {
         strides: channelsLast(m.view),
-        buf: keep(uploadAs(dtype, m.array.data, m.view, channelsLast(m.view), dX.numel, dxb)),
+        buf: keep(uploadAs(dtype, m.array.data, m.view, channelsLast(m.view), dX.numel, stage)),
       };
       const dy = {
         strides: channelsLast(md.view),
-        buf: keep(uploadAs(dtype, md.array.data, md.view, channelsLast(md.view), dLdY.numel, dxb)),
+        buf: keep(
+          uploadAs(dtype, md.array.data, md.view, channelsLast(md.view), dLdY.numel, stage),
+        ),
       };
-      const dwb = keep(new t.Buffer(dW.numel));
       const dbb = keep(new t.Buffer(dB.numel));
       bwd.run(dy.buf, dy.strides, dxb, strides(spatialView(dX)));
       t.backwardWeights(e.conv, x.buf, x.strides, dy.buf, dy.strides, dwb);

@@ -29,7 +29,7 @@ export interface WasmConv {
 export interface WasmForward {
   /** `[n, s0, s1, s2, c, origin]` strides of the input layout the plan runs fastest on. */
   inputStrides(): Uint32Array;
-  /** Elements of a buffer in that layout (with its zero padding). */
+  /** Elements of a buffer in that layout (with any slack read past the input). */
   inputLen(): number;
   run(x: WasmBuffer, xStrides: Uint32Array, y: WasmBuffer, yStrides: Uint32Array): void;
   free(): void;
