@@ -33,8 +33,9 @@ pub struct ForwardPlan<T> {
     /// Start of each block, indexed by `block_index`.
     blocks: Vec<usize>,
     panels: usize,
-    /// The line layout of [`ForwardPlan::input_layout`] when rows go in lanes.
-    lines: Option<Layout>,
+    /// The line layout of [`ForwardPlan::input_layout`] when rows go in lanes, and the
+    /// length of a buffer in it.
+    lines: Option<(Layout, usize)>,
 }
 
 impl<T: Kernel> ForwardPlan<T> {
@@ -90,7 +91,7 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         }
         debug_assert_eq!(packed.len(), len);
-        let lines = (fg < LANES_BELOW_FILTERS).then(|| line_layout(geo));
+        let lines = (fg < LANES_BELOW_FILTERS).then(|| line_layout(geo, &phases[0]));
         Ok(Self {
             geo: *geo,
             phases,
@@ -113,25 +114,27 @@ impl<T: Kernel> ForwardPlan<T> {
     /// the input anyway (into WASM memory) should copy into this layout, in a buffer of
     /// [`ForwardPlan::input_len`] elements.
     pub fn input_layout(&self) -> Layout {
-        self.lines
-            .unwrap_or_else(|| Layout::channels_last(input_extents(&self.geo)))
+        self.lines.map_or_else(
+            || Layout::channels_last(input_extents(&self.geo)),
+            |(l, _)| l,
+        )
     }
 
     /// Elements of a buffer in [`ForwardPlan::input_layout`]: the input's, plus, for lines,
-    /// `MR - 1` past the last line that whole vectors read into lanes whose results are
-    /// dropped (any values).
+    /// the few before the first and past the last that whole vectors read at the lines'
+    /// ends (their values are ignored).
     pub fn input_len(&self) -> usize {
-        self.geo.input_len() + if self.lines.is_some() { MR - 1 } else { 0 }
+        self.lines.map_or(self.geo.input_len(), |(_, len)| len)
     }
 
     /// `Y = X (*)ᵀ W + b`, any layouts; every element of `Y` inside the layout is written.
     pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
         check_span("X", x.len(), xl, input_extents(&self.geo))?;
         check_output("Y", y.len(), yl, output_extents(&self.geo))?;
-        // Lanes read whole vectors past the last line: only with the slack of `input_len`
-        // (a buffer in the same layout without it, e.g. channels-last of a one-channel,
-        // one-wide input, goes through the tiles).
-        if self.lines == Some(xl) && x.len() >= self.input_len() {
+        // Lanes read whole vectors before the first line and past the last: only with the
+        // slack of `input_len` (a buffer in the same layout without it goes through the
+        // tiles).
+        if self.lines.is_some_and(|(l, _)| l == xl) && x.len() >= self.input_len() {
             self.run_lanes(x, xl, y, yl);
         } else {
             self.run_strided(x, xl, y, yl);
@@ -364,10 +367,10 @@ impl<T: Kernel> ForwardPlan<T> {
 
     /// Few filters on the plan's line layout: a phase's outputs along one input line are up
     /// to `LANE_ROWS` rows in SIMD lanes per call ([`Kernel::lanes`]), each filter a dot
-    /// product, so a single filter wastes no lanes. Rows whose every tap reads inside the
-    /// line go `LANE_ROWS` at a time; the few at the line's ends (a tap reaching past it),
-    /// one at a time with those taps left out; a tap whose whole line is outside is skipped.
-    /// Work is per line, not per tile, so the set-up is paid once per line.
+    /// product, so a single filter wastes no lanes. A tap whose input for some rows of the
+    /// call lies past the line's ends is masked off those rows (what is read there, the next
+    /// line's or the slack's elements, is ignored); a tap whose whole line is outside is
+    /// skipped. Work is per line, not per tile, so the set-up is paid once per line.
     fn run_lanes(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
         let geo = &self.geo;
         let ph = &self.phases;
@@ -382,25 +385,11 @@ impl<T: Kernel> ForwardPlan<T> {
         for_each_index(tasks.len(), |task| {
             let (g, r, ref lines, ref panels) = tasks[task];
             let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
-            // Rows `lo..hi` read inside the line for every tap (row j, tap base b: input
-            // j + b); the rows before and after are the ends.
-            let bases = p0.taps.iter().map(|t| t.base);
-            let lo = bases
-                .clone()
-                .map(|b| -b)
-                .max()
-                .unwrap_or(0)
-                .clamp(0, p0.count as i64);
-            let hi = bases
-                .map(|b| n0 - b)
-                .min()
-                .unwrap_or(n0)
-                .clamp(lo, p0.count as i64);
-            let (lo, hi) = (lo as usize, hi as usize);
             let (mut off2, mut off1) = (Vec::new(), Vec::new());
             let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
             let mut taps = Vec::with_capacity(nt);
             let mut a = vec![core::ptr::null(); nt];
+            let mut valid = vec![u16::MAX; nt];
             for line in lines.clone() {
                 let j = [line % p1.count, line / p1.count % p2.count];
                 let n = line / (p1.count * p2.count);
@@ -425,37 +414,47 @@ impl<T: Kernel> ForwardPlan<T> {
                 }
                 let y_line = yl.offset(n, o, g * fg);
                 let row_step = geo.axes[0].stride * yl.s[0];
-                let windows = (lo..hi)
-                    .step_by(LANE_ROWS)
-                    .map(|j0| (j0, LANE_ROWS.min(hi - j0)))
-                    .chain((0..lo).chain(hi..p0.count).map(|j0| (j0, 1)));
-                for (j0, rows) in windows {
-                    for (p, tap) in a.iter_mut().zip(&taps) {
-                        *p = match *tap {
-                            // Rows `lo..hi` are inside for every tap; an end row for some.
-                            Some((at, b)) if (0..n0).contains(&(j0 as i64 + b)) => {
-                                // SAFETY: input j0 + b of this line (inside it, checked) of
-                                // channel 0: an element of X (`run` checked the span).
-                                unsafe { x.as_ptr().add(at + (j0 as i64 + b) as usize) }
-                            }
-                            _ => core::ptr::null(),
+                for j0 in (0..p0.count).step_by(LANE_ROWS) {
+                    let rows = LANE_ROWS.min(p0.count - j0);
+                    let mut masked = false;
+                    for ((p, v), tap) in a.iter_mut().zip(valid.iter_mut()).zip(&taps) {
+                        // Rows r (from j0) whose input j0 + r + b lies in the line; lanes
+                        // past `rows` are never stored, so count as inside.
+                        let Some((at, b)) = *tap else {
+                            *p = core::ptr::null();
+                            continue;
+                        };
+                        let first = (-b - j0 as i64).clamp(0, rows as i64) as u32;
+                        let end = (n0 - b - j0 as i64).clamp(first as i64, rows as i64) as u32;
+                        let bits = |k: u32| if k >= 16 { u16::MAX } else { (1u16 << k) - 1 };
+                        *v = (bits(end) & !bits(first)) | !bits(rows as u32);
+                        masked |= *v != u16::MAX;
+                        *p = if bits(end) & !bits(first) == 0 {
+                            core::ptr::null()
+                        } else {
+                            // SAFETY: the line's element j0 + b (before its start by at most
+                            // the taps' reach, past its end by at most the rows rounded up to
+                            // MR plus the reach): inside the buffer, whose slack covers both
+                            // (`line_layout`; `run` checked `input_len`).
+                            unsafe { x.as_ptr().offset(at as isize + j0 as isize + b as isize) }
                         };
                     }
+                    let valid = if masked { &valid[..] } else { &[] };
                     for fp in panels.clone() {
                         let (seed, b) = self.block(g, r, fp);
                         // SAFETY: rows j0..j0+rows of this line, this phase and panel are this
                         // task's only (phases partition the outputs, `yl` is one-to-one).
                         let dst = unsafe { out.at(y_line + j0 * row_step + fp * NR * yl.c) };
-                        // SAFETY: a non-null tap pointer is X's element for row j0; the kernel
-                        // reads `rows` rounded up to MR consecutive elements from it for each
-                        // of `cg` channels `xl.c` apart: the stored rows inside the line (the
-                        // window lies in `lo..hi`, or is one row whose tap is inside), the
-                        // others at most MR - 1 past it, inside the buffer (`run` checked
-                        // `input_len`); the block holds `nt*cg*NR` weights; outputs as above.
+                        // SAFETY: a non-null tap pointer is X's element for row j0 of its
+                        // line; the kernel reads `rows` rounded up to MR consecutive elements
+                        // from it for each of `cg` channels `xl.c` apart, inside the buffer
+                        // (as above), and masks off the rows whose input is outside the line;
+                        // the block holds `nt*cg*NR` weights; outputs as above.
                         unsafe {
                             T::lanes(
                                 cg,
                                 &a,
+                                valid,
                                 xl.c,
                                 b,
                                 seed,
@@ -482,16 +481,31 @@ fn along(taps: &[PhaseTap], j: usize, len: usize, stride: usize, out: &mut Vec<O
     }));
 }
 
-/// Column-major `[S0 C S1 S2 N]`: each input line of each channel contiguous. Its products
-/// are factors of the input's length, which `Geometry` bounds.
-fn line_layout(geo: &Geometry) -> Layout {
+/// Column-major `[S0 C S1 S2 N]` (each input line of each channel contiguous) after as
+/// many elements as the taps reach before a line's start, and the length of a buffer that
+/// also holds as many as lane calls read past the last line's end: the taps' reach plus the
+/// rows rounded up to whole vectors (`phases` are axis 0's). Reads past one line's ends
+/// land in the slack or a neighbouring line and are masked off. Its products are factors
+/// of the input's length, which `Geometry` bounds.
+fn line_layout(geo: &Geometry, phases: &[Phase]) -> (Layout, usize) {
     let e = input_extents(geo);
     let [n0, n1, n2] = e.spatial;
+    let taps = phases
+        .iter()
+        .filter(|p| p.count > 0)
+        .flat_map(|p| p.taps.iter().map(move |t| (t.base, p.count)));
+    let before = taps.clone().map(|(b, _)| -b).max().unwrap_or(0).max(0) as usize;
+    let past = taps
+        .map(|(b, count)| b + count.next_multiple_of(MR) as i64 - n0 as i64)
+        .max()
+        .unwrap_or(0)
+        .max(0) as usize;
     let s1 = n0 * e.channels;
-    Layout {
+    let layout = Layout {
         n: s1 * n1 * n2,
         s: [1, s1, s1 * n1],
         c: n0,
-        origin: 0,
-    }
+        origin: before,
+    };
+    (layout, before + geo.input_len() + past)
 }

@@ -279,9 +279,10 @@ fn overlapping_output_layouts_are_refused() {
     assert!(err.to_string().contains("one-to-one"));
 }
 
-/// Few filters: the plan's own input layout holds each input line contiguous, plus slack
-/// that whole vectors read past the last line; a buffer in it without the slack still runs
-/// (through the tiles), with the same result.
+/// Few filters: the plan's own input layout holds each input line contiguous after slack
+/// for the taps' reach before a line, and a buffer in it holds slack for whole vectors past
+/// the last line; a buffer in that layout without the slack still runs (through the
+/// tiles), with the same result.
 #[test]
 fn line_layout_and_its_slack() {
     use tconv3d_core::{ForwardPlan, Layout};
@@ -297,16 +298,20 @@ fn line_layout_and_its_slack() {
     let w: Vec<f32> = (0..g.weight_len()).map(|i| (i % 7) as f32).collect();
     let plan = ForwardPlan::<f32>::new(&g, &w, None).unwrap();
     let own = plan.input_layout();
-    // `[S0 C S1 S2 N]`, no padding: lines of 5; MR - 1 = 3 elements of slack.
-    assert_eq!((own.s[0], own.c, own.origin), (1, 5, 0));
-    assert_eq!(plan.input_len(), g.input_len() + 3);
+    // `[S0 C S1 S2 N]`, lines of 5, no padding between them; k4 s2 crop1: the taps reach one
+    // input before a line, and the 5 outputs per phase read two whole vectors (8) from one
+    // past: 1 before, 1 + 8 - 5 = 4 after.
+    assert_eq!((own.s[0], own.c, own.origin), (1, 5, 1));
+    assert_eq!(plan.input_len(), 1 + g.input_len() + 4);
     let x: Vec<f32> = (0..plan.input_len()).map(|i| (i % 5) as f32).collect();
     let yl = Layout::channels_last(common::output_extents(&g));
     let mut with_slack = vec![f32::NAN; g.output_len()];
     plan.run(&x, own, &mut with_slack, yl).unwrap();
     let mut without = vec![f32::NAN; g.output_len()];
-    plan.run(&x[..g.input_len()], own, &mut without, yl)
-        .unwrap();
+    // The layout's span, without the slack past it.
+    let span = own.span(common::input_extents(&g)).unwrap();
+    assert!(span < plan.input_len());
+    plan.run(&x[..span], own, &mut without, yl).unwrap();
     assert!(with_slack.iter().all(|v| v.is_finite()));
     assert_eq!(with_slack, without);
 }

@@ -97,19 +97,22 @@ pub trait Kernel: Element {
     /// elements of the input lines (first spatial axis contiguous): rows go in SIMD lanes and
     /// each filter column `q < nr` is a separate dot product, so narrow outputs (few filters,
     /// e.g. one) waste no lanes. Row `r` of tap `t` reads `a[t].add(c*a_step + r)`, a null
-    /// `a[t]` adds nothing (the tap's line is outside the input); row `r`, column `q` is
-    /// stored at `out.add(r*row_step + q*out_step)`, seeded with `seed[q]`.
+    /// `a[t]` adds nothing (the tap's line is outside the input), nor does tap `t` to row `r`
+    /// when bit `r` of `valid[t]` is clear (the row's input lies past the line's end: what
+    /// is read there is ignored, NaN included); an empty `valid` means every bit set. Row
+    /// `r`, column `q` is stored at `out.add(r*row_step + q*out_step)`, seeded with `seed[q]`.
     ///
     /// # Safety
     /// Each non-null `a[t]` is valid for reading elements `c*a_step + r`, `c < kc`, `r` below
-    /// `rows` rounded up to a multiple of `MR` (whole vectors are read); `b` for
-    /// `a.len()*kc*NR` elements; `out` valid for writing `r*row_step + q*out_step`, `r < rows`,
-    /// `q < nr`, with no other thread accessing them; `1 <= rows <= LANE_ROWS`,
-    /// `1 <= nr <= NR`.
+    /// `rows` rounded up to a multiple of `MR` (whole vectors are read, masked or not); `b`
+    /// for `a.len()*kc*NR` elements; `out` valid for writing `r*row_step + q*out_step`,
+    /// `r < rows`, `q < nr`, with no other thread accessing them; `valid` empty or as long as
+    /// `a`; `1 <= rows <= LANE_ROWS`, `1 <= nr <= NR`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn lanes(
         kc: usize,
         a: &[*const Self],
+        valid: &[u16],
         a_step: usize,
         b: *const Self,
         seed: &[Self; NR],
@@ -177,6 +180,7 @@ macro_rules! portable_kernel {
             unsafe fn lanes(
                 kc: usize,
                 a: &[*const Self],
+                valid: &[u16],
                 a_step: usize,
                 b: *const Self,
                 seed: &[Self; NR],
@@ -188,7 +192,9 @@ macro_rules! portable_kernel {
             ) {
                 // SAFETY: as above, the contracts are the same.
                 unsafe {
-                    portable::lanes(kc, a, a_step, b, seed, out, row_step, rows, out_step, nr)
+                    portable::lanes(
+                        kc, a, valid, a_step, b, seed, out, row_step, rows, out_step, nr,
+                    )
                 }
             }
             unsafe fn outer(

@@ -42,6 +42,7 @@ pub unsafe fn igemm<T: Element>(
 pub unsafe fn lanes<T: Element>(
     kc: usize,
     a: &[*const T],
+    valid: &[u16],
     a_step: usize,
     b: *const T,
     seed: &[T; NR],
@@ -51,10 +52,15 @@ pub unsafe fn lanes<T: Element>(
     out_step: usize,
     nr: usize,
 ) {
+    let adds = |t: usize, r: usize| valid.get(t).is_none_or(|v| v >> r & 1 == 1);
     for r in 0..rows {
         for (q, &s) in seed.iter().enumerate().take(nr) {
             let mut acc = s;
-            for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
+            for (t, &p) in a
+                .iter()
+                .enumerate()
+                .filter(|&(t, p)| !p.is_null() && adds(t, r))
+            {
                 for c in 0..kc {
                     // SAFETY: the caller grants reads at `c*a_step + r`, `r < rows`, and of `a.len()*kc*NR` B values.
                     acc += unsafe { *p.add(c * a_step + r) * *b.add((t * kc + c) * NR + q) };

@@ -25,6 +25,25 @@ fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
     f64x2_add(acc, f64x2_mul(a, b))
 }
 
+/// Lane masks of `valid`'s bits (see [`Kernel::lanes`]): vector `v`, lane `l` all ones when
+/// bit `LANES*v + l` is set, else zero; `and`ed with the loads, they clear what a tap must
+/// not add (whatever was read, NaN included).
+#[inline(always)]
+fn lane_masks<const V: usize, const LANES: usize>(valid: u16) -> [v128; V] {
+    core::array::from_fn(|v| {
+        let bit = |l: usize| (valid >> (LANES * v + l) & 1) != 0;
+        match LANES {
+            4 => i32x4(
+                -i32::from(bit(0)),
+                -i32::from(bit(1)),
+                -i32::from(bit(2)),
+                -i32::from(bit(3)),
+            ),
+            _ => i64x2(-i64::from(bit(0)), -i64::from(bit(1))),
+        }
+    })
+}
+
 /// [`Kernel::outer_narrow`] for one element type: `$lanes` rows per vector, `$splat` and
 /// `$madd` its broadcast and multiply-add.
 macro_rules! outer_narrow {
@@ -86,6 +105,58 @@ macro_rules! outer_narrow {
             }
         }
     };
+}
+
+/// One tap's part of a 16-row [`Kernel::lanes`] call for one filter (`bt`: its weights, `NR`
+/// apart): even channels into `sums`, odd ones into `odd` (eight add chains hide the
+/// latency); with `MASKED`, the loads are `and`ed with `m` first.
+///
+/// # Safety
+/// `p` is valid for reading 16 elements at `c*a_step`, `c < kc`, and `bt` at `c*NR`.
+#[inline(always)]
+unsafe fn tap16<const MASKED: bool>(
+    kc: usize,
+    p: *const f32,
+    a_step: usize,
+    bt: *const f32,
+    m: &[v128],
+    sums: &mut [v128; 4],
+    odd: &mut [v128; 4],
+) {
+    // A function, not a closure: closures in these loops are not inlined in every build.
+    #[inline(always)]
+    unsafe fn ld<const MASKED: bool>(q: *const f32, v: usize, m: &[v128]) -> v128 {
+        // SAFETY: inside the 16 elements the caller grants at this channel.
+        let x = unsafe { v128_load(q.add(4 * v) as *const v128) };
+        if MASKED {
+            v128_and(x, m[v])
+        } else {
+            x
+        }
+    }
+    let mut c = 0;
+    // SAFETY (block): channel reads `c < kc` at `c*a_step` and weights at `c*NR`, as granted.
+    unsafe {
+        while c + 2 <= kc {
+            let (w0, w1) = (
+                f32x4_splat(*bt.add(c * NR)),
+                f32x4_splat(*bt.add((c + 1) * NR)),
+            );
+            let (p0, p1) = (p.add(c * a_step), p.add((c + 1) * a_step));
+            for v in 0..4 {
+                sums[v] = madd_f32(sums[v], ld::<MASKED>(p0, v, m), w0);
+                odd[v] = madd_f32(odd[v], ld::<MASKED>(p1, v, m), w1);
+            }
+            c += 2;
+        }
+        if c < kc {
+            let w = f32x4_splat(*bt.add(c * NR));
+            let pc = p.add(c * a_step);
+            for (v, sv) in sums.iter_mut().enumerate() {
+                *sv = madd_f32(*sv, ld::<MASKED>(pc, v, m), w);
+            }
+        }
+    }
 }
 
 impl Kernel for f32 {
@@ -158,6 +229,7 @@ impl Kernel for f32 {
     unsafe fn lanes(
         kc: usize,
         a: &[*const f32],
+        valid: &[u16],
         a_step: usize,
         b: *const f32,
         seed: &[f32; NR],
@@ -180,27 +252,13 @@ impl Kernel for f32 {
                     let mut odd = [f32x4_splat(0.0); 4];
                     for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                         let bt = b.add(t * kc * NR + q);
-                        let mut c = 0;
-                        while c + 2 <= kc {
-                            let (w0, w1) = (
-                                f32x4_splat(*bt.add(c * NR)),
-                                f32x4_splat(*bt.add((c + 1) * NR)),
-                            );
-                            let (p0, p1) = (p.add(c * a_step), p.add((c + 1) * a_step));
-                            for v in 0..4 {
-                                sums[v] =
-                                    madd_f32(sums[v], v128_load(p0.add(4 * v) as *const v128), w0);
-                                odd[v] =
-                                    madd_f32(odd[v], v128_load(p1.add(4 * v) as *const v128), w1);
+                        // The unmasked loop for taps that add to every row, the usual case.
+                        match valid.get(t) {
+                            Some(&m) if m != u16::MAX => {
+                                let m = lane_masks::<4, 4>(m);
+                                tap16::<true>(kc, p, a_step, bt, &m, &mut sums, &mut odd)
                             }
-                            c += 2;
-                        }
-                        if c < kc {
-                            let w = f32x4_splat(*bt.add(c * NR));
-                            let pc = p.add(c * a_step);
-                            for (v, sv) in sums.iter_mut().enumerate() {
-                                *sv = madd_f32(*sv, v128_load(pc.add(4 * v) as *const v128), w);
-                            }
+                            _ => tap16::<false>(kc, p, a_step, bt, &[], &mut sums, &mut odd),
                         }
                     }
                     for (sv, o) in sums.iter_mut().zip(odd) {
@@ -212,16 +270,19 @@ impl Kernel for f32 {
                         let mut part = [f32x4_splat(0.0); 4];
                         for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                             let (bt, pv) = (b.add(t * kc * NR + q), p.add(4 * v));
+                            let m =
+                                lane_masks::<4, 4>(valid.get(t).copied().unwrap_or(u16::MAX))[v];
                             let mut c = 0;
                             while c + 4 <= kc {
                                 for (u, pu) in part.iter_mut().enumerate() {
                                     let av = v128_load(pv.add((c + u) * a_step) as *const v128);
+                                    let av = v128_and(av, m);
                                     *pu = madd_f32(*pu, av, f32x4_splat(*bt.add((c + u) * NR)));
                                 }
                                 c += 4;
                             }
                             while c < kc {
-                                let av = v128_load(pv.add(c * a_step) as *const v128);
+                                let av = v128_and(v128_load(pv.add(c * a_step) as *const v128), m);
                                 part[0] = madd_f32(part[0], av, f32x4_splat(*bt.add(c * NR)));
                                 c += 1;
                             }
@@ -360,6 +421,7 @@ impl Kernel for f64 {
     unsafe fn lanes(
         kc: usize,
         a: &[*const f64],
+        valid: &[u16],
         a_step: usize,
         b: *const f64,
         seed: &[f64; NR],
@@ -378,11 +440,15 @@ impl Kernel for f64 {
             unsafe {
                 for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                     let bt = b.add(t * kc * NR + q);
+                    let m = lane_masks::<{ LANE_ROWS / 2 }, 2>(
+                        valid.get(t).copied().unwrap_or(u16::MAX),
+                    );
                     for c in 0..kc {
                         let w = f64x2_splat(*bt.add(c * NR));
                         let pc = p.add(c * a_step);
                         for (v, sv) in sums.iter_mut().enumerate().take(nv) {
-                            *sv = madd_f64(*sv, v128_load(pc.add(2 * v) as *const v128), w);
+                            let av = v128_and(v128_load(pc.add(2 * v) as *const v128), m[v]);
+                            *sv = madd_f64(*sv, av, w);
                         }
                     }
                 }
