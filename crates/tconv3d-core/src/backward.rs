@@ -187,9 +187,9 @@ impl<T: Kernel> BackwardDataPlan<T> {
                         let nr = NR.min(cg - cp * NR);
                         let panel = (g * self.panels + cp) * nt * fg * NR;
                         for bi in 0..block_tiles.len() {
-                            // SAFETY: tiles, groups and panels are split between tasks and the layout
-                            // is one-to-one, so these dX elements are touched by this task
-                            // only; each row has `nr` channels `xl.c` apart left.
+                            // SAFETY: tiles, groups and panels are split between tasks and
+                            // the layout is one-to-one, so these dX elements are touched by
+                            // this task only; each row has `nr` channels `xl.c` apart left.
                             let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
                             let seeds = if u0 == 0 {
                                 [[T::ZERO; NR]; MR]

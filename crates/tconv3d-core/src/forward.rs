@@ -146,9 +146,9 @@ impl<T: Kernel> ForwardPlan<T> {
     /// group and phase triple with outputs, its `units` of work cut into ranges of one to two
     /// `min_units`; when that leaves too few tasks, the filter panels are split too (every
     /// task reads its panels' weights whole, so few outputs and many weights, e.g. gan-a, want
-    /// panels split rather than outputs). Tasks go range by range, each range through every phase: the phases' same
-    /// range reads about the same inputs, which then come from cache rather than memory
-    /// (unet-b's 16 MB input read phase after phase ran 25% slower).
+    /// panels split rather than outputs). Tasks go range by range, each range through every
+    /// phase: the phases' same range reads about the same inputs, which then come from cache
+    /// rather than memory (unet-b's 16 MB input read phase after phase ran 25% slower).
     /// Returns `(group, phase triple, range of units, range of panels)`.
     fn tasks(&self, units: impl Fn(&[&Phase; 3]) -> usize, min_units: usize) -> Vec<Task> {
         let ph = &self.phases;
