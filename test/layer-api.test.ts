@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
-import { values } from "./helpers.js";
+import { thrown, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -24,15 +24,6 @@ function weightsOf(layer: Tconv3d.TransposedConv3dLayer): Tconv3d.DlArray {
   const w = layer.weights;
   if (w === null) throw new Error("the layer has no weights");
   return w;
-}
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a throw");
 }
 
 describe("defaults (MATLAB's transposedConv3dLayer(11, 32))", () => {

@@ -6,7 +6,7 @@
 // value and the expectation, and leave the layer and the arrays as they were.
 import { beforeAll, describe, expect, it } from "vitest";
 import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
-import { values } from "./helpers.js";
+import { thrown, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -21,15 +21,6 @@ beforeAll(async () => {
 function poisoned(like: Tconv3d.DlArray): Tconv3d.DlArray {
   const Ctor = like.dtype === "single" ? Float32Array : Float64Array;
   return new T.DlArray(new Ctor(like.numel).fill(Number.NaN), like.size, like.format);
-}
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a throw");
 }
 
 /** One table of cases: input size and format, layer, dtype. */
