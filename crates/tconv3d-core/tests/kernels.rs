@@ -138,15 +138,10 @@ fn tile_remainders() {
                         end: [0, 1, 0],
                     },
                 };
-                let geo = Geometry::new(&p).unwrap();
                 let mut r = rng((n0 * 1000 + c * 100 + f * 10 + s) as u64);
+                let (geo, x, w, b) = int_case(&p, &mut r);
                 let (xe, ye) = (input_extents(&geo), output_extents(&geo));
                 let (xl, yl) = (Layout::channels_last(xe), Layout::channels_last(ye));
-                let (x, w, b) = (
-                    ints(&mut r, geo.input_len()),
-                    ints(&mut r, geo.weight_len()),
-                    ints(&mut r, f),
-                );
                 assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &format!("{p:?}"));
             }
         }
@@ -174,15 +169,9 @@ fn many_task_ranges_per_phase() {
                 end: [0, 1, 1],
             },
         };
-        let geo = Geometry::new(&p).unwrap();
-        let mut r = rng(f as u64);
+        let (geo, x, w, b) = int_case(&p, &mut rng(f as u64));
         let (xe, ye) = (input_extents(&geo), output_extents(&geo));
         let (xl, yl) = (Layout::channels_last(xe), Layout::channels_first(ye));
-        let (x, w, b) = (
-            ints(&mut r, geo.input_len()),
-            ints(&mut r, geo.weight_len()),
-            ints(&mut r, f),
-        );
         assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &format!("{p:?}"));
     }
 }
@@ -207,16 +196,11 @@ fn long_sums_split_into_tap_groups() {
                 end: [1, 0, 1],
             },
         };
-        let geo = Geometry::new(&p).unwrap();
         let mut r = rng(c as u64);
+        let (geo, x, w, b) = int_case(&p, &mut r);
+        let dy = ints(&mut r, geo.output_len());
         let (xe, ye) = (input_extents(&geo), output_extents(&geo));
         let (xl, yl) = (Layout::channels_last(xe), Layout::channels_first(ye));
-        let (x, w, b, dy) = (
-            ints(&mut r, geo.input_len()),
-            ints(&mut r, geo.weight_len()),
-            ints(&mut r, f),
-            ints(&mut r, geo.output_len()),
-        );
         let ctx = format!("{p:?}");
         assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
         assert_backward_data::<f64>(&geo, &dy, yl, &w, xl, &ctx);

@@ -83,6 +83,15 @@ pub fn ints(r: &mut SmallRng, n: usize) -> Vec<f64> {
     (0..n).map(|_| r.random_range(-3i32..=3) as f64).collect()
 }
 
+/// The geometry of `p`, and integer X, weights and bias for it drawn from `r` in that order.
+pub fn int_case(p: &ConvParams, r: &mut SmallRng) -> (Geometry, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let geo = Geometry::new(p).unwrap();
+    let x = ints(r, geo.input_len());
+    let w = ints(r, geo.weight_len());
+    let b = ints(r, geo.filters);
+    (geo, x, w, b)
+}
+
 pub fn floats(r: &mut SmallRng, n: usize) -> Vec<f64> {
     (0..n).map(|_| r.random_range(-1.0..1.0)).collect()
 }
