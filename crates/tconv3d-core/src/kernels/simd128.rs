@@ -30,18 +30,22 @@ fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
 /// not add (whatever was read, NaN included).
 #[inline(always)]
 fn lane_masks<const V: usize, const LANES: usize>(valid: u16) -> [v128; V] {
-    core::array::from_fn(|v| {
-        let bit = |l: usize| (valid >> (LANES * v + l) & 1) != 0;
-        match LANES {
-            4 => i32x4(
-                -i32::from(bit(0)),
-                -i32::from(bit(1)),
-                -i32::from(bit(2)),
-                -i32::from(bit(3)),
-            ),
-            _ => i64x2(-i64::from(bit(0)), -i64::from(bit(1))),
-        }
-    })
+    core::array::from_fn(|v| lane_mask::<LANES>(valid, v))
+}
+
+/// Vector `v` of [`lane_masks`].
+#[inline(always)]
+fn lane_mask<const LANES: usize>(valid: u16, v: usize) -> v128 {
+    let bit = |l: usize| (valid >> (LANES * v + l) & 1) != 0;
+    match LANES {
+        4 => i32x4(
+            -i32::from(bit(0)),
+            -i32::from(bit(1)),
+            -i32::from(bit(2)),
+            -i32::from(bit(3)),
+        ),
+        _ => i64x2(-i64::from(bit(0)), -i64::from(bit(1))),
+    }
 }
 
 /// [`Kernel::outer_narrow`] for one element type: `$lanes` rows per vector, `$splat` and
@@ -270,8 +274,7 @@ impl Kernel for f32 {
                         let mut part = [f32x4_splat(0.0); 4];
                         for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                             let (bt, pv) = (b.add(t * kc * NR + q), p.add(4 * v));
-                            let m =
-                                lane_masks::<4, 4>(valid.get(t).copied().unwrap_or(u16::MAX))[v];
+                            let m = lane_mask::<4>(valid.get(t).copied().unwrap_or(u16::MAX), v);
                             let mut c = 0;
                             while c + 4 <= kc {
                                 for (u, pu) in part.iter_mut().enumerate() {
