@@ -31,6 +31,7 @@ export type {
   Gradients,
   PredictOptions,
 } from "./functional/ops.js";
+export { WasmArray, wasmArray } from "./functional/wasm-array.js";
 export {
   type ConvTranspose3dParams,
   fromConvTranspose3d,

@@ -145,8 +145,7 @@ export function checkFormat(format: unknown, where: string): string {
  * @typeParam T - the element storage, `Float32Array` ("single") or `Float64Array` ("double").
  */
 export class DlArray<T extends FloatArray = FloatArray> {
-  /** The elements, column-major (first dimension fastest). Never copied at construction. */
-  readonly data: T;
+  readonly #data: T;
   /**
    * The full size: one entry per label of {@link DlArray.format} (trailing singleton dimensions
    * omitted at construction are filled in as 1). For an unformatted array, the size as given.
@@ -202,9 +201,14 @@ export class DlArray<T extends FloatArray = FloatArray> {
           "expected data.length === prod(size)",
       );
     }
-    this.data = data;
+    this.#data = data;
     this.size = Object.freeze(sz);
     this.format = fmt;
+  }
+
+  /** The elements, column-major (first dimension fastest). Never copied at construction. */
+  get data(): T {
+    return this.#data;
   }
 
   /** `"single"` for `Float32Array` data, `"double"` for `Float64Array`. */

@@ -15,6 +15,7 @@ import {
   type Learnables,
   type PredictOptions,
 } from "./ops.js";
+import { checkLive, WasmArray } from "./wasm-array.js";
 
 /** Options of {@link dltranspconv} and {@link dltranspconvBackward}. */
 export interface DltranspconvOptions {
@@ -37,13 +38,19 @@ function labelled(X: unknown, dataFormat: string | undefined, where: string): Dl
   if (!(X instanceof DlArray)) {
     throw new TypeError(`${where}: X must be a dlarray, got ${describeValue(X)}`);
   }
+  checkLive(X, "X", where);
   if (dataFormat === undefined) return X;
   if (X.format !== "") {
     throw new RangeError(
       `${where}: dataFormat is for unformatted input; X already has format "${X.format}" (got dataFormat ${describeValue(dataFormat)})`,
     );
   }
-  return new DlArray(X.data, X.size, dataFormat);
+  return relabel(X, dataFormat);
+}
+
+/** The same memory with the labels `format`; a WasmArray stays one (read where it is). */
+function relabel(X: DlArray, format: string): DlArray {
+  return X instanceof WasmArray ? X.relabelled(format) : new DlArray(X.data, X.size, format);
 }
 
 function specOf(weights: unknown, options: DltranspconvOptions | undefined, where: string) {
@@ -52,6 +59,7 @@ function specOf(weights: unknown, options: DltranspconvOptions | undefined, wher
       `${where}: weights must be a dlarray of size [h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups], got ${describeValue(weights)}`,
     );
   }
+  checkLive(weights, "weights", where);
   const size = [...weights.size];
   while (size.length > 6 && size[size.length - 1] === 1) size.pop();
   if (size.length < 3 || size.length > 6) {
@@ -159,9 +167,10 @@ export function dltranspconvBackward(
   const where = "dltranspconvBackward";
   const { spec, weights: w, weightSize } = specOf(weights, options, where);
   const input = labelled(X, options?.dataFormat, where);
+  checkLive(dLdY, "dLdY", where);
   const dy =
     options?.dataFormat !== undefined && dLdY instanceof DlArray && dLdY.format === ""
-      ? new DlArray(dLdY.data, dLdY.size, options.dataFormat)
+      ? relabel(dLdY, options.dataFormat)
       : dLdY;
   const p: Learnables = { weights: w, weightSize, bias: null, version: 0 };
   return backward(input, spec, p, dy, null, where, options?.out);

@@ -18,6 +18,7 @@ import {
 } from "../dlarray/index.js";
 import type { CroppingSpec, Vec3 } from "../layer/options.js";
 import { glue, typed, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
+import { detachSafe, WasmArray } from "./wasm-array.js";
 
 /** Everything about the operation except the input's size. */
 export interface ConvSpec {
@@ -176,35 +177,49 @@ function sameStrides(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 }
 
 /**
- * Copies the tensor a view describes into a new zero-filled WASM buffer of `len` elements in
- * the layout `to` (`[n, s0, s1, s2, c, origin]` strides the core asked for; elements outside
- * the layout stay zero). Data already in that layout is copied as is. Otherwise it goes in
- * bricks through `staging`, a WASM buffer whose contents the caller overwrites next anyway
- * (an output), and the core reorders each brick on every thread. A brick is a range of the
- * slowest axis other than the channels', every other axis whole: it holds all channels of
- * its voxels, so the reorder writes whole runs of the (channels-fastest) destination rather
- * than one element per cache line. When `staging` holds less than a twelfth of the tensor,
- * a buffer of that size (at least one brick) is made for it, so that the passes stay few
- * (workspace under 10% of the tensor); no serial JS loop over elements either way.
+ * The tensor `src` (which `v` describes) in a WASM buffer of `len` elements in the layout `to`
+ * (`[n, s0, s1, s2, c, origin]` strides the core asked for; elements outside the layout are
+ * zero). A {@link WasmArray} already in that layout is used as it is when `direct` (it is not
+ * also an output); otherwise the core reorders it into a new buffer in one parallel pass.
  *
- * @returns the buffer; the caller frees it.
+ * Data in JS memory already in that layout is copied as is. Otherwise it goes in bricks
+ * through `staging`, a WASM buffer whose contents the caller overwrites next anyway (an
+ * output it owns), and the core reorders each brick on every thread. A brick is a range of
+ * the slowest axis other than the channels', every other axis whole: it holds all channels of
+ * its voxels, so the reorder writes whole runs of the (channels-fastest) destination rather
+ * than one element per cache line. When `staging` is null or holds less than a twelfth of the
+ * tensor, a buffer of that size (at least one brick) is made for it, so that the passes stay
+ * few (workspace under 10% of the tensor); no serial JS loop over elements either way.
+ *
+ * @param keep - takes ownership of each buffer made (the caller frees them).
  */
 export function uploadAs(
-  dtype: Dtype,
-  data: FloatArray,
+  src: DlArray,
   v: SpatialView,
   to: Uint32Array,
   len: number,
-  staging: WasmBuffer,
+  staging: WasmBuffer | null,
+  direct: boolean,
+  keep: (b: WasmBuffer) => WasmBuffer,
 ): WasmBuffer {
+  const dtype = src.dtype;
   const t = typed(dtype);
-  const buf = new t.Buffer(len);
   const from = strides(v);
-  if (sameStrides(from, to) && data.length === len) {
+  const same = sameStrides(from, to) && src.numel === len;
+  const ext = [v.batch, ...v.spatial, v.channels];
+  if (src instanceof WasmArray) {
+    const res = src.buffer("an input", "upload");
+    if (same && direct) return res;
+    const buf = keep(new t.Buffer(len));
+    t.reorder(res, from, buf, to, Uint32Array.from(ext));
+    return buf;
+  }
+  const data = detachSafe(src.data);
+  const buf = keep(new t.Buffer(len));
+  if (same) {
     view(dtype, buf).set(data);
     return buf;
   }
-  const ext = [v.batch, ...v.spatial, v.channels];
   const at = (k: number) => from[k] as number;
   const long = [0, 1, 2, 3, 4].filter((k) => (ext[k] as number) > 1);
   const split = long.filter((k) => k !== 4);
@@ -216,8 +231,8 @@ export function uploadAs(
   const runs = outer.reduce((n, k) => n * (ext[k] as number), 1);
   const brick = at(axis) * runs;
   const want = Math.max(brick, Math.floor(data.length / 12));
-  const own = staging.len() < want ? new t.Buffer(want) : null;
-  const stage = own ?? staging;
+  const own = staging === null || staging.len() < want ? new t.Buffer(want) : null;
+  const stage = own ?? (staging as WasmBuffer);
   try {
     const per = Math.floor(stage.len() / brick);
     const n = ext[axis] as number;
@@ -233,14 +248,14 @@ export function uploadAs(
         packed *= ext[k] as number;
       }
       for (let r = 0; r < runs; r++) {
-        let src = at(5) + a * at(axis);
+        let first = at(5) + a * at(axis);
         let rest = r;
         for (const k of outer) {
           const e = ext[k] as number;
-          src += (rest % e) * at(k);
+          first += (rest % e) * at(k);
           rest = Math.floor(rest / e);
         }
-        into.set(data.subarray(src, src + run), r * run);
+        into.set(data.subarray(first, first + run), r * run);
       }
       stride[5] = 0;
       const part = Uint32Array.from(ext);
@@ -253,6 +268,11 @@ export function uploadAs(
     own?.free();
   }
   return buf;
+}
+
+/** The WASM buffer of an array that lives there (a {@link WasmArray}), else null. */
+export function residentBuffer(X: DlArray): WasmBuffer | null {
+  return X instanceof WasmArray ? X.buffer("an array", "tconv3d") : null;
 }
 
 /** Copies a WASM buffer's contents into `out`. */

@@ -23,6 +23,7 @@ import {
   type Mapped,
   makeConv,
   mapInput,
+  residentBuffer,
   shapedLike,
   strides,
   typed,
@@ -30,7 +31,8 @@ import {
   withBuffers,
 } from "./engine.js";
 import { checkOutput, sameSize } from "./outputs.js";
-import type { WasmBackwardData, WasmConv, WasmForward } from "./wasm-api.js";
+import type { WasmBackwardData, WasmBuffer, WasmConv, WasmForward } from "./wasm-api.js";
+import { checkLive, detachSafe } from "./wasm-array.js";
 
 /** Weights (`[h w d F/g C/g g]` column-major values), bias (`F` values or none) and a version
  * that changes whenever either changes. */
@@ -118,6 +120,7 @@ export function forward(
   where: string,
   out?: unknown,
 ): DlArray {
+  checkLive(X, "X", where);
   const m = mapInput(X, where);
   const dtype = X.dtype;
   return withCache(cache, (c) => {
@@ -133,7 +136,11 @@ export function forward(
     const t = typed(dtype);
     const bias =
       p.bias === null ? new (dtype === "single" ? Float32Array : Float64Array)(0) : p.bias;
-    e.forward ??= new t.Forward(e.conv, asDtype(p.weights, dtype), asDtype(bias, dtype));
+    e.forward ??= new t.Forward(
+      e.conv,
+      asDtype(detachSafe(p.weights), dtype),
+      asDtype(bias, dtype),
+    );
     const fwd = e.forward;
     // Written in place when the caller's order is the computed one; else permuted, then copied.
     const Y =
@@ -141,12 +148,15 @@ export function forward(
         ? into
         : shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
     withBuffers((keep) => {
-      // Y is written whole by the run, so it stages the input's reordering first.
-      const yb = keep(new t.Buffer(Y.numel));
+      // A WasmArray Y is written where it is; a buffer of ours is written whole by the run,
+      // so it stages the input's reordering first.
+      const resident = residentBuffer(Y);
+      const yb = resident ?? keep(new t.Buffer(Y.numel));
       const xs = fwd.inputStrides();
-      const xb = keep(uploadAs(dtype, m.array.data, m.view, xs, fwd.inputLen(), yb));
+      const direct = residentBuffer(m.array) !== yb; // not in place
+      const xb = uploadAs(m.array, m.view, xs, fwd.inputLen(), resident ? null : yb, direct, keep);
       fwd.run(xb, xs, yb, strides(spatialView(Y)));
-      download(dtype, yb, Y.data);
+      if (resident === null) download(dtype, yb, Y.data);
     });
     return intoOrNew(inCallerOrder(Y, m, X.format), into);
   });
@@ -225,6 +235,8 @@ export function backward(
   out?: unknown,
 ): Gradients {
   const outs = gradientOutputs(out, where);
+  checkLive(X, "X", where);
+  checkLive(dLdY, "dLdY", where);
   const m = mapInput(X, where);
   const dtype = X.dtype;
   return withCache(cache, (c) => {
@@ -262,7 +274,7 @@ export function backward(
       );
     }
     const t = typed(dtype);
-    e.backwardData ??= new t.BackwardData(e.conv, asDtype(p.weights, dtype));
+    e.backwardData ??= new t.BackwardData(e.conv, asDtype(detachSafe(p.weights), dtype));
     const bwd = e.backwardData;
     const fresh = (n: number) => (dtype === "single" ? new Float32Array(n) : new Float64Array(n));
     // dX is written in place when the caller's order is the computed one (see `forward`).
@@ -273,28 +285,31 @@ export function backward(
     const dW = into.dLdW ?? new DlArray(fresh(p.weights.length), specs.dLdW.size);
     const dB = into.dLdB ?? new DlArray(fresh(spec.numFilters), specs.dLdB.size);
     withBuffers((keep) => {
-      // dX and dW run fastest on channels-last activations; the longer of the dX and dW
-      // buffers, each written whole later, stages their reordering.
-      const dxb = keep(new t.Buffer(dX.numel));
-      const dwb = keep(new t.Buffer(dW.numel));
-      const stage = dxb.len() >= dwb.len() ? dxb : dwb;
-      const x = {
-        strides: channelsLast(m.view),
-        buf: keep(uploadAs(dtype, m.array.data, m.view, channelsLast(m.view), dX.numel, stage)),
-      };
-      const dy = {
-        strides: channelsLast(md.view),
-        buf: keep(
-          uploadAs(dtype, md.array.data, md.view, channelsLast(md.view), dLdY.numel, stage),
-        ),
-      };
-      const dbb = keep(new t.Buffer(dB.numel));
-      bwd.run(dy.buf, dy.strides, dxb, strides(spatialView(dX)));
-      t.backwardWeights(e.conv, x.buf, x.strides, dy.buf, dy.strides, dwb);
-      t.backwardBias(e.conv, dy.buf, dy.strides, dbb);
-      download(dtype, dxb, dX.data);
-      download(dtype, dwb, dW.data);
-      download(dtype, dbb, dB.data);
+      // WasmArray outputs are written where they are, others into buffers of ours.
+      const outputs = [dX, dW, dB].map((a) => {
+        const resident = residentBuffer(a);
+        return { array: a, resident, buf: resident ?? keep(new t.Buffer(a.numel)) };
+      });
+      const [dxb, dwb, dbb] = outputs.map((o) => o.buf) as [WasmBuffer, WasmBuffer, WasmBuffer];
+      // dX and dW run fastest on channels-last activations; the longer of our dX and dW
+      // buffers, each written whole later, stages their reordering. An input that is a
+      // WasmArray in channels-last is read where it is unless it is also an output.
+      const stage = outputs
+        .slice(0, 2)
+        .filter((o) => o.resident === null)
+        .reduce<WasmBuffer | null>(
+          (b, o) => (b === null || o.buf.len() > b.len() ? o.buf : b),
+          null,
+        );
+      const direct = (a: DlArray) => !outputs.some((o) => o.buf === residentBuffer(a));
+      const xs = channelsLast(m.view);
+      const xb = uploadAs(m.array, m.view, xs, dX.numel, stage, direct(m.array), keep);
+      const ys = channelsLast(md.view);
+      const dyb = uploadAs(md.array, md.view, ys, dLdY.numel, stage, direct(md.array), keep);
+      bwd.run(dyb, ys, dxb, strides(spatialView(dX)));
+      t.backwardWeights(e.conv, xb, xs, dyb, ys, dwb);
+      t.backwardBias(e.conv, dyb, ys, dbb);
+      for (const o of outputs) if (o.resident === null) download(dtype, o.buf, o.array.data);
     });
     return { dLdX: intoOrNew(inCallerOrder(dX, m, X.format), into.dLdX), dLdW: dW, dLdB: dB };
   });

@@ -7,6 +7,7 @@
  */
 
 import { DlArray, type Dtype, describeValue, type FloatArray } from "../dlarray/index.js";
+import { checkLive, detachSafe, WasmArray } from "./wasm-array.js";
 
 /** What an output array must be: its size, labels and precision. */
 export interface OutputSpec {
@@ -41,6 +42,7 @@ export function checkOutput(
   where: string,
 ): DlArray | undefined {
   if (out === undefined) return undefined;
+  checkLive(out, name, where);
   const want = `a dlarray of size [${spec.size}], format "${spec.format}" and dtype "${spec.dtype}"`;
   if (!(out instanceof DlArray)) {
     throw new TypeError(`${where}: ${name} must be ${want}, got ${describeValue(out)}`);
@@ -48,6 +50,11 @@ export function checkOutput(
   if (!sameSize(out.size, spec.size) || out.format !== spec.format || out.dtype !== spec.dtype) {
     throw new RangeError(
       `${where}: ${name} must be ${want}, got size [${out.size}], format "${out.format}" and dtype "${out.dtype}"`,
+    );
+  }
+  if (!(out instanceof WasmArray) && detachSafe(out.data) !== out.data) {
+    throw new RangeError(
+      `${where}: ${name} is a view of WASM memory wrapped in a plain dlarray; pass the WasmArray itself (or its stripdims())`,
     );
   }
   for (const a of avoid) {

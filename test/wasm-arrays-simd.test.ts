@@ -1,0 +1,3 @@
+import { wasmArraySuite } from "./wasm-arrays.js";
+
+wasmArraySuite("simd", 1);
