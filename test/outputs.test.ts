@@ -125,7 +125,7 @@ describe("out: bad arrays fail before any work", () => {
     const cases: [() => unknown, RegExp][] = [
       [
         () => layer.predict(X, { out: Y.data as never }),
-        /options\.out must be a dlarray of size \[6,6,6,3\], format "SSSC" and dtype "single", got Float32Array/,
+        /options\.out must be "wasm" or a dlarray of size \[6,6,6,3\], format "SSSC" and dtype "single", got Float32Array/,
       ],
       [
         () => layer.predict(X, { out: T.dlarray(new Float32Array(Y.numel), [6, 6, 6, 3], "SSCS") }),
@@ -153,11 +153,11 @@ describe("out: bad arrays fail before any work", () => {
       ],
       [
         () => layer.backward(X, dLdY, { out: null as never }),
-        /options\.out must be an object with dLdX, dLdW and\/or dLdB, got null/,
+        /options\.out must be "wasm" or an object with dLdX, dLdW and\/or dLdB, got null/,
       ],
       [
         () => layer.backward(X, dLdY, { out: { dLdB: poisoned(g.dLdW) } }),
-        /options\.out\.dLdB must be a dlarray of size \[1,1,1,3\]/,
+        /options\.out\.dLdB must be "wasm" or a dlarray of size \[1,1,1,3\]/,
       ],
     ];
     for (const [f, message] of cases) {

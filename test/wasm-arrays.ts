@@ -90,6 +90,33 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
       });
     }
 
+    it('out: "wasm" returns new WasmArrays', () => {
+      const X = T.dlarray(values(4 * 3 * 5 * 2 * 2, 12), [4, 3, 5, 2, 2], "SSSCB");
+      const layer = T.transposedConv3dLayer(3, 5, { stride: [2, 1, 2], cropping: 1 });
+      const Y = layer.predict(X);
+      const Yw = layer.predict(X, { out: "wasm" });
+      expect(Yw).toBeInstanceOf(T.WasmArray);
+      expect(Yw.size).toEqual(Y.size);
+      expect(Yw.format).toBe(Y.format);
+      expect(Yw.data).toEqual(Y.data);
+      const g = layer.backward(X, Y);
+      const h = layer.backward(X, Yw, { out: "wasm" });
+      for (const k of ["dLdX", "dLdW", "dLdB"] as const) {
+        expect(h[k]).toBeInstanceOf(T.WasmArray);
+        expect(h[k].size).toEqual(g[k].size);
+        expect(h[k].data).toEqual(g[k].data);
+      }
+      const w = layer.weights as Tconv3d.DlArray;
+      const Z = T.dltranspconv(X, w, 0, { stride: [2, 1, 2], cropping: 1, out: "wasm" });
+      expect(Z).toBeInstanceOf(T.WasmArray);
+      expect(message(() => layer.predict(X, { out: "js" as "wasm" }))).toMatch(
+        /^TypeError: transposedConv3dLayer: options\.out must be "wasm" or a dlarray/,
+      );
+      expect(message(() => layer.backward(X, Y, { out: "Wasm" as "wasm" }))).toMatch(
+        /options\.out must be "wasm" or an object/,
+      );
+    });
+
     it("in place: the input is the output (forward), or a gradient (backward)", () => {
       // Channels-last, so that an input not written would be read where it is.
       const X = T.dlarray(values(3 * 4 * 4 * 3, 8), [3, 4, 4, 3], "CSSS");

@@ -132,6 +132,18 @@ export function dltranspconv(
   X: DlArray,
   weights: DlArray,
   bias: BiasInput,
+  options: DltranspconvOptions & { readonly out: "wasm" },
+): WasmArray;
+export function dltranspconv(
+  X: DlArray,
+  weights: DlArray,
+  bias: BiasInput,
+  options?: DltranspconvOptions & PredictOptions,
+): DlArray;
+export function dltranspconv(
+  X: DlArray,
+  weights: DlArray,
+  bias: BiasInput,
   options?: DltranspconvOptions & PredictOptions,
 ): DlArray {
   const where = "dltranspconv";

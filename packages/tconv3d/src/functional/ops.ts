@@ -32,6 +32,7 @@ import {
 } from "./engine.js";
 import { checkOutput, sameSize } from "./outputs.js";
 import type { WasmBackwardData, WasmBuffer, WasmConv, WasmForward } from "./wasm-api.js";
+import type { WasmArray } from "./wasm-array.js";
 import { checkLive, detachSafe } from "./wasm-array.js";
 
 /** Weights (`[h w d F/g C/g g]` column-major values), bias (`F` values or none) and a version
@@ -191,14 +192,20 @@ export interface GradientOutputs {
 
 /** Options of a forward call (`predict`, `dltranspconv`'s `out`). */
 export interface PredictOptions {
-  /** An array to write the output into instead of a new one (see `predict`). */
-  readonly out?: DlArray | undefined;
+  /**
+   * An array to write the output into instead of a new one (see `predict`), or `"wasm"`: a new
+   * {@link WasmArray} (in WASM memory, no copy out).
+   */
+  readonly out?: DlArray | "wasm" | undefined;
 }
 
 /** Options of a backward call (`backward`, `dltranspconvBackward`'s `out`). */
 export interface BackwardOptions {
-  /** Arrays to write gradients into instead of new ones (see `backward`). */
-  readonly out?: GradientOutputs | undefined;
+  /**
+   * Arrays to write gradients into instead of new ones (see `backward`), or `"wasm"`: every
+   * gradient a new {@link WasmArray} (in WASM memory, no copy out).
+   */
+  readonly out?: GradientOutputs | "wasm" | undefined;
 }
 
 const GRADIENTS = ["dLdX", "dLdW", "dLdB"] as const;
@@ -206,9 +213,10 @@ const GRADIENTS = ["dLdX", "dLdW", "dLdB"] as const;
 /** The caller's `out` object of gradients, its keys checked (values later). */
 function gradientOutputs(out: unknown, where: string): Record<string, unknown> {
   if (out === undefined) return {};
+  if (out === "wasm") return Object.fromEntries(GRADIENTS.map((k) => [k, out]));
   if (typeof out !== "object" || out === null) {
     throw new TypeError(
-      `${where}: options.out must be an object with dLdX, dLdW and/or dLdB, got ${describeValue(out)}`,
+      `${where}: options.out must be "wasm" or an object with dLdX, dLdW and/or dLdB, got ${describeValue(out)}`,
     );
   }
   for (const k of Object.keys(out)) {

@@ -32,7 +32,8 @@ export function sameSize(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * `out` when it is a dlarray matching `spec` that shares no memory with any of `avoid` (the
- * weights, the other outputs); throws naming `name` otherwise. `undefined` stays `undefined` (a new array is made).
+ * weights, the other outputs); throws naming `name` otherwise. `undefined` stays `undefined`
+ * (a new JS array is made); `"wasm"` becomes a new WasmArray matching `spec`.
  */
 export function checkOutput(
   out: unknown,
@@ -42,8 +43,9 @@ export function checkOutput(
   where: string,
 ): DlArray | undefined {
   if (out === undefined) return undefined;
+  if (out === "wasm") return WasmArray.make(spec.size, spec.format, spec.dtype);
   checkLive(out, name, where);
-  const want = `a dlarray of size [${spec.size}], format "${spec.format}" and dtype "${spec.dtype}"`;
+  const want = `"wasm" or a dlarray of size [${spec.size}], format "${spec.format}" and dtype "${spec.dtype}"`;
   if (!(out instanceof DlArray)) {
     throw new TypeError(`${where}: ${name} must be ${want}, got ${describeValue(out)}`);
   }

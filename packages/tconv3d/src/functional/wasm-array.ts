@@ -184,10 +184,10 @@ export function detachSafe<T extends FloatArray>(data: T): T {
  * @example
  * ```ts
  * const X = wasmArray([32, 32, 32, 128], "SSSCB");
- * X.data.set(input);                        // or compute into it
- * const Y = wasmArray(layer.outputSize(X), "SSSCB");   // sizes as predict returns them
- * layer.predict(X, { out: Y });             // Y.data is the result, in WASM memory
- * X.dispose(); Y.dispose();                 // or leave them to the garbage collector
+ * X.data.set(input);                            // or compute into it
+ * const Y = layer.predict(X, { out: "wasm" });  // a new WasmArray
+ * layer.predict(X, { out: Y });                 // later calls reuse it: nothing copied
+ * X.dispose(); Y.dispose();                     // or leave them to the garbage collector
  * ```
  *
  * @param size - dimension lengths, as for {@link dlarray}.

@@ -17,6 +17,7 @@ import {
 } from "../functional/ops.js";
 import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
+import type { WasmArray } from "../functional/wasm-array.js";
 import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "../io/safetensors.js";
 import {
   BIAS_INITIALIZERS,
@@ -397,8 +398,11 @@ export class TransposedConv3dLayer {
    *   size, format and dtype as a new one would have; it may be `X` itself or an earlier
    *   output, but must not share memory with the weights or bias). Reusing one skips the
    *   first-touch cost of a new array's memory, which on large outputs is a large part of a
-   *   call. `out` is then returned.
+   *   call. `out` is then returned. `out: "wasm"` returns a new {@link WasmArray} (in WASM
+   *   memory: nothing is copied out). A `WasmArray` `X` or `out` is read or written in place.
    */
+  predict(X: DlArray, options: { readonly out: "wasm" }): WasmArray;
+  predict(X: DlArray, options?: PredictOptions): DlArray;
   predict(X: DlArray, options?: PredictOptions): DlArray {
     const out = outOption(options, WHERE);
     const p = this.learnables(X);
@@ -411,7 +415,8 @@ export class TransposedConv3dLayer {
    * @param options - `out`: `{ dLdX?, dLdW?, dLdB? }`, arrays to write those gradients into
    *   instead of new ones (each of the size, format and dtype a new one would have; they may
    *   be `X` or `dLdY`, but must not share memory with the weights, the bias or each other).
-   *   The gradients returned are then those arrays.
+   *   The gradients returned are then those arrays. `out: "wasm"` returns every gradient as a
+   *   new {@link WasmArray}. `WasmArray` inputs and outputs are read or written in place.
    */
   backward(X: DlArray, dLdY: DlArray, options?: BackwardOptions): Gradients {
     const out = outOption(options, WHERE);
