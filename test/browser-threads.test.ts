@@ -1,7 +1,8 @@
 // The threaded runtime in Chromium (Debian's /usr/bin/chromium through playwright-core; never a
 // downloaded browser): a cross-origin-isolated page loads the built package and starts a
 // 2-thread pool, both on the page's main thread (rayon's web_spin_lock makes the main thread
-// spin instead of Atomics.wait) and inside a dedicated Worker (the recommended host).
+// spin instead of Atomics.wait) and inside a dedicated Worker (the recommended host), and
+// computes on WasmArrays there (bit-equal to JS arrays, before and after memory grows).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
@@ -21,6 +22,7 @@ interface ProbeResult {
   sharedMemory: boolean;
   initMs: number;
   poolMs: number;
+  wasmArrays: { before: boolean; grew: boolean; after: boolean };
 }
 type Outcome = { ok: true; result: ProbeResult } | { ok: false; error: string };
 
@@ -78,6 +80,8 @@ describe.runIf(existsSync(CHROMIUM))("simd-threads in Chromium", () => {
     expect(r.poolThreads).toBe(2);
     expect(r.sharedMemory).toBe(true);
     expect(r.distinct).toBeGreaterThan(1);
+    // WasmArrays computed in place equal JS arrays, before and after memory grows.
+    expect(r.wasmArrays).toEqual({ before: true, grew: true, after: true });
   });
 
   it("works on the page's main thread: 2 threads, >1 did work", async () => {
@@ -111,5 +115,7 @@ describe.runIf(existsSync(CHROMIUM))("simd-threads in Chromium", () => {
     const r = await run("mode=main&variant=simd&threads=1");
     expect(r.info).toEqual({ variant: "simd", simd: true, relaxedSimd: false, threads: 1 });
     expect(r.distinct).toBe(1);
+    // Not shared: the growth detaches views, and X.data makes a fresh one.
+    expect(r.wasmArrays).toEqual({ before: true, grew: true, after: true });
   });
 });
