@@ -49,3 +49,14 @@ export function thrown(f: () => unknown): Error {
   }
   throw new Error("expected a throw");
 }
+
+/** The three gradients of a backward call, as the tests compare them. */
+type GradientsLike = Record<"dLdX" | "dLdW" | "dLdB", { readonly data: ArrayLike<number> }>;
+
+/** `h` holds `g`'s gradients exactly; with `into`, `h`'s arrays are `into`'s (written in place). */
+export function expectGradients(h: GradientsLike, g: GradientsLike, into?: GradientsLike): void {
+  for (const k of ["dLdX", "dLdW", "dLdB"] as const) {
+    if (into !== undefined) expect(h[k]).toBe(into[k]);
+    expect(h[k].data).toEqual(g[k].data);
+  }
+}
