@@ -1245,6 +1245,7 @@ const misses = (rs, missed) => {
   return ids.length ? ` (missed: ${ids.join(", ")})` : "";
 };
 const MODE_NAMES = { "": "new arrays", "-out": "outputs reused", "-wasm": "in WASM memory" };
+const MET_WITH = { "-out": "with outputs reused", "-wasm": "with tensors in WASM memory" };
 /**
  * A target measured in each of the `MODES` on the shapes `rs`: `value(r, mode)` against
  * `limit` (`worst` is Math.min for a floor, Math.max for a cap). Returns the row's "this run"
@@ -1261,7 +1262,7 @@ function perMode(rs, value, worst, limit, fmt) {
     return `${i ? `${MODE_NAMES[mode]}: ` : ""}${label} ${fmt(w)}${misses(rs, miss(mode))}`;
   }).join("; ");
   const first = MODES.findIndex((mode) => !rs.some(miss(mode)));
-  const met = first < 0 ? "no" : first === 0 ? "yes" : `with ${MODE_NAMES[MODES[first]]}`;
+  const met = first < 0 ? "no" : first === 0 ? "yes" : MET_WITH[MODES[first]];
   return { text, met, miss: miss("") };
 }
 {
@@ -1437,7 +1438,7 @@ const method = `## Method
   above. The kernels read and write them where they are, so nothing crosses the JS↔WASM
   boundary; what remains outside the core is reordering an input into the layout its kernel
   reads. A user keeps tensors there across layers or calls. The targets name this mode ("with
-  in WASM memory" in the "met" column) when only these calls meet them.
+  tensors in WASM memory" in the "met" column) when only these calls meet them.
 - **Several instances of one runtime.** \`init()\` is a per-module singleton, and so is
   onnxruntime-web's \`env.wasm.numThreads\` (its WASM module and thread pool are created once).
   The script registers Node module hooks (\`bench/lib/hooks.mjs\`) that carry a \`?benchInst=NAME\`
