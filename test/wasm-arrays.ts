@@ -81,6 +81,52 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
       });
     }
 
+    it("the core's reorder, channels-first to channels-last (register transposes), every edge", async () => {
+      // Uploads of channels-first inputs go through it; extents around the f32 (4) and f64 (2)
+      // transpose blocks and the 16-channel groups, in a destination with spare elements.
+      const { wasm } = await import("../packages/tconv3d/dist/runtime/index.js");
+      const g = wasm().exports as unknown as Record<string, unknown>;
+      type Buf = { free(): void; ptr(): number; len(): number };
+      type Reorder = (s: Buf, sl: Uint32Array, d: Buf, dl: Uint32Array, e: Uint32Array) => void;
+      for (const [dtype, Ctor, bits] of [
+        ["single", Float32Array, 32],
+        ["double", Float64Array, 64],
+      ] as const) {
+        const Buffer = g[`BufferF${bits}`] as new (n: number) => Buf;
+        const reorder = g[`reorder_f${bits}`] as Reorder;
+        const view = (b: Buf) =>
+          dtype === "single" ? wasm().f32(b.ptr(), b.len()) : wasm().f64(b.ptr(), b.len());
+        for (const [n0, n1, n2, C, N] of [
+          [1, 1, 1, 1, 1],
+          [3, 2, 2, 5, 1],
+          [4, 3, 1, 4, 2],
+          [5, 2, 3, 17, 1],
+          [9, 1, 2, 16, 1],
+          [8, 3, 2, 33, 2],
+          [2, 70, 2, 3, 1],
+        ] as const) {
+          const vox = n0 * n1 * n2;
+          const len = vox * C * N;
+          const src = new Buffer(len);
+          const dst = new Buffer(len + 7);
+          view(src).set(values(len, n0 * 7 + C, Ctor));
+          view(dst).fill(Number.NaN);
+          const from = Uint32Array.of(vox * C, 1, n0, n0 * n1, vox, 0);
+          const to = Uint32Array.of(vox * C, C, C * n0, C * n0 * n1, 1, 3);
+          reorder(src, from, dst, to, Uint32Array.of(N, n0, n1, n2, C));
+          const [x, y] = [view(src), view(dst)];
+          const want = new Ctor(len + 7).fill(Number.NaN);
+          for (let n = 0; n < N; n++)
+            for (let c = 0; c < C; c++)
+              for (let i = 0; i < vox; i++)
+                want[3 + n * vox * C + i * C + c] = x[n * vox * C + c * vox + i] as number;
+          expect(y, `${dtype} [${n0} ${n1} ${n2}] C ${C} N ${N}`).toEqual(want);
+          src.free();
+          dst.free();
+        }
+      }
+    });
+
     it('out: "wasm" returns new WasmArrays', () => {
       const X = T.dlarray(values(4 * 3 * 5 * 2 * 2, 12), [4, 3, 5, 2, 2], "SSSCB");
       const layer = T.transposedConv3dLayer(3, 5, { stride: [2, 1, 2], cropping: 1 });

@@ -6,7 +6,6 @@
 //! `dW` (few filters or channels: the wider side in SIMD lanes, read in place); `dB` sums
 //! `dY` over batch and positions.
 
-use crate::element::Element;
 use crate::geometry::{checked_len, Geometry, GeometryError};
 use crate::kernels::{
     partial_sums, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR, WIDE_ROWS,
@@ -444,7 +443,7 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
 }
 
 /// `dB[f]`: the sum of `dY` over batch and positions, accumulated in f64.
-pub fn backward_bias<T: Element>(
+pub fn backward_bias<T: Kernel>(
     geo: &Geometry,
     dy: &[T],
     yl: Layout,

@@ -1,8 +1,8 @@
 //! Buffer checks and the conversions between layouts: into the kernels' channels-last
 //! layout (skipped when the caller's tensor is in it already), and any layout to any other.
 
-use crate::element::Element;
 use crate::geometry::GeometryError;
+use crate::kernels::Kernel;
 use crate::layout::{Extents, Layout};
 use crate::parallel::{for_each_index, task_count, SharedOut};
 
@@ -54,7 +54,7 @@ pub fn check_output(
 }
 
 /// Runs `f` on a channels-last view of the tensor `x` laid out as `l`.
-pub fn with_channels_last_in<T: Element, R>(
+pub fn with_channels_last_in<T: Kernel, R>(
     name: &'static str,
     x: &[T],
     l: Layout,
@@ -75,9 +75,10 @@ pub fn with_channels_last_in<T: Element, R>(
 /// parallel over blocks of `(n, i2, i1)` lines. Inside a block it runs along whichever of the
 /// channel and first spatial axes is contiguous in `src`; when that is the first spatial
 /// axis, each channel's lines of the block are read together (one run of about `RUN`
-/// elements per channel instead of one page per channel and line). Elements of `dst` outside
-/// `dl` are kept.
-pub fn reorder<T: Element>(
+/// elements per channel instead of one page per channel and line), and when the channels
+/// are contiguous in `dst` (channels-first to channels-last) through register transposes
+/// ([`Kernel::transpose`]). Elements of `dst` outside `dl` are kept.
+pub fn reorder<T: Kernel>(
     src: &[T],
     sl: Layout,
     dst: &mut [T],
@@ -85,6 +86,7 @@ pub fn reorder<T: Element>(
     e: Extents,
 ) -> Result<(), GeometryError> {
     const RUN: usize = 256;
+    const TRANSPOSE_CHANNELS: usize = 16;
     check_span("source", src.len(), sl, e)?;
     check_output("destination", dst.len(), dl, e)?;
     let [n0, n1, n2] = e.spatial;
@@ -108,7 +110,21 @@ pub fn reorder<T: Element>(
                 // one-to-one, so they are written by this task only; `src` is only read.
                 unsafe { (src.as_ptr().add(s), out.at(d)) }
             };
-            if sl.c <= sl.s[0] {
+            if sl.s[0] == 1 && dl.c == 1 {
+                // Channels-first lines to channels-last: blocks of `TRANSPOSE_CHANNELS`
+                // channels go line by line through register transposes, so each channel's
+                // lines of the block are still read as one run.
+                for c0 in (0..e.channels).step_by(TRANSPOSE_CHANNELS) {
+                    let m = TRANSPOSE_CHANNELS.min(e.channels - c0);
+                    for i1 in lines.clone() {
+                        let (s, d) = line(i1);
+                        // SAFETY: as for `line`: elements `(c0 + c)*sl.c + i0` of the source
+                        // line and `i0*dl.s[0] + c0 + c` of the destination line, `i0 < n0`,
+                        // `c < m`, lie inside both spans; `src` and `dst` are distinct slices.
+                        unsafe { T::transpose(s.add(c0 * sl.c), sl.c, d.add(c0), dl.s[0], n0, m) };
+                    }
+                }
+            } else if sl.c <= sl.s[0] {
                 for i1 in lines {
                     let (s, d) = line(i1);
                     for i0 in 0..n0 {

@@ -156,6 +156,22 @@ pub trait Kernel: Element {
         b: *const Self,
         nr: usize,
     );
+
+    /// `dst[i*d_step + c] = src[c*s_step + i]` for `i < n`, `c < m`: `m` runs of `n`
+    /// contiguous elements (channels of a channels-first line) written as `n` runs of `m`
+    /// contiguous elements (the same voxels, channels-last), in register blocks.
+    ///
+    /// # Safety
+    /// `src` is valid for reading and `dst` for writing at those offsets, no other thread
+    /// writes either meanwhile, and they do not overlap.
+    unsafe fn transpose(
+        src: *const Self,
+        s_step: usize,
+        dst: *mut Self,
+        d_step: usize,
+        n: usize,
+        m: usize,
+    );
 }
 
 macro_rules! portable_kernel {
@@ -220,8 +236,41 @@ macro_rules! portable_kernel {
                 // SAFETY: as above, the contracts are the same.
                 unsafe { portable::outer_narrow(acc, rows, runs, steps, a, b, nr) }
             }
+            unsafe fn transpose(
+                src: *const Self,
+                s_step: usize,
+                dst: *mut Self,
+                d_step: usize,
+                n: usize,
+                m: usize,
+            ) {
+                // SAFETY: as above, the contracts are the same.
+                unsafe { transpose_scalar(src, s_step, dst, d_step, 0..n, 0..m) }
+            }
         }
     };
+}
+
+/// [`Kernel::transpose`] element by element over ranges of `i` and `c`: the portable
+/// version, and the SIMD versions' edges.
+///
+/// # Safety
+/// As [`Kernel::transpose`] for those ranges.
+#[inline(always)]
+pub(crate) unsafe fn transpose_scalar<T: Copy>(
+    src: *const T,
+    s_step: usize,
+    dst: *mut T,
+    d_step: usize,
+    is: core::ops::Range<usize>,
+    cs: core::ops::Range<usize>,
+) {
+    for c in cs {
+        for i in is.clone() {
+            // SAFETY: inside the ranges the caller grants.
+            unsafe { *dst.add(i * d_step + c) = *src.add(c * s_step + i) };
+        }
+    }
 }
 
 portable_kernel!(f32);

@@ -4,7 +4,7 @@
 
 use core::arch::wasm32::*;
 
-use super::{store, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR, WIDE_ROWS};
+use super::{store, transpose_scalar, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR, WIDE_ROWS};
 
 /// `acc + a*b`: one fused multiply-add in a relaxed-SIMD build (`relaxed_madd`, fused or
 /// not as the hardware does it), else a multiply and an add.
@@ -352,6 +352,46 @@ impl Kernel for f32 {
         }
     }
     outer_narrow!(f32, 4, f32x4_splat, madd_f32);
+
+    unsafe fn transpose(
+        src: *const f32,
+        s_step: usize,
+        dst: *mut f32,
+        d_step: usize,
+        n: usize,
+        m: usize,
+    ) {
+        let (n4, m4) = (n / 4 * 4, m / 4 * 4);
+        for c in (0..m4).step_by(4) {
+            for i in (0..n4).step_by(4) {
+                // SAFETY (block): 4 runs of 4 elements read at `(c + q)*s_step + i`, 4 written
+                // at `(i + r)*d_step + c`, `i + 4 <= n`, `c + 4 <= m`: inside the caller's grant.
+                unsafe {
+                    let [r0, r1, r2, r3]: [v128; 4] = core::array::from_fn(|q| {
+                        v128_load(src.add((c + q) * s_step + i) as *const v128)
+                    });
+                    let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+                    let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+                    let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+                    let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+                    let out = [
+                        i64x2_shuffle::<0, 2>(t0, t2),
+                        i64x2_shuffle::<1, 3>(t0, t2),
+                        i64x2_shuffle::<0, 2>(t1, t3),
+                        i64x2_shuffle::<1, 3>(t1, t3),
+                    ];
+                    for (r, v) in out.into_iter().enumerate() {
+                        v128_store(dst.add((i + r) * d_step + c) as *mut v128, v);
+                    }
+                }
+            }
+        }
+        // SAFETY: the edges, inside the caller's grant.
+        unsafe {
+            transpose_scalar(src, s_step, dst, d_step, n4..n, 0..m4);
+            transpose_scalar(src, s_step, dst, d_step, 0..n, m4..m);
+        }
+    }
 }
 
 impl Kernel for f64 {
@@ -517,4 +557,38 @@ impl Kernel for f64 {
         }
     }
     outer_narrow!(f64, 2, f64x2_splat, madd_f64);
+
+    unsafe fn transpose(
+        src: *const f64,
+        s_step: usize,
+        dst: *mut f64,
+        d_step: usize,
+        n: usize,
+        m: usize,
+    ) {
+        let (n2, m2) = (n / 2 * 2, m / 2 * 2);
+        for c in (0..m2).step_by(2) {
+            for i in (0..n2).step_by(2) {
+                // SAFETY (block): 2 runs of 2 elements read at `(c + q)*s_step + i`, 2 written
+                // at `(i + r)*d_step + c`, `i + 2 <= n`, `c + 2 <= m`: inside the caller's grant.
+                unsafe {
+                    let r0 = v128_load(src.add(c * s_step + i) as *const v128);
+                    let r1 = v128_load(src.add((c + 1) * s_step + i) as *const v128);
+                    v128_store(
+                        dst.add(i * d_step + c) as *mut v128,
+                        i64x2_shuffle::<0, 2>(r0, r1),
+                    );
+                    v128_store(
+                        dst.add((i + 1) * d_step + c) as *mut v128,
+                        i64x2_shuffle::<1, 3>(r0, r1),
+                    );
+                }
+            }
+        }
+        // SAFETY: the edges, inside the caller's grant.
+        unsafe {
+            transpose_scalar(src, s_step, dst, d_step, n2..n, 0..m2);
+            transpose_scalar(src, s_step, dst, d_step, 0..n, m2..m);
+        }
+    }
 }
