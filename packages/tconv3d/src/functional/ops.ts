@@ -32,8 +32,7 @@ import {
 } from "./engine.js";
 import { checkOutput, sameSize } from "./outputs.js";
 import type { WasmBackwardData, WasmBuffer, WasmConv, WasmForward } from "./wasm-api.js";
-import type { WasmArray } from "./wasm-array.js";
-import { checkLive, detachSafe } from "./wasm-array.js";
+import { checkLive, detachSafe, type WasmArray } from "./wasm-array.js";
 
 /** Weights (`[h w d F/g C/g g]` column-major values), bias (`F` values or none) and a version
  * that changes whenever either changes. */

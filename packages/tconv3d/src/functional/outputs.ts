@@ -7,7 +7,7 @@
  */
 
 import { DlArray, type Dtype, describeValue, type FloatArray } from "../dlarray/index.js";
-import { checkLive, detachSafe, WasmArray } from "./wasm-array.js";
+import { checkLive, detachable, WasmArray } from "./wasm-array.js";
 
 /** What an output array must be: its size, labels and precision. */
 export interface OutputSpec {
@@ -54,7 +54,7 @@ export function checkOutput(
       `${where}: ${name} must be ${want}, got size [${out.size}], format "${out.format}" and dtype "${out.dtype}"`,
     );
   }
-  if (!(out instanceof WasmArray) && detachSafe(out.data) !== out.data) {
+  if (!(out instanceof WasmArray) && detachable(out.data)) {
     throw new RangeError(
       `${where}: ${name} is a view of WASM memory wrapped in a plain dlarray; pass the WasmArray itself (or its stripdims())`,
     );

@@ -165,15 +165,24 @@ export function checkLive(X: unknown, name: string, where: string): void {
 }
 
 /**
- * `data`, or a JS copy of it when it is a view of WASM memory that is not shared: an
- * allocation during the call could grow that memory and detach the view.
+ * Whether `data` is a view of WASM memory that is not shared: an allocation during a call
+ * could grow that memory and detach the view.
+ *
+ * @internal
+ */
+export function detachable(data: FloatArray): boolean {
+  const shared =
+    typeof SharedArrayBuffer === "function" && data.buffer instanceof SharedArrayBuffer;
+  return !shared && data.buffer === wasm().memory.buffer;
+}
+
+/**
+ * `data`, or a JS copy of it when it is {@link detachable}.
  *
  * @internal
  */
 export function detachSafe<T extends FloatArray>(data: T): T {
-  const shared =
-    typeof SharedArrayBuffer === "function" && data.buffer instanceof SharedArrayBuffer;
-  return !shared && data.buffer === wasm().memory.buffer ? (data.slice() as T) : data;
+  return detachable(data) ? (data.slice() as T) : data;
 }
 
 /**
