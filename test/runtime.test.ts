@@ -20,6 +20,13 @@ describe("runtime before init()", () => {
     expect(() => rt.wasm()).toThrowError(/^tconv3d: call await init\(\) before computing$/);
   });
 
+  it("wasmArray() throws the same clear error (WASM memory needs the runtime)", async () => {
+    const T = await import("../packages/tconv3d/dist/index.js");
+    expect(() => T.wasmArray([2, 2])).toThrowError(
+      /^tconv3d: call await init\(\) before computing$/,
+    );
+  });
+
   it("backendInfo() throws a clear error", () => {
     expect(() => rt.backendInfo()).toThrowError(/before await init\(\)/);
   });
