@@ -248,6 +248,10 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
       expect(message(() => T.wasmArray([2, -1]))).toMatch(/size must be an array/);
       expect(message(() => T.wasmArray([2, 3, 4], "SC"))).toMatch(/format "SC" has 2 labels/);
       expect(message(() => T.wasmArray([2 ** 31]))).toMatch(/at most what 4 GiB/);
+      // Passes the size check, but cannot fit next to what the memory already holds.
+      expect(message(() => T.wasmArray([2 ** 30 - 1]))).toMatch(
+        /^RangeError: wasmArray: size \[1073741823\]: cannot allocate 1073741823 elements \(4294967292 bytes\) in WASM memory/,
+      );
       expect(layer.predict(X).data).toEqual(Y.data);
       const Zw = resident(Y);
       expect(layer.predict(resident(X, X.data), { out: Zw }).data).toEqual(Y.data);

@@ -3,8 +3,8 @@
 //! `tconv3d-core` for `f32` and `f64`. No maths here.
 
 use tconv3d_core::{
-    backward_bias, backward_weights, reorder, BackwardDataPlan, ConvParams, Cropping, Extents,
-    ForwardPlan, Geometry, Layout,
+    backward_bias, backward_weights, reorder, BackwardDataPlan, ConvParams, Cropping, Element,
+    Extents, ForwardPlan, Geometry, Layout,
 };
 use wasm_bindgen::prelude::*;
 
@@ -136,6 +136,31 @@ fn layout(name: &str, strides: &[u32]) -> Result<Layout, JsError> {
     })
 }
 
+/// `len` zeros, or an error naming the size when WASM memory cannot grow to hold them (where
+/// `vec!` would abort the instance with an `unreachable` trap).
+fn zeros<T: Element>(len: usize) -> Result<Vec<T>, JsError> {
+    let fail = || {
+        JsError::new(&format!(
+            "cannot allocate {len} elements ({} bytes) in WASM memory: it cannot grow that far \
+             (4 GiB at most, shared by every array and buffer)",
+            len.saturating_mul(core::mem::size_of::<T>())
+        ))
+    };
+    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| fail())?;
+    if layout.size() == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: the layout's size is nonzero (checked above).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(fail());
+    }
+    // SAFETY: `ptr` comes from the global allocator with `Layout::array::<T>(len)`, the layout
+    // of a `Vec<T>` of capacity `len`; its bytes are all zero, which is 0.0 for both element
+    // types (f32, f64), so all `len` elements are initialised; the Vec takes ownership.
+    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
+}
+
 macro_rules! typed_exports {
     ($t:ty, $buf:ident, $fwd:ident, $bwd:ident, $dw:ident, $db:ident, $reorder:ident) => {
         /// A buffer in WASM memory; JS reads and writes it through a typed-array view at
@@ -147,12 +172,10 @@ macro_rules! typed_exports {
 
         #[wasm_bindgen]
         impl $buf {
-            /// A zero-filled buffer of `len` elements.
+            /// A zero-filled buffer of `len` elements; an error when memory runs out.
             #[wasm_bindgen(constructor)]
-            pub fn new(len: usize) -> $buf {
-                $buf {
-                    data: vec![0.0; len],
-                }
+            pub fn new(len: usize) -> Result<$buf, JsError> {
+                Ok($buf { data: zeros(len)? })
             }
 
             /// Byte address of the first element in WASM memory.

@@ -87,7 +87,14 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
         `wasmArray: size ${describeValue(size)} holds ${n} elements; expected at most what 4 GiB of WASM memory holds`,
       );
     }
-    const alloc: Allocation = { buf: new (typed(dt).Buffer)(n), holders: 0 };
+    const { Buffer } = typed(dt);
+    let buf: WasmBuffer;
+    try {
+      buf = new Buffer(n);
+    } catch (e) {
+      throw new RangeError(`wasmArray: size ${describeValue(size)}: ${(e as Error).message}`);
+    }
+    const alloc: Allocation = { buf, holders: 0 };
     try {
       return new WasmArray(alloc, dt, size as number[], format as string | undefined);
     } catch (e) {
