@@ -207,6 +207,48 @@ fn long_sums_split_into_tap_groups() {
     }
 }
 
+/// Inputs of a few voxels (a 1x1x1 latent code) leave most taps of a tile outside the input for
+/// every row: the tiles skip those, in runs between live ones, within and across tap groups
+/// (up to 3 taps per group with 300 channels), and a tile with nothing live in its first group
+/// still gets its bias. Exact against the reference.
+#[test]
+fn taps_outside_every_row_are_skipped() {
+    use tconv3d_core::{ConvParams, Cropping};
+    for (c, f, input, k, s, crop) in [
+        (128, 9, [1, 1, 1], [4, 4, 4], 1, 0),
+        (300, 8, [1, 1, 1], [4, 3, 4], 1, 0),
+        (130, 12, [2, 1, 3], [4, 4, 2], 2, 1),
+        (5, 16, [1, 2, 1], [5, 3, 4], 3, 0),
+        (300, 9, [3, 1, 1], [4, 4, 3], 1, 2),
+    ] {
+        let p = ConvParams {
+            batch: 2,
+            channels: c,
+            filters: f,
+            groups: 1,
+            input,
+            kernel: k,
+            stride: [s, s, 1],
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [crop, 0, 0],
+                end: [0, crop.min(1), 0],
+            },
+        };
+        let mut r = rng(c as u64 + f as u64);
+        let (geo, x, w, b) = int_case(&p, &mut r);
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let ctx = format!("{p:?}");
+        for (xl, yl) in [
+            (Layout::channels_last(xe), Layout::channels_first(ye)),
+            (Layout::channels_first(xe), Layout::channels_last(ye)),
+        ] {
+            assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
+            assert_forward::<f64>(&geo, &x, xl, &w, &b, yl, &ctx);
+        }
+    }
+}
+
 /// dW over many channel-filter pairs and taps is cut into blocks of channels x filters (the
 /// last ones partial) and ranges of taps: still exact.
 #[test]
