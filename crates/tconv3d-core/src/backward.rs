@@ -8,7 +8,7 @@
 
 use crate::geometry::{checked_len, Geometry, GeometryError};
 use crate::kernels::{
-    partial_sums, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR, WIDE_ROWS,
+    igemm_live, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR, WIDE_ROWS,
 };
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
@@ -190,12 +190,6 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             // the layout is one-to-one, so these dX elements are touched by
                             // this task only; each row has `nr` channels `xl.c` apart left.
                             let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
-                            let seeds = if u0 == 0 {
-                                [[T::ZERO; NR]; MR]
-                            } else {
-                                // SAFETY: as above; the previous group stored them.
-                                unsafe { partial_sums(&outs, xl.c, nr) }
-                            };
                             let (kc, count) = if merged[bi] {
                                 (unit * fg, u1 - u0)
                             } else {
@@ -205,12 +199,23 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             // SAFETY: A rows are dY rows of `kc` values `yl.c` apart (a unit's
                             // K0*fg values follow each other, see `merge`) or the zero with step
                             // 0; the panel holds `nt*fg*NR` packed weights, of which units
-                            // u0..u1 are read; outputs as above.
+                            // u0..u1 are read; outputs as above, holding the previous groups'
+                            // sums.
                             let b =
                                 unsafe { self.packed.as_ptr().add(panel + u0 * unit * fg * NR) };
                             // SAFETY: as above.
                             unsafe {
-                                T::igemm(kc, count, rows, b, &seeds, &outs, xl.c, mrs[bi], nr)
+                                igemm_live(
+                                    kc,
+                                    rows,
+                                    zero_row.ptr,
+                                    b,
+                                    (u0 == 0).then_some([[T::ZERO; NR]; MR]),
+                                    &outs,
+                                    xl.c,
+                                    mrs[bi],
+                                    nr,
+                                )
                             };
                         }
                     }

@@ -14,7 +14,7 @@ use core::ops::Range;
 
 use crate::geometry::{checked_len, Geometry, GeometryError, Phase, PhaseTap};
 use crate::kernels::{
-    partial_sums, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
+    igemm_live, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
 };
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, task_count, SharedOut};
@@ -251,7 +251,6 @@ impl<T: Kernel> ForwardPlan<T> {
             let mut merged = vec![false; mb];
             let mut y_at = vec![[0usize; MR]; mb];
             let mut mrs = vec![0usize; mb];
-            let mut runs = vec![Vec::new(); mb];
             let (mut off2, mut off1) = (Vec::new(), Vec::new());
             for first in tiles.clone().step_by(mb) {
                 let block_tiles = first..(first + mb).min(tiles.end);
@@ -314,95 +313,45 @@ impl<T: Kernel> ForwardPlan<T> {
                         }
                     }
                 }
-                // A tile's A rows for steps u0..u1 of a group and their length `kc`.
-                let tile_rows = |bi: usize, u0: usize, u1: usize| {
-                    if merged[bi] {
-                        (
-                            unit * cg,
-                            &merged_a[(bi * units + u0) * MR..(bi * units + u1) * MR],
-                        )
-                    } else {
-                        (
-                            cg,
-                            &a[(bi * nt + u0 * unit) * MR..(bi * nt + u1 * unit) * MR],
-                        )
-                    }
-                };
                 // Groups outside panels: a group's A rows stay in cache across all panels,
                 // and each panel's slice of the group is read once per block.
                 for u0 in (0..units.max(1)).step_by(group) {
                     let u1 = (u0 + group).min(units);
-                    // Per tile, the group's steps (taps, or units when merged) and the runs
-                    // of them that read X for some row: a step outside the input for every
-                    // row of the tile adds nothing (most of them when the input is a few
-                    // voxels, e.g. a 1x1x1 latent code), so it is skipped.
-                    for (bi, tile_runs) in runs.iter_mut().enumerate().take(block_tiles.len()) {
-                        let (kc, rows) = tile_rows(bi, u0, u1);
-                        tile_runs.clear();
-                        let live = |t: usize| {
-                            rows[t * MR..(t + 1) * MR]
-                                .iter()
-                                .any(|a| a.ptr != zero_row.ptr)
-                        };
-                        let steps = rows.len() / MR;
-                        let mut t = 0;
-                        while t < steps {
-                            if !live(t) {
-                                t += 1;
-                                continue;
-                            }
-                            let start = t;
-                            while t < steps && live(t) {
-                                t += 1;
-                            }
-                            tile_runs.push((start..t, kc));
-                        }
-                    }
                     for fp in panels.clone() {
                         let (bias, b) = self.block(g, r, fp);
                         let nr = NR.min(fg - fp * NR);
-                        // The group's packed weights: steps u0..u1, `kc` values each.
-                        let b = b.wrapping_add(u0 * unit * cg * NR);
-                        for (bi, tile_runs) in runs.iter().enumerate().take(block_tiles.len()) {
+                        for bi in 0..block_tiles.len() {
                             // SAFETY: these outputs belong to this tile of this phase and this
                             // panel only (phases partition the outputs, the layout is
                             // one-to-one), so no other task touches them; each row has `nr`
                             // filters `yl.c` apart left.
                             let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
-                            // A tile with nothing to add stores its bias once (first group).
-                            let nothing = [(0..0, 0)];
-                            let todo: &[_] = match (tile_runs.is_empty(), u0 == 0) {
-                                (false, _) => tile_runs,
-                                (true, true) => &nothing,
-                                (true, false) => &[],
+                            let (kc, rows) = if merged[bi] {
+                                let u = (bi * units + u0) * MR..(bi * units + u1) * MR;
+                                (unit * cg, &merged_a[u])
+                            } else {
+                                (
+                                    cg,
+                                    &a[(bi * nt + u0 * unit) * MR..(bi * nt + u1 * unit) * MR],
+                                )
                             };
-                            let rows = tile_rows(bi, u0, u1).1;
-                            for (k, (run, kc)) in todo.iter().enumerate() {
-                                let seeds = if u0 == 0 && k == 0 {
-                                    [*bias; MR]
-                                } else {
-                                    // SAFETY: as above; the previous call stored them.
-                                    unsafe { partial_sums(&outs, yl.c, nr) }
-                                };
-                                // SAFETY: A rows are X rows of `kc` values `xl.c` apart (a
-                                // unit's K0*cg values follow each other, see `merge`) or the
-                                // zero with step 0; the block holds `nt*cg*NR` packed weights,
-                                // of which this run's steps are read (`kc` values each from
-                                // the group's start); outputs as above.
-                                unsafe {
-                                    T::igemm(
-                                        *kc,
-                                        run.len(),
-                                        &rows[run.start * MR..run.end * MR],
-                                        b.add(run.start * kc * NR),
-                                        &seeds,
-                                        &outs,
-                                        yl.c,
-                                        mrs[bi],
-                                        nr,
-                                    )
-                                };
-                            }
+                            // SAFETY: A rows are X rows of `kc` values `xl.c` apart (a unit's
+                            // K0*cg values follow each other, see `merge`) or the zero row; the
+                            // block holds `nt*cg*NR` packed weights, of which units u0..u1 are
+                            // read; outputs as above, holding the previous groups' sums.
+                            unsafe {
+                                igemm_live(
+                                    kc,
+                                    rows,
+                                    zero_row.ptr,
+                                    b.add(u0 * unit * cg * NR),
+                                    (u0 == 0).then_some([*bias; MR]),
+                                    &outs,
+                                    yl.c,
+                                    mrs[bi],
+                                    nr,
+                                )
+                            };
                         }
                     }
                 }

@@ -210,7 +210,7 @@ fn long_sums_split_into_tap_groups() {
 /// Inputs of a few voxels (a 1x1x1 latent code) leave most taps of a tile outside the input for
 /// every row: the tiles skip those, in runs between live ones, within and across tap groups
 /// (up to 3 taps per group with 300 channels), and a tile with nothing live in its first group
-/// still gets its bias. Exact against the reference.
+/// still gets its bias; dX through the same tiles. Exact against the reference.
 #[test]
 fn taps_outside_every_row_are_skipped() {
     use tconv3d_core::{ConvParams, Cropping};
@@ -237,6 +237,7 @@ fn taps_outside_every_row_are_skipped() {
         };
         let mut r = rng(c as u64 + f as u64);
         let (geo, x, w, b) = int_case(&p, &mut r);
+        let dy = ints(&mut r, geo.output_len());
         let (xe, ye) = (input_extents(&geo), output_extents(&geo));
         let ctx = format!("{p:?}");
         for (xl, yl) in [
@@ -245,6 +246,7 @@ fn taps_outside_every_row_are_skipped() {
         ] {
             assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
             assert_forward::<f64>(&geo, &x, xl, &w, &b, yl, &ctx);
+            assert_backward_data::<f32>(&geo, &dy, yl, &w, xl, &ctx);
         }
     }
 }

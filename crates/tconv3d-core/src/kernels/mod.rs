@@ -276,6 +276,69 @@ pub(crate) unsafe fn transpose_scalar<T: Copy>(
 portable_kernel!(f32);
 portable_kernel!(f64);
 
+/// [`Kernel::igemm`] over the runs of steps (`MR` A rows each, `kc` values, `kc*NR` packed
+/// weights from `b`) that read data for some row: a step whose rows are all the zero row
+/// `zero` adds nothing (most steps when the input is a few voxels, e.g. a 1x1x1 latent code),
+/// so it is skipped. `seed`: the tile's seeds for its first group of steps (bias or zeros);
+/// `None` when the outputs already hold partial sums. With nothing to add, a first group
+/// still stores its seeds.
+///
+/// # Safety
+/// As [`Kernel::igemm`] for all `rows.len() / MR` steps; with `seed` `None`, the outputs hold
+/// the partial sums and no other thread writes them.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn igemm_live<T: Kernel>(
+    kc: usize,
+    rows: &[ARow<T>],
+    zero: *const T,
+    b: *const T,
+    seed: Option<[[T; NR]; MR]>,
+    out: &[*mut T; MR],
+    out_step: usize,
+    mr: usize,
+    nr: usize,
+) {
+    let steps = rows.len() / MR;
+    let live = |t: usize| rows[t * MR..(t + 1) * MR].iter().any(|a| a.ptr != zero);
+    let mut first = seed;
+    let mut t = 0;
+    while t < steps {
+        if !live(t) {
+            t += 1;
+            continue;
+        }
+        let start = t;
+        while t < steps && live(t) {
+            t += 1;
+        }
+        let seeds = match first.take() {
+            Some(s) => s,
+            // SAFETY: the caller's outputs, holding the sums so far (stored by the caller or
+            // by the previous run).
+            None => unsafe { partial_sums(out, out_step, nr) },
+        };
+        // SAFETY: steps start..t of the caller's grant, and their packed weights.
+        unsafe {
+            T::igemm(
+                kc,
+                t - start,
+                &rows[start * MR..t * MR],
+                b.wrapping_add(start * kc * NR),
+                &seeds,
+                out,
+                out_step,
+                mr,
+                nr,
+            )
+        };
+    }
+    if let Some(s) = first {
+        // SAFETY: no step is read; the outputs are the caller's.
+        unsafe { T::igemm(kc, 0, &[], b, &s, out, out_step, mr, nr) };
+    }
+}
+
 /// Reads back the partial sums a tile stored, as seeds for its next tap group (columns past
 /// `nr` are zero).
 ///
