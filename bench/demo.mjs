@@ -37,7 +37,7 @@ function run(inWasm = false) {
   for (const [i, layer] of layers.entries()) {
     const t0 = performance.now();
     const Y = inWasm ? layer.predict(X, { out: outs[i] ?? "wasm" }) : layer.predict(X);
-    outs[i] = inWasm ? Y : outs[i];
+    if (inWasm) outs[i] = Y;
     const ms = performance.now() - t0;
     const c = X.size[3];
     const flops = 2 * c * layer.numFilters * 64 * X.size[0] * X.size[1] * X.size[2];

@@ -907,10 +907,6 @@ const short = {
   "tc-simd": "simd t1",
   "tc-t1": "threads t1",
   "tc-t2": "threads t2",
-  "tc-t1-out": "threads t1, out",
-  "tc-t2-out": "threads t2, out",
-  "tc-t1-wasm": "threads t1, WASM",
-  "tc-t2-wasm": "threads t2, WASM",
   "web-t1": "web t1",
   "web-t2": "web t2",
   "node-t1": "node t1",
@@ -1244,7 +1240,7 @@ const misses = (rs, missed) => {
   const ids = rs.filter(missed).map((r) => r.g.id);
   return ids.length ? ` (missed: ${ids.join(", ")})` : "";
 };
-const MODE_NAMES = { "": "new arrays", "-out": "outputs reused", "-wasm": "in WASM memory" };
+const MODE_NAMES = { "-out": "outputs reused", "-wasm": "in WASM memory" };
 const MET_WITH = { "-out": "with outputs reused", "-wasm": "with tensors in WASM memory" };
 /**
  * A target measured in each of the `MODES` on the shapes `rs`: `value(r, mode)` against

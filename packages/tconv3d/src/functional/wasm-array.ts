@@ -21,12 +21,16 @@ interface Allocation {
   holders: number;
 }
 
+/** Frees the buffer now (no-op when freed already); the registry must not free it again. */
+function free(a: Allocation): void {
+  registry?.unregister(a);
+  a.buf?.free();
+  a.buf = null;
+}
+
 function release(a: Allocation): void {
   a.holders -= 1;
-  if (a.holders === 0 && a.buf !== null) {
-    a.buf.free();
-    a.buf = null;
-  }
+  if (a.holders === 0) free(a);
 }
 
 // A buffer is freed once neither its array nor any view of it handed out can be reached, so a
@@ -98,9 +102,7 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
     try {
       return new WasmArray(alloc, dt, size as number[], format as string | undefined);
     } catch (e) {
-      registry?.unregister(alloc);
-      alloc.buf?.free();
-      alloc.buf = null;
+      free(alloc);
       throw e;
     }
   }
@@ -140,11 +142,7 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
    * taken before must not be used (their memory may hold other data). Idempotent.
    */
   dispose(): void {
-    const a = this.#alloc;
-    if (a.buf === null) return;
-    registry?.unregister(a);
-    a.buf.free();
-    a.buf = null;
+    free(this.#alloc);
   }
 
   /**
