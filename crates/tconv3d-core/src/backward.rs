@@ -2,9 +2,9 @@
 //! run as an implicit GEMM over output rows of `dX` like the forward pass (rows whose taps
 //! along axis 0 all survive the crop read them as one run of channels-last `dY`); `dW` is,
 //! per tap, a `C/g x F/g` GEMM whose inner dimension runs over every input voxel, cut into
-//! blocks of channels x filters x taps that each task writes straight into the tap-fastest
-//! `dW` (few filters or channels: the wider side in SIMD lanes, read in place); `dB` sums
-//! `dY` over batch and positions.
+//! blocks of channels x filters x taps that each task writes into the tap-fastest `dW` a
+//! group of taps at a time (few filters or channels: the wider side in SIMD lanes, read in
+//! place); `dB` sums `dY` over batch and positions.
 
 use crate::geometry::{checked_len, Geometry, GeometryError};
 use crate::kernels::{
@@ -243,6 +243,9 @@ pub fn backward_weights<T: Kernel>(
     })?
 }
 
+/// Bytes of per-tap sums a `dW` task keeps so as to write a group of taps at once.
+const DW_STAGE: usize = 256 * 1024;
+
 fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut [T]) {
     let [a0, a1, a2] = geo.axes;
     let (cg, fg, taps) = (
@@ -308,14 +311,27 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
             (x, dy, cs, fs, steps)
         };
         let direct = narrow && na % MR == 0;
-        let mut accs = vec![[[T::ZERO; NR]; MR]; if narrow { 0 } else { c_tiles * f_tiles }];
-        let mut wide =
-            vec![[[T::ZERO; WIDE_ROWS]; NR]; if narrow { na.div_ceil(WIDE_ROWS) } else { 0 }];
+        // Sums of a group of taps are kept (tap-major, a tile or block of lanes per tap) and
+        // written together through register transposes: each (c, f) pair's taps are
+        // contiguous in dW, so the group's sums go out as whole runs (a cache line of f32 per
+        // pair) rather than one element per line and tap, which took a third of gan-a's dW
+        // (few voxels per tap). Workspace: at most DW_STAGE bytes of sums.
+        let (tiles, wides) = if narrow {
+            (0, na.div_ceil(WIDE_ROWS))
+        } else {
+            (c_tiles * f_tiles, 0)
+        };
+        let per_tap = (tiles * MR + wides * WIDE_ROWS) * NR;
+        let tg = (DW_STAGE / (per_tap * size).max(1))
+            .clamp(1, 64 / size)
+            .min(tb);
+        let mut accs = vec![[[T::ZERO; NR]; MR]; tg * tiles];
+        let mut wide = vec![[[T::ZERO; WIDE_ROWS]; NR]; tg * wides];
         // Voxels go in chunks (packed, with a tile's width of padding so that edge tiles read
         // full width and ignore the extra lanes, unless `direct`) of about 16 KiB, so that they
         // stay in L1 while every tile of the block streams them (64 KiB measured 10-20% slower
         // on gan-b/c, 8 KiB slower on unet-b).
-        let chunk = (16 * 1024 / ((cs + fs) * core::mem::size_of::<T>()).max(1)).max(1);
+        let chunk = (16 * 1024 / ((cs + fs) * size).max(1)).max(1);
         let (packed_a, packed_b) = if direct {
             (0, 0)
         } else {
@@ -325,122 +341,149 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
         let mut bp = vec![T::ZERO; packed_b];
         let packed_steps = RunSteps { a: na, b: nb };
         let mut runs = Vec::new();
-        for tap in t_at..(t_at + tb).min(taps) {
-            let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
-            let i0 = a0.inputs_for_tap(k[0]);
-            runs.clear();
-            if !i0.is_empty() {
-                let o0 = a0.output_for(i0.start, k[0]).expect("in range");
-                for n in 0..geo.batch {
-                    for i2 in a2.inputs_for_tap(k[2]) {
-                        let o2 = a2.output_for(i2, k[2]).expect("in range");
-                        for i1 in a1.inputs_for_tap(k[1]) {
-                            let o1 = a1.output_for(i1, k[1]).expect("in range");
-                            let xo = xl.offset(n, [i0.start, i1, i2], g * cg + c_at);
-                            let yo = yl.offset(n, [o0, o1, o2], g * fg + f_at);
-                            let (a, b) = if swap { (yo, xo) } else { (xo, yo) };
-                            runs.push(Run {
-                                a,
-                                b,
-                                len: i0.len(),
-                            });
+        let t_end = (t_at + tb).min(taps);
+        for t0 in (t_at..t_end).step_by(tg) {
+            let group = t0..(t0 + tg).min(t_end);
+            for (slot, tap) in group.clone().enumerate() {
+                let k = [tap % ks[0], tap / ks[0] % ks[1], tap / (ks[0] * ks[1])];
+                let i0 = a0.inputs_for_tap(k[0]);
+                runs.clear();
+                if !i0.is_empty() {
+                    let o0 = a0.output_for(i0.start, k[0]).expect("in range");
+                    for n in 0..geo.batch {
+                        for i2 in a2.inputs_for_tap(k[2]) {
+                            let o2 = a2.output_for(i2, k[2]).expect("in range");
+                            for i1 in a1.inputs_for_tap(k[1]) {
+                                let o1 = a1.output_for(i1, k[1]).expect("in range");
+                                let xo = xl.offset(n, [i0.start, i1, i2], g * cg + c_at);
+                                let yo = yl.offset(n, [o0, o1, o2], g * fg + f_at);
+                                let (a, b) = if swap { (yo, xo) } else { (xo, yo) };
+                                runs.push(Run {
+                                    a,
+                                    b,
+                                    len: i0.len(),
+                                });
+                            }
                         }
                     }
                 }
-            }
-            accs.fill([[T::ZERO; NR]; MR]);
-            wide.fill([[T::ZERO; WIDE_ROWS]; NR]);
-            // Narrow: sums runs over A at `a`, B at `b` into every block of lanes.
-            let mut narrow_sum = |runs: &[Run], steps: RunSteps, a: &[T], b: &[T]| {
-                for (bi, w) in wide.iter_mut().enumerate() {
-                    let l0 = bi * WIDE_ROWS;
-                    // SAFETY: A rows of `na` values, readable up to a multiple of MR past l0
-                    // (whole tiles in place, or the packing's padding); B rows of `nb`.
-                    unsafe {
-                        T::outer_narrow(
-                            w,
-                            WIDE_ROWS.min(na - l0),
-                            runs,
-                            steps,
-                            a.as_ptr().add(l0),
-                            b.as_ptr(),
-                            nb,
-                        )
-                    };
-                }
-            };
-            if direct {
-                let mut first = 0;
-                while first < runs.len() {
-                    let (mut last, mut voxels) = (first, 0);
-                    while last < runs.len() && voxels < chunk {
-                        voxels += runs[last].len;
-                        last += 1;
-                    }
-                    narrow_sum(&runs[first..last], st, src_a, src_b);
-                    first = last;
-                }
-            } else {
-                let mut flush = |len: usize, ap: &[T], bp: &[T]| {
-                    let run = [Run { a: 0, b: 0, len }];
-                    if narrow {
-                        narrow_sum(&run, packed_steps, ap, bp);
-                    }
-                    for (ti, acc) in accs.iter_mut().enumerate() {
-                        let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-                        // SAFETY: packed rows, MR readable from c0 and NR from f0 with the
-                        // padding.
+                let accs = &mut accs[slot * tiles..(slot + 1) * tiles];
+                let wide = &mut wide[slot * wides..(slot + 1) * wides];
+                accs.fill([[T::ZERO; NR]; MR]);
+                wide.fill([[T::ZERO; WIDE_ROWS]; NR]);
+                // Narrow: sums runs over A at `a`, B at `b` into every block of lanes.
+                let mut narrow_sum = |runs: &[Run], steps: RunSteps, a: &[T], b: &[T]| {
+                    for (bi, w) in wide.iter_mut().enumerate() {
+                        let l0 = bi * WIDE_ROWS;
+                        // SAFETY: A rows of `na` values, readable up to a multiple of MR past
+                        // l0 (whole tiles in place, or the packing's padding); B rows of `nb`.
                         unsafe {
-                            T::outer(
-                                acc,
-                                &run,
-                                packed_steps,
-                                ap.as_ptr().add(c0),
-                                bp.as_ptr().add(f0),
+                            T::outer_narrow(
+                                w,
+                                WIDE_ROWS.min(na - l0),
+                                runs,
+                                steps,
+                                a.as_ptr().add(l0),
+                                b.as_ptr(),
+                                nb,
                             )
                         };
                     }
                 };
-                let mut filled = 0;
-                for run in &runs {
-                    for kk in 0..run.len {
-                        let (ra, rb) = (run.a + kk * st.a, run.b + kk * st.b);
-                        ap[filled * na..(filled + 1) * na].copy_from_slice(&src_a[ra..ra + na]);
-                        bp[filled * nb..(filled + 1) * nb].copy_from_slice(&src_b[rb..rb + nb]);
-                        filled += 1;
-                        if filled == chunk {
-                            flush(filled, &ap, &bp);
-                            filled = 0;
+                if direct {
+                    let mut first = 0;
+                    while first < runs.len() {
+                        let (mut last, mut voxels) = (first, 0);
+                        while last < runs.len() && voxels < chunk {
+                            voxels += runs[last].len;
+                            last += 1;
+                        }
+                        narrow_sum(&runs[first..last], st, src_a, src_b);
+                        first = last;
+                    }
+                } else {
+                    let mut flush = |len: usize, ap: &[T], bp: &[T]| {
+                        let run = [Run { a: 0, b: 0, len }];
+                        if narrow {
+                            narrow_sum(&run, packed_steps, ap, bp);
+                        }
+                        for (ti, acc) in accs.iter_mut().enumerate() {
+                            let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
+                            // SAFETY: packed rows, MR readable from c0 and NR from f0 with the
+                            // padding.
+                            unsafe {
+                                T::outer(
+                                    acc,
+                                    &run,
+                                    packed_steps,
+                                    ap.as_ptr().add(c0),
+                                    bp.as_ptr().add(f0),
+                                )
+                            };
+                        }
+                    };
+                    let mut filled = 0;
+                    for run in &runs {
+                        for kk in 0..run.len {
+                            let (ra, rb) = (run.a + kk * st.a, run.b + kk * st.b);
+                            ap[filled * na..(filled + 1) * na].copy_from_slice(&src_a[ra..ra + na]);
+                            bp[filled * nb..(filled + 1) * nb].copy_from_slice(&src_b[rb..rb + nb]);
+                            filled += 1;
+                            if filled == chunk {
+                                flush(filled, &ap, &bp);
+                                filled = 0;
+                            }
+                        }
+                    }
+                    if filled > 0 {
+                        flush(filled, &ap, &bp);
+                    }
+                }
+            }
+            // The group's sums into dW: for each run of pairs that follow each other in dW
+            // (a tile row's filters, or a block of lanes of filters), its `group.len()` taps
+            // from the slots (`slot_step` apart) into each pair's run of taps.
+            let pair = |c: usize, f: usize| (g * cg + c_at + c) * fg + f_at + f;
+            let put = |src: *const T, slot_step: usize, first: usize, n: usize| {
+                // SAFETY: `src` is read at `s*slot_step + i` for s < group.len(), i < n, as the
+                // callers grant; dW is written at pairs first..first+n, taps of the group:
+                // inside dW (length checked), and this block's pairs and taps belong to this
+                // task only.
+                unsafe {
+                    T::transpose(
+                        src,
+                        slot_step,
+                        out.at(first * taps + group.start),
+                        taps,
+                        n,
+                        group.len(),
+                    )
+                }
+            };
+            let wide_step = wides * NR * WIDE_ROWS;
+            for bi in 0..wides {
+                let (l0, rows) = (bi * WIDE_ROWS, WIDE_ROWS.min(na - bi * WIDE_ROWS));
+                for q in 0..nb {
+                    // SAFETY: column q of slot 0's block bi (lanes l0..), inside `wide`.
+                    let lanes = unsafe { wide.as_ptr().add(bi).cast::<T>().add(q * WIDE_ROWS) };
+                    if swap {
+                        // Channel q, filters l0..l0+rows: consecutive pairs.
+                        put(lanes, wide_step, pair(q, l0), rows);
+                    } else {
+                        // Filter q of channels l0..: pairs `fg` apart, one at a time.
+                        for r in 0..rows {
+                            // SAFETY: lane r < rows of the block.
+                            put(unsafe { lanes.add(r) }, wide_step, pair(l0 + r, q), 1);
                         }
                     }
                 }
-                if filled > 0 {
-                    flush(filled, &ap, &bp);
-                }
             }
-            // SAFETY (both loops): inside dW (length checked); channels, filters and taps of
-            // this block belong to this task only.
-            let pair = |c: usize, f: usize| (g * cg + c_at + c) * fg + f_at + f;
-            for (bi, w) in wide.iter().enumerate() {
-                let l0 = bi * WIDE_ROWS;
-                for (q, w_q) in w.iter().enumerate().take(nb) {
-                    for (r, &v) in w_q.iter().enumerate().take(WIDE_ROWS.min(na - l0)) {
-                        let at = if swap {
-                            pair(q, l0 + r)
-                        } else {
-                            pair(l0 + r, q)
-                        };
-                        unsafe { *out.at(at * taps + tap) = v };
-                    }
-                }
-            }
-            for (ti, acc) in accs.iter().enumerate() {
+            for ti in 0..tiles {
                 let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-                for (r, acc_r) in acc.iter().enumerate().take(MR.min(cs - c0)) {
-                    let at = pair(c0 + r, f0);
-                    for (q, &v) in acc_r.iter().enumerate().take(NR.min(fs - f0)) {
-                        unsafe { *out.at((at + q) * taps + tap) = v };
-                    }
+                for r in 0..MR.min(cs - c0) {
+                    // SAFETY: row r of slot 0's tile ti; NR.min(fs - f0) <= NR of its values.
+                    let row = unsafe { accs.as_ptr().add(ti).cast::<T>().add(r * NR) };
+                    put(row, tiles * MR * NR, pair(c0 + r, f0), NR.min(fs - f0));
                 }
             }
         }
