@@ -26,6 +26,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { geometry } from "./lib/geometry.mjs";
 import { geomean, median, ms, num, pct, ratio, sci, table } from "./lib/table.mjs";
+import { wakeCores } from "./lib/wake.mjs";
 
 const T_START = performance.now();
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +41,8 @@ const TOL = 1e-4;
 /** Pause between two timed calls, so that spinning pool threads of the previous implementation
  * (rayon, ORT's intra-op pool, emscripten pthreads) have gone idle. Not timed. */
 const SETTLE_MS = 2;
+/** How long every core is kept busy just before a timed call (see bench/lib/wake.mjs). */
+const WAKE_MS = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -409,6 +412,7 @@ const stats = { discarded: 0, foreign: [], startLoad: 0 };
 async function timeCall(fn) {
   gc();
   await sleep(SETTLE_MS);
+  wakeCores(WAKE_MS);
   const t0 = performance.now();
   const r = fn();
   const out = r instanceof Promise ? await r : r;
@@ -434,7 +438,7 @@ async function alternate(runners, budgetS, onFirst) {
       res[n].last = (await timeCall(runners[n])).t;
     }
   }
-  const round = names.reduce((s, n) => s + res[n].last + SETTLE_MS, 0);
+  const round = names.reduce((s, n) => s + res[n].last + SETTLE_MS + WAKE_MS, 0);
   // Past the soft time limit of the whole run: the minimum, and no redone rounds.
   const late = (performance.now() - T_START) / 1000 > POLICY.softLimitS;
   const reps = late
@@ -1411,7 +1415,12 @@ const method = `## Method
   every implementation runs once, the order rotated each round; the table gives the median
   (and min–max) of the rounds. Rounds: at least ${POLICY.minReps}, more for fast shapes while a budget of
   ${POLICY.fwdBudgetS} s (forward) / ${POLICY.bwdBudgetS} s (backward) per shape lasts, at most ${POLICY.maxReps}. Before each timed call (not timed): a
-  full GC and a ${SETTLE_MS} ms pause so that the previous implementation's pool threads are idle.
+  full GC and a ${SETTLE_MS} ms pause so that the previous implementation's pool threads are idle,
+  then every core kept busy for ${WAKE_MS} ms (a spinning helper thread per other core) and stopped
+  just before the call: on this virtual machine a core that has idled can take about as long as
+  a whole call to come back (a 12 ms 2-thread call measured 22 ms after a 20 ms pause, 12.5 ms
+  after the spin; 1-thread calls were unaffected), so the call measures computing, as calls
+  that follow each other see it. The same for every implementation.
 - **Shared machine.** Other processes' CPU use is tracked during every round (machine-wide busy
   time from \`/proc/stat\` minus this process's \`process.cpuUsage()\`): a round during which they kept
   more than 0.15 of a core busy is discarded and redone after waiting for quiet (at most
