@@ -24,9 +24,9 @@ import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { geometry } from "./lib/geometry.mjs";
+import { coreCalls, randomF32 } from "./lib/core.mjs";
+import { findShapesFile, geometry } from "./lib/geometry.mjs";
 import { geomean, median, ms, num, pct, ratio, sci, table } from "./lib/table.mjs";
-import { wakeCores } from "./lib/wake.mjs";
 
 const T_START = performance.now();
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -41,8 +41,6 @@ const TOL = 1e-4;
 /** Pause between two timed calls, so that spinning pool threads of the previous implementation
  * (rayon, ORT's intra-op pool, emscripten pthreads) have gone idle. Not timed. */
 const SETTLE_MS = 2;
-/** How long every core is kept busy just before a timed call (see bench/lib/wake.mjs). */
-const WAKE_MS = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -106,18 +104,7 @@ const SLOW_WARMUP_MS = 1000;
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-function findShapesFile() {
-  if (opts.shapesFile) return opts.shapesFile;
-  const candidates = [
-    join(ROOT, "shared", "bench", "shapes.json"),
-    join(ROOT, "..", "shared", "bench", "shapes.json"),
-    join(HERE, "shapes.json"), // a copy, for checkouts without the shared folder
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`bench: no shapes.json in ${candidates.join(", ")}`);
-  return found;
-}
-const shapesFile = findShapesFile();
+const shapesFile = opts.shapesFile ?? findShapesFile();
 const allShapes = JSON.parse(readFileSync(shapesFile, "utf8")).shapes;
 {
   const copy = join(HERE, "shapes.json");
@@ -164,21 +151,6 @@ const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
 // ---------------------------------------------------------------------------------------------
 // Data
-
-/** Deterministic uniform values in [-scale, scale) (xorshift32). */
-function randomF32(n, seed, scale = 1) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    a[i] = (s / 4294967296 - 0.5) * 2 * scale;
-  }
-  return a;
-}
 
 /** max |a − ref| / max |ref| (∞ on NaN or a length mismatch). */
 function relErr(a, ref) {
@@ -412,7 +384,6 @@ const stats = { discarded: 0, foreign: [], startLoad: 0 };
 async function timeCall(fn) {
   gc();
   await sleep(SETTLE_MS);
-  wakeCores(WAKE_MS);
   const t0 = performance.now();
   const r = fn();
   const out = r instanceof Promise ? await r : r;
@@ -438,7 +409,7 @@ async function alternate(runners, budgetS, onFirst) {
       res[n].last = (await timeCall(runners[n])).t;
     }
   }
-  const round = names.reduce((s, n) => s + res[n].last + SETTLE_MS + WAKE_MS, 0);
+  const round = names.reduce((s, n) => s + res[n].last + SETTLE_MS, 0);
   // Past the soft time limit of the whole run: the minimum, and no redone rounds.
   const late = (performance.now() - T_START) / 1000 > POLICY.softLimitS;
   const reps = late
@@ -484,73 +455,8 @@ async function alternate(runners, budgetS, onFirst) {
  * together), in f32 or f64. Fastest of 7 after a warm-up, each call prepared like `timeCall`'s.
  */
 async function kernelParts(runtime, g, data, names, f64 = false) {
-  const glue = runtime.exports;
-  const t = f64
-    ? {
-        Buffer: glue.BufferF64,
-        Forward: glue.ForwardF64,
-        BackwardData: glue.BackwardDataF64,
-        weights: glue.backward_weights_f64,
-        bias: glue.backward_bias_f64,
-        reorder: glue.reorder_f64,
-        view: (b) => runtime.f64(b.ptr(), b.len()),
-        cast: (v) => Float64Array.from(v),
-      }
-    : {
-        Buffer: glue.BufferF32,
-        Forward: glue.ForwardF32,
-        BackwardData: glue.BackwardDataF32,
-        weights: glue.backward_weights_f32,
-        bias: glue.backward_bias_f32,
-        reorder: glue.reorder_f32,
-        view: (b) => runtime.f32(b.ptr(), b.len()),
-        cast: (v) => v,
-      };
-  const vox = (e) => e.w * e.h * e.d;
-  const cl = (C, e) => Uint32Array.of(C * vox(e), C, C * e.w, C * e.w * e.h, 1, 0);
-  const cf = (C, e) => Uint32Array.of(C * vox(e), 1, e.w, e.w * e.h, vox(e), 0);
-  const ext = (C, e) => Uint32Array.of(g.N, e.w, e.h, e.d, C);
-  const conv = new glue.Conv(
-    g.N,
-    g.Cin,
-    g.Cout,
-    1,
-    Uint32Array.of(g.in.w, g.in.h, g.in.d),
-    Uint32Array.of(g.k.w, g.k.h, g.k.d),
-    Uint32Array.of(g.stride.w, g.stride.h, g.stride.d),
-    Uint32Array.of(1, 1, 1),
-    Int32Array.of(g.crop.w, g.crop.h, g.crop.d),
-    Int32Array.of(g.crop.w, g.crop.h, g.crop.d),
-    false,
-  );
-  const held = [];
-  const buf = (n) => {
-    const b = new t.Buffer(n);
-    held.push(b);
-    return b;
-  };
-  // Inputs in channels-last, as the layer's backward hands them to the core.
-  const channelsLast = (values, C, e) => {
-    const raw = buf(values.length);
-    t.view(raw).set(values);
-    const b = buf(values.length);
-    t.reorder(raw, cf(C, e), b, cl(C, e), ext(C, e));
-    return b;
-  };
+  const { calls, free } = coreCalls(runtime, g, data, f64);
   try {
-    const x = channelsLast(data.x, g.Cin, g.in);
-    const dy = channelsLast(data.dy, g.Cout, g.out);
-    const fwdPlan = new t.Forward(conv, t.cast(data.w), t.cast(data.b));
-    const bwdPlan = new t.BackwardData(conv, t.cast(data.w));
-    const xp = buf(fwdPlan.inputLen());
-    t.reorder(x, cl(g.Cin, g.in), xp, fwdPlan.inputStrides(), ext(g.Cin, g.in));
-    const [y, dx, dw, db] = [buf(g.yNumel), buf(g.xNumel), buf(g.wNumel), buf(g.Cout)];
-    const calls = {
-      forward: () => fwdPlan.run(xp, fwdPlan.inputStrides(), y, cl(g.Cout, g.out)),
-      dX: () => bwdPlan.run(dy, cl(g.Cout, g.out), dx, cl(g.Cin, g.in)),
-      dW: () => t.weights(conv, x, cl(g.Cin, g.in), dy, cl(g.Cout, g.out), dw),
-      dB: () => t.bias(conv, dy, cl(g.Cout, g.out), db),
-    };
     const res = {};
     for (const name of names) {
       await timeCall(calls[name]);
@@ -560,12 +466,9 @@ async function kernelParts(runtime, g, data, names, f64 = false) {
       // others, so a burst of load on the shared machine would skew a median).
       res[name] = Math.min(...ts);
     }
-    fwdPlan.free();
-    bwdPlan.free();
     return res;
   } finally {
-    for (const b of held) b.free();
-    conv.free();
+    free();
   }
 }
 
@@ -1232,6 +1135,10 @@ const relaxedTable = byKey[RELAXED]
 
 // Targets of PERFORMANCE.md, evaluated on this run.
 const targetRows = [];
+/** A pointer to the profiles behind a missed target's limits (`pnpm profile` writes them). */
+const profiled = (rs, miss) =>
+  rs.some(miss) ? "; instruction-level profiles: PROFILES.md (`pnpm profile`)" : "";
+
 /** For each shape that misses, `explain(r)`, joined; "" when none misses. */
 const limits = (rs, missed, explain) =>
   rs
@@ -1297,7 +1204,7 @@ function perMode(rs, value, worst, limit, fmt) {
             t.miss,
             (r) =>
               `core alone ${pct((100 * r.g.flops) / core(r).fwd / 1e6 / CEILING)}; new Y array ${ms(r.freshFwd)} of ${ms(r.fwd["tc-t2"].median)} ms`,
-          )
+          ) + profiled(big, t.miss)
         : "",
     ]);
   }
@@ -1320,7 +1227,7 @@ function perMode(rs, value, worst, limit, fmt) {
         t.miss,
         (r) =>
           `core bwd ÷ fwd ${ratio(core(r).bwd / core(r).fwd)}; new dX, dW, dB arrays ${ms(r.freshBwd)} of ${ms(r.bwd["tc-t2"].median)} ms`,
-      ),
+      ) + profiled(results, t.miss),
     ]);
   }
   const tf = perMode(results, f64Ratio, Math.min, 0.5, ratio);
@@ -1330,7 +1237,7 @@ function perMode(rs, value, worst, limit, fmt) {
     tf.text,
     tf.met,
     haveParts
-      ? `${limits(results, missF64, (r) => `core ${ratio(core(r).f64)}; new Y array f32 ${ms(r.freshFwd)} ms`)}${results.some(missF64) ? " (SIMD128 holds 2 f64 or 4 f32: half the multiply-adds per instruction; f64 arrays are twice the bytes)" : ""}`
+      ? `${limits(results, missF64, (r) => `core ${ratio(core(r).f64)}; new Y array f32 ${ms(r.freshFwd)} ms`)}${results.some(missF64) ? " (SIMD128 holds 2 f64 or 4 f32: half the multiply-adds per instruction; f64 arrays are twice the bytes)" : ""}${profiled(results, missF64)}`
       : "",
   ]);
   const large = results.filter((r) => r.g.flops >= 1e9);
@@ -1415,12 +1322,7 @@ const method = `## Method
   every implementation runs once, the order rotated each round; the table gives the median
   (and min–max) of the rounds. Rounds: at least ${POLICY.minReps}, more for fast shapes while a budget of
   ${POLICY.fwdBudgetS} s (forward) / ${POLICY.bwdBudgetS} s (backward) per shape lasts, at most ${POLICY.maxReps}. Before each timed call (not timed): a
-  full GC and a ${SETTLE_MS} ms pause so that the previous implementation's pool threads are idle,
-  then every core kept busy for ${WAKE_MS} ms (a spinning helper thread per other core) and stopped
-  just before the call: on this virtual machine a core that has idled can take about as long as
-  a whole call to come back (a 12 ms 2-thread call measured 22 ms after a 20 ms pause, 12.5 ms
-  after the spin; 1-thread calls were unaffected), so the call measures computing, as calls
-  that follow each other see it. The same for every implementation.
+  full GC and a ${SETTLE_MS} ms pause so that the previous implementation's pool threads are idle.
 - **Shared machine.** Other processes' CPU use is tracked during every round (machine-wide busy
   time from \`/proc/stat\` minus this process's \`process.cpuUsage()\`): a round during which they kept
   more than 0.15 of a core busy is discarded and redone after waiting for quiet (at most

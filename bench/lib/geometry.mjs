@@ -5,6 +5,25 @@
 // shapes.json: `n` means D = H = W = n; `dims` and a vector `stride` follow MATLAB's order
 // [H W D] (the `matlab` shape: dims [16 16 8] = H 16, W 16, D 8; stride [4 4 2] = sH 4, sW 4, sD 2).
 
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BENCH = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The benchmark shapes' file: the shared folder's, or the copy kept in bench/. */
+export function findShapesFile() {
+  const root = join(BENCH, "..");
+  const candidates = [
+    join(root, "shared", "bench", "shapes.json"),
+    join(root, "..", "shared", "bench", "shapes.json"),
+    join(BENCH, "shapes.json"), // a copy, for checkouts without the shared folder
+  ];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`bench: no shapes.json in ${candidates.join(", ")}`);
+  return found;
+}
+
 function hwd(v, what, id) {
   if (typeof v === "number") return { h: v, w: v, d: v };
   if (Array.isArray(v) && v.length === 3) return { h: v[0], w: v[1], d: v[2] };

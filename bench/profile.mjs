@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+
+// Profiles behind the benchmark's "what limits" column: the core calls that the targets missed
+// in BENCHMARKS.md rest on, sampled with Linux `perf` (V8's --perf-prof code dumps, so that
+// WASM functions have names and instructions), one process per case. Writes PROFILES.md
+// (generated; never edit it by hand): for each case the time per call, where the samples
+// fall, and the innermost loop around the hottest instruction with its instruction mix.
+//
+//   pnpm profile                 every case, writes PROFILES.md
+//   pnpm profile -- --out -      prints only
+//
+// Needs `perf` (Debian: linux-perf) with permission to sample (root, or
+// kernel.perf_event_paranoid <= 1), and the built package (`pnpm build`).
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findShapesFile, geometry } from "./lib/geometry.mjs";
+import { table } from "./lib/table.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const CASE = join(ROOT, "bench/lib/profile-case.mjs");
+const SECONDS = 3;
+
+/** What each case backs (the target of PERFORMANCE.md) and what it runs. */
+const CASES = [
+  {
+    target: "forward ≥ 60% of the two-core ceiling (unet-b)",
+    shape: "unet-b",
+    call: "forward",
+    dtype: "f32",
+  },
+  {
+    target: "f64 ≥ ½ the f32 GFLOP/s (the f32 case next to it)",
+    shape: "gan-b",
+    call: "forward",
+    dtype: "f64",
+  },
+  { target: "f64 ≥ ½ the f32 GFLOP/s (f32)", shape: "gan-b", call: "forward", dtype: "f32" },
+  { target: "backward ≤ 2.5× forward (dW)", shape: "gan-a", call: "dW", dtype: "f32" },
+  { target: "backward ≤ 2.5× forward (dX)", shape: "gan-a", call: "dX", dtype: "f32" },
+  { target: "backward ≤ 2.5× forward (forward)", shape: "gan-a", call: "forward", dtype: "f32" },
+];
+
+const args = process.argv.slice(2).filter((a) => a !== "--");
+const outIdx = args.indexOf("--out");
+const out = outIdx >= 0 ? args[outIdx + 1] : join(ROOT, "PROFILES.md");
+
+try {
+  execFileSync("perf", ["--version"], { stdio: "ignore" });
+} catch {
+  console.error("profile: `perf` is missing (Debian: apt-get install linux-perf)");
+  process.exit(2);
+}
+
+const run = (cmd, argv, opts = {}) =>
+  execFileSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 28, ...opts });
+
+/** A WASM function's name without crate hashes and rayon's plumbing around a task. */
+function shortName(sym) {
+  let s = sym.replace(/\[[0-9a-f]{16}\]/g, "").replace(/^JS:/, "");
+  const task = s.match(/ForEachConsumer<(.*)>>-\d+-turbofan$/);
+  if (task) s = `rayon task: ${task[1]}`;
+  s = s.replace(/-\d+-(turbofan|liftoff)$/, "");
+  return s.length > 110 ? `${s.slice(0, 107)}…` : s;
+}
+
+/** perf annotate lines → { pct, addr, text } in address order. */
+function parseAnnotate(text) {
+  const insts = [];
+  for (const line of text.split("\n")) {
+    const m = line.match(/^\s*([\d.]+)\s*:\s+([0-9a-f]+):\s+(.*)$/);
+    if (m) insts.push({ pct: Number(m[1]), addr: Number.parseInt(m[2], 16), text: m[3].trim() });
+  }
+  return insts.sort((a, b) => a.addr - b.addr);
+}
+
+/**
+ * The hot SIMD loop: of the spans of backward branches that hold a SIMD multiply and at least
+ * a fifth of the function's samples, the one with the most samples per instruction (the
+ * hottest single instruction is a poor guide: samples skid onto the instruction after a slow
+ * one, often outside the loop).
+ */
+function hotLoop(insts) {
+  const total = insts.reduce((s, i) => s + i.pct, 0);
+  let best = null;
+  for (const branch of insts) {
+    const m = branch.text.match(/^j\w+\s+([0-9a-f]+)\b/);
+    if (!m) continue;
+    const from = Number.parseInt(m[1], 16);
+    if (from >= branch.addr) continue;
+    const body = insts.filter((i) => i.addr >= from && i.addr <= branch.addr);
+    if (!body.some((i) => /^v(mul|fn?madd)\w*p[sd]\b/.test(i.text))) continue;
+    const sum = body.reduce((s, i) => s + i.pct, 0);
+    if (sum < total / 5) continue;
+    if (!best || sum / body.length > best.sum / best.body.length) best = { body, sum };
+  }
+  return best?.body ?? null;
+}
+
+/** An AT&T operand list split at its top-level commas: "(%rdx,%r15,1),%xmm1" → 2 operands. */
+function operands(text) {
+  const out = [""];
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) out.push("");
+    else out[out.length - 1] += ch;
+  }
+  return out;
+}
+
+/** Instruction classes of a loop body, and its flops (AT&T syntax: the source first). */
+function mix(body) {
+  const c = { mul: 0, add: 0, fma: 0, load: 0, store: 0, copy: 0, other: 0, flops: 0 };
+  for (const { text } of body) {
+    const [op, rest = ""] = text.split(/\s+/, 2);
+    const ops = operands(rest);
+    const lanes = op.endsWith("ps") ? 4 : op.endsWith("pd") ? 2 : 1;
+    const move = /^v?mov(dqu|dqa|ups|upd|aps|apd|ss|sd|q)$/.test(op);
+    if (/^v?mulp[sd]$/.test(op)) {
+      c.mul++;
+      c.flops += lanes;
+    } else if (/^v?addp[sd]$/.test(op)) {
+      c.add++;
+      c.flops += lanes;
+    } else if (/^vfn?madd\w*p[sd]$/.test(op)) {
+      c.fma++;
+      c.flops += 2 * lanes;
+    } else if (/^v(broadcastss|broadcastsd|pbroadcast\w|movddup)$/.test(op)) c.load++;
+    else if (move && ops[0]?.includes("(")) c.load++;
+    else if (move && ops.at(-1)?.includes("(")) c.store++;
+    else if (move) c.copy++;
+    else c.other++;
+  }
+  return c;
+}
+
+const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+const sections = [];
+const summary = [];
+const shapes = Object.fromEntries(
+  JSON.parse(readFileSync(findShapesFile(), "utf8")).shapes.map((s) => [s.id, s]),
+);
+const tmp = mkdtempSync(join(os.tmpdir(), "tconv3d-profile-"));
+try {
+  for (const cs of CASES) {
+    const g = geometry(shapes[cs.shape]);
+    const dir = mkdtempSync(join(tmp, "case-"));
+    const raw = join(dir, "raw.data");
+    const inj = join(dir, "inj.data");
+    console.error(`profile: ${cs.shape} ${cs.call} ${cs.dtype}, 1 thread, ${SECONDS} s…`);
+    const res = JSON.parse(
+      run(
+        "perf",
+        [
+          "record",
+          "-k",
+          "mono",
+          "-F",
+          "2000",
+          "-o",
+          raw,
+          "--",
+          process.execPath,
+          "--perf-prof",
+          "--no-write-protect-code-memory",
+          CASE,
+          cs.shape,
+          cs.call,
+          cs.dtype,
+          "1",
+          String(SECONDS),
+        ],
+        { cwd: dir, stdio: ["ignore", "pipe", "ignore"] },
+      )
+        .trim()
+        .split("\n")
+        .pop(),
+    );
+    run("perf", ["inject", "--jit", "-i", raw, "-o", inj], { cwd: dir, stdio: "ignore" });
+    const window = `${res.t0.toFixed(6)},${res.t1.toFixed(6)}`;
+    const report = run(
+      "perf",
+      ["report", "-i", inj, "--no-children", "--sort", "sym", "--stdio", "--time", window],
+      { cwd: dir, stderr: "ignore" },
+    );
+    const syms = [];
+    for (const line of report.split("\n")) {
+      const m = line.match(/^\s+([\d.]+)%\s+\[[.k]\]\s+(.*)$/);
+      if (m) syms.push({ pct: Number(m[1]), sym: m[2].trim() });
+    }
+    const top = syms[0];
+    const ann = parseAnnotate(
+      run("perf", ["annotate", "-i", inj, "--stdio", "-s", top.sym], {
+        cwd: dir,
+        stderr: "ignore",
+      }),
+    );
+    const body = hotLoop(ann) ?? [];
+    const m = mix(body);
+    const loopPct = body.reduce((s, i) => s + i.pct, 0);
+    const name = `${cs.shape} ${cs.call} ${cs.dtype}`;
+    const gflops = g.flops / res.ms / 1e6;
+    const n = body.length;
+    const pairs = m.mul + m.fma;
+    summary.push([
+      name,
+      cs.target,
+      res.ms.toFixed(2),
+      gflops.toFixed(1),
+      `${top.pct.toFixed(0)}%`,
+      `${((top.pct * loopPct) / 100).toFixed(0)}%`,
+      String(n),
+      `${m.mul + m.fma} / ${m.add}`,
+      String(m.load),
+      String(m.store + m.copy + m.other),
+      m.flops ? (m.flops / n).toFixed(2) : "–",
+      pairs ? (n / pairs).toFixed(2) : "–",
+    ]);
+    const listing = body
+      .map(
+        (i) =>
+          `${i.pct.toFixed(2).padStart(6)}  ${i.addr.toString(16).padStart(5)}  ${i.text.replace(/\s*<.*>$/, "")}`,
+      )
+      .join("\n");
+    sections.push(`### ${name}: ${cs.target}
+
+${res.calls} calls in ${SECONDS} s, median ${res.ms.toFixed(2)} ms (${gflops.toFixed(1)} GFLOP/s of the shape's nominal FLOPs), 1 thread.
+
+${table(
+  ["share of samples", "function"],
+  syms.slice(0, 6).map((s) => [`${s.pct.toFixed(1)}%`, `\`${shortName(s.sym)}\``]),
+  "rl",
+)}
+
+The hot SIMD loop of the first function holds ${loopPct.toFixed(0)}% of its samples: ${n} instructions a pass, ${m.mul} SIMD multiplies and ${m.add} adds${m.fma ? ` and ${m.fma} fused multiply-adds` : ""} (${m.flops} flops), ${m.load} loads and broadcasts, ${m.store} stores, ${m.copy} register copies, ${m.other} address, counter and branch instructions.
+
+<details><summary>the loop (sample % of the function, address, instruction)</summary>
+
+\`\`\`
+${listing}
+\`\`\`
+
+</details>
+`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const commit = run("git", ["rev-parse", "--short=12", "HEAD"], { cwd: ROOT }).trim();
+const perfVersion = run("perf", ["--version"]).trim();
+const doc = `# tconv3d profiles
+
+Generated by \`bench/profile.mjs\` — **do not edit by hand**; rerun the command below to refresh.
+
+- Command: \`pnpm profile\`
+- Date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}
+- Machine: ${cpu}, ${os.availableParallelism()} logical cores; Node ${process.version} (V8 ${process.versions.v8}); ${perfVersion}
+- tconv3d: commit ${commit}, \`simd-threads\` build at 1 thread (the core's calls as \`BENCHMARKS.md\` times them: data in WASM memory, channels-last)
+- Method: each case runs one core call over and over for ${SECONDS} s in its own process under \`perf record -k mono -F 2000\`, with V8's \`--perf-prof\` code dumps merged by \`perf inject --jit\`; shares count the samples taken while the loop ran. The loop is the span of a backward branch holding SIMD multiplies with the most samples per instruction (the compilers unroll it: a pass holds several steps of the sum).
+
+## Summary
+
+The last columns: the loop's flops per instruction, and its instructions per SIMD multiply-add (a multiply and an add, or one fused multiply-add, of one vector). The ceiling of \`PERFORMANCE.md\` (51 GFLOP/s a core) is a loop of multiplies and adds alone: 2 instructions per multiply-add.
+
+${table(
+  [
+    "case",
+    "backs",
+    "ms",
+    "GFLOP/s",
+    "top function",
+    "its hot loop",
+    "loop instructions",
+    "mul / add",
+    "loads",
+    "other",
+    "flops / instr.",
+    "instr. / SIMD multiply-add",
+  ],
+  summary,
+  "llrrrrrrrrrr",
+)}
+
+## Cases
+
+${sections.join("\n")}`;
+
+if (out === "-") console.log(doc);
+else {
+  writeFileSync(out, doc);
+  console.error(`profile: wrote ${out}`);
+}
