@@ -16,6 +16,18 @@ fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
     f32x4_add(acc, f32x4_mul(a, b))
 }
 
+/// `acc + (a0*w0 + a1*w1)`: two channels' products summed before they join `acc`, so that one
+/// add chain per vector hides the latency with few registers live (eight chains, two per
+/// vector, made V8 keep accumulators on the stack); two chained fused multiply-adds in a
+/// relaxed-SIMD build.
+#[inline(always)]
+fn madd2_f32(acc: v128, a0: v128, w0: v128, a1: v128, w1: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f32x4_add(acc, f32x4_relaxed_madd(a1, w1, f32x4_mul(a0, w0)));
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    f32x4_add(acc, f32x4_add(f32x4_mul(a0, w0), f32x4_mul(a1, w1)))
+}
+
 /// As [`madd_f32`], for f64.
 #[inline(always)]
 fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
@@ -112,8 +124,8 @@ macro_rules! outer_narrow {
 }
 
 /// One tap's part of a 16-row [`Kernel::lanes`] call for one filter (`bt`: its weights, `NR`
-/// apart): even channels into `sums`, odd ones into `odd` (eight add chains hide the
-/// latency); with `MASKED`, the loads are `and`ed with `m` first.
+/// apart), two channels at a time ([`madd2_f32`]); with `MASKED`, the loads are `and`ed with
+/// `m` first.
 ///
 /// # Safety
 /// `p` is valid for reading 16 elements at `c*a_step`, `c < kc`, and `bt` at `c*NR`.
@@ -125,7 +137,6 @@ unsafe fn tap16<const MASKED: bool>(
     bt: *const f32,
     m: &[v128],
     sums: &mut [v128; 4],
-    odd: &mut [v128; 4],
 ) {
     // A function, not a closure: closures in these loops are not inlined in every build.
     #[inline(always)]
@@ -147,9 +158,8 @@ unsafe fn tap16<const MASKED: bool>(
                 f32x4_splat(*bt.add((c + 1) * NR)),
             );
             let (p0, p1) = (p.add(c * a_step), p.add((c + 1) * a_step));
-            for v in 0..4 {
-                sums[v] = madd_f32(sums[v], ld::<MASKED>(p0, v, m), w0);
-                odd[v] = madd_f32(odd[v], ld::<MASKED>(p1, v, m), w1);
+            for (v, sv) in sums.iter_mut().enumerate() {
+                *sv = madd2_f32(*sv, ld::<MASKED>(p0, v, m), w0, ld::<MASKED>(p1, v, m), w1);
             }
             c += 2;
         }
@@ -251,22 +261,17 @@ impl Kernel for f32 {
             // writes to the local `sums` and to `out` at rows `r < rows`.
             unsafe {
                 if nv == 4 {
-                    // 16 rows: one broadcast weight for all four vectors; even and odd
-                    // channels go to separate sums so that eight add chains hide the latency.
-                    let mut odd = [f32x4_splat(0.0); 4];
+                    // 16 rows: one broadcast weight for all four vectors.
                     for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                         let bt = b.add(t * kc * NR + q);
                         // The unmasked loop for taps that add to every row, the usual case.
                         match valid.get(t) {
                             Some(&m) if m != u16::MAX => {
                                 let m = lane_masks::<4, 4>(m);
-                                tap16::<true>(kc, p, a_step, bt, &m, &mut sums, &mut odd)
+                                tap16::<true>(kc, p, a_step, bt, &m, &mut sums)
                             }
-                            _ => tap16::<false>(kc, p, a_step, bt, &[], &mut sums, &mut odd),
+                            _ => tap16::<false>(kc, p, a_step, bt, &[], &mut sums),
                         }
-                    }
-                    for (sv, o) in sums.iter_mut().zip(odd) {
-                        *sv = f32x4_add(*sv, o);
                     }
                 } else {
                     for (v, sv) in sums.iter_mut().enumerate().take(nv) {
