@@ -39,6 +39,12 @@ const CASES = [
     dtype: "f64",
   },
   { target: "f64 ≥ ½ the f32 GFLOP/s (f32)", shape: "gan-b", call: "forward", dtype: "f32" },
+  {
+    target: "forward ≥ 2× onnxruntime-web on every shape (gan-d: one filter, the lanes kernel)",
+    shape: "gan-d",
+    call: "forward",
+    dtype: "f32",
+  },
   { target: "backward ≤ 2.5× forward (dW)", shape: "gan-a", call: "dW", dtype: "f32" },
   { target: "backward ≤ 2.5× forward (dX)", shape: "gan-a", call: "dX", dtype: "f32" },
   { target: "backward ≤ 2.5× forward (forward)", shape: "gan-a", call: "forward", dtype: "f32" },

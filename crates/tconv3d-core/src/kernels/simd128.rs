@@ -37,6 +37,15 @@ fn madd_f64(acc: v128, a: v128, b: v128) -> v128 {
     f64x2_add(acc, f64x2_mul(a, b))
 }
 
+/// As [`madd2_f32`], for f64.
+#[inline(always)]
+fn madd2_f64(acc: v128, a0: v128, w0: v128, a1: v128, w1: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f64x2_add(acc, f64x2_relaxed_madd(a1, w1, f64x2_mul(a0, w0)));
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    f64x2_add(acc, f64x2_add(f64x2_mul(a0, w0), f64x2_mul(a1, w1)))
+}
+
 /// Lane masks of `valid`'s bits (see [`Kernel::lanes`]): vector `v`, lane `l` all ones when
 /// bit `LANES*v + l` is set, else zero; `and`ed with the loads, they clear what a tap must
 /// not add (whatever was read, NaN included).
@@ -123,55 +132,60 @@ macro_rules! outer_narrow {
     };
 }
 
-/// One tap's part of a 16-row [`Kernel::lanes`] call for one filter (`bt`: its weights, `NR`
-/// apart), two channels at a time ([`madd2_f32`]); with `MASKED`, the loads are `and`ed with
-/// `m` first.
+/// `tap16_f32` / `tap16_f64`: one tap's part of a 16-row [`Kernel::lanes`] call for one
+/// filter (`bt`: its weights, `NR` apart), two channels at a time (`madd2`); with `MASKED`,
+/// the loads are `and`ed with `m` first.
 ///
 /// # Safety
 /// `p` is valid for reading 16 elements at `c*a_step`, `c < kc`, and `bt` at `c*NR`.
-#[inline(always)]
-unsafe fn tap16<const MASKED: bool>(
-    kc: usize,
-    p: *const f32,
-    a_step: usize,
-    bt: *const f32,
-    m: &[v128],
-    sums: &mut [v128; 4],
-) {
-    // A function, not a closure: closures in these loops are not inlined in every build.
-    #[inline(always)]
-    unsafe fn ld<const MASKED: bool>(q: *const f32, v: usize, m: &[v128]) -> v128 {
-        // SAFETY: inside the 16 elements the caller grants at this channel.
-        let x = unsafe { v128_load(q.add(4 * v) as *const v128) };
-        if MASKED {
-            v128_and(x, m[v])
-        } else {
-            x
-        }
-    }
-    let mut c = 0;
-    // SAFETY (block): channel reads `c < kc` at `c*a_step` and weights at `c*NR`, as granted.
-    unsafe {
-        while c + 2 <= kc {
-            let (w0, w1) = (
-                f32x4_splat(*bt.add(c * NR)),
-                f32x4_splat(*bt.add((c + 1) * NR)),
-            );
-            let (p0, p1) = (p.add(c * a_step), p.add((c + 1) * a_step));
-            for (v, sv) in sums.iter_mut().enumerate() {
-                *sv = madd2_f32(*sv, ld::<MASKED>(p0, v, m), w0, ld::<MASKED>(p1, v, m), w1);
+macro_rules! tap16 {
+    ($name:ident, $t:ty, $lanes:literal, $splat:ident, $madd:ident, $madd2:ident) => {
+        #[inline(always)]
+        unsafe fn $name<const MASKED: bool>(
+            kc: usize,
+            p: *const $t,
+            a_step: usize,
+            bt: *const $t,
+            m: &[v128],
+            sums: &mut [v128; 16 / $lanes],
+        ) {
+            // A function, not a closure: closures in these loops are not inlined in every
+            // build.
+            #[inline(always)]
+            unsafe fn ld<const MASKED: bool>(q: *const $t, v: usize, m: &[v128]) -> v128 {
+                // SAFETY: inside the 16 elements the caller grants at this channel.
+                let x = unsafe { v128_load(q.add($lanes * v) as *const v128) };
+                if MASKED {
+                    v128_and(x, m[v])
+                } else {
+                    x
+                }
             }
-            c += 2;
-        }
-        if c < kc {
-            let w = f32x4_splat(*bt.add(c * NR));
-            let pc = p.add(c * a_step);
-            for (v, sv) in sums.iter_mut().enumerate() {
-                *sv = madd_f32(*sv, ld::<MASKED>(pc, v, m), w);
+            let mut c = 0;
+            // SAFETY (block): channel reads `c < kc` at `c*a_step` and weights at `c*NR`, as
+            // granted.
+            unsafe {
+                while c + 2 <= kc {
+                    let (w0, w1) = ($splat(*bt.add(c * NR)), $splat(*bt.add((c + 1) * NR)));
+                    let (p0, p1) = (p.add(c * a_step), p.add((c + 1) * a_step));
+                    for (v, sv) in sums.iter_mut().enumerate() {
+                        *sv = $madd2(*sv, ld::<MASKED>(p0, v, m), w0, ld::<MASKED>(p1, v, m), w1);
+                    }
+                    c += 2;
+                }
+                if c < kc {
+                    let w = $splat(*bt.add(c * NR));
+                    let pc = p.add(c * a_step);
+                    for (v, sv) in sums.iter_mut().enumerate() {
+                        *sv = $madd(*sv, ld::<MASKED>(pc, v, m), w);
+                    }
+                }
             }
         }
-    }
+    };
 }
+tap16!(tap16_f32, f32, 4, f32x4_splat, madd_f32, madd2_f32);
+tap16!(tap16_f64, f64, 2, f64x2_splat, madd_f64, madd2_f64);
 
 impl Kernel for f32 {
     #[inline(always)]
@@ -268,9 +282,9 @@ impl Kernel for f32 {
                         match valid.get(t) {
                             Some(&m) if m != u16::MAX => {
                                 let m = lane_masks::<4, 4>(m);
-                                tap16::<true>(kc, p, a_step, bt, &m, &mut sums)
+                                tap16_f32::<true>(kc, p, a_step, bt, &m, &mut sums)
                             }
-                            _ => tap16::<false>(kc, p, a_step, bt, &[], &mut sums),
+                            _ => tap16_f32::<false>(kc, p, a_step, bt, &[], &mut sums),
                         }
                     }
                 } else {
@@ -488,9 +502,18 @@ impl Kernel for f64 {
             unsafe {
                 for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
                     let bt = b.add(t * kc * NR + q);
-                    let m = lane_masks::<{ LANE_ROWS / 2 }, 2>(
-                        valid.get(t).copied().unwrap_or(u16::MAX),
-                    );
+                    let valid = valid.get(t).copied().unwrap_or(u16::MAX);
+                    let m = lane_masks::<{ LANE_ROWS / 2 }, 2>(valid);
+                    // 16 rows: as f32's (one broadcast weight for all vectors, the unmasked
+                    // loop when the tap adds to every row).
+                    if nv == LANE_ROWS / 2 {
+                        if valid == u16::MAX {
+                            tap16_f64::<false>(kc, p, a_step, bt, &[], &mut sums);
+                        } else {
+                            tap16_f64::<true>(kc, p, a_step, bt, &m, &mut sums);
+                        }
+                        continue;
+                    }
                     for c in 0..kc {
                         let w = f64x2_splat(*bt.add(c * NR));
                         let pc = p.add(c * a_step);
