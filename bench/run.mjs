@@ -384,10 +384,14 @@ const stats = { discarded: 0, foreign: [], startLoad: 0 };
 async function timeCall(fn) {
   gc();
   await sleep(SETTLE_MS);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = fn();
   const out = r instanceof Promise ? await r : r;
-  return { t: performance.now() - t0, out };
+  const t = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  // CPU time of every thread of this process during the call, in cores (÷ wall time).
+  return { t, out, cores: (c.user + c.system) / 1000 / t };
 }
 
 /**
@@ -397,7 +401,7 @@ async function timeCall(fn) {
  */
 async function alternate(runners, budgetS, onFirst) {
   const names = Object.keys(runners);
-  const res = Object.fromEntries(names.map((n) => [n, { times: [], last: 0 }]));
+  const res = Object.fromEntries(names.map((n) => [n, { times: [], cores: [], last: 0 }]));
   for (const n of names) {
     const { t, out } = await timeCall(runners[n]);
     res[n].last = t;
@@ -423,9 +427,10 @@ async function alternate(runners, budgetS, onFirst) {
   for (let r = 0; r < reps; ) {
     const before = snapshot();
     const times = {};
+    const cores = {};
     for (let j = 0; j < names.length; j++) {
       const n = names[(r + j) % names.length];
-      times[n] = (await timeCall(runners[n])).t;
+      ({ t: times[n], cores: cores[n] } = await timeCall(runners[n]));
     }
     const f = foreignLoad(before, snapshot());
     if (f.cores > f.limit && discarded < maxDiscards) {
@@ -434,7 +439,10 @@ async function alternate(runners, budgetS, onFirst) {
       continue;
     }
     foreign.push(f.cores);
-    for (const n of names) res[n].times.push(times[n]);
+    for (const n of names) {
+      res[n].times.push(times[n]);
+      res[n].cores.push(cores[n]);
+    }
     r++;
   }
   res.$ = { discarded, foreign: foreign.reduce((a, b) => a + b, 0) / foreign.length };
@@ -445,6 +453,7 @@ async function alternate(runners, budgetS, onFirst) {
     res[n].median = median(ts);
     res[n].min = Math.min(...ts);
     res[n].max = Math.max(...ts);
+    res[n].busy = median(res[n].cores);
   }
   return res;
 }
@@ -1266,7 +1275,7 @@ function perMode(rs, value, worst, limit, fmt) {
               large,
               t.miss,
               (r) =>
-                `core ${ratio(fwd ? core(r).fwdScale : core(r).bwdScale)}; fastest runs ${ratio(pick(r)["tc-t1"].min / pick(r)["tc-t2"].min)} (t2 ${ms(pick(r)["tc-t2"].min)}–${ms(pick(r)["tc-t2"].max)} ms, t1 ${ms(pick(r)["tc-t1"].min)}–${ms(pick(r)["tc-t1"].max)} ms); one thread's new arrays ${ms(fwd ? r.freshFwd : r.freshBwd)} ms`,
+                `core ${ratio(fwd ? core(r).fwdScale : core(r).bwdScale)}; fastest runs ${ratio(pick(r)["tc-t1"].min / pick(r)["tc-t2"].min)} (t2 ${ms(pick(r)["tc-t2"].min)}–${ms(pick(r)["tc-t2"].max)} ms, t1 ${ms(pick(r)["tc-t1"].min)}–${ms(pick(r)["tc-t1"].max)} ms); t2 calls kept ${num(pick(r)["tc-t2"].busy)} cores busy, t1 ${num(pick(r)["tc-t1"].busy)} (median CPU time ÷ wall time); one thread's new arrays ${ms(fwd ? r.freshFwd : r.freshBwd)} ms`,
             )
           : "",
       ]);
@@ -1336,7 +1345,10 @@ const method = `## Method
   more than 0.15 of a core busy is discarded and redone after waiting for quiet (at most
   max(rounds, 10) times per shape and phase, none after ${POLICY.softLimitS} s of run time). "other procs" gives
   their average load over the accepted rounds and how many rounds were redone; the run first
-  waits (at most ${maxWait} s) for the machine to be quiet.
+  waits (at most ${maxWait} s) for the machine to be quiet. Each timed call's CPU time (every
+  thread of this process) ÷ its wall time is kept as well: the 2-thread target's "what limits"
+  gives its median, the cores the call kept busy (near 2 for a 2-thread call whose threads
+  never waited, yet slower than its fastest run when this VM's cores ran slower).
 - **What is timed:** one end-to-end call on JS \`Float32Array\`s, input already in memory, output
   returned as a JS array: \`layer.predict(X)\` (\`X = fromNCDHW(x, [N,C,D,H,W])\`, a layer built
   with the same weights and bias, so its packed weights are cached as in real use) and
