@@ -8,7 +8,8 @@
 
 use crate::geometry::{checked_len, Geometry, GeometryError};
 use crate::kernels::{
-    igemm_live, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR, WIDE_ROWS,
+    igemm_live, partial_sums, tiles_per_block, ARow, Kernel, Run, RunSteps, K_BLOCK, MR, NR,
+    WIDE_ROWS,
 };
 use crate::layout::Layout;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
@@ -89,6 +90,11 @@ impl<T: Kernel> BackwardDataPlan<T> {
         // panel's slice while it is in cache.
         let group = (K_BLOCK / (unit * fg)).clamp(1, units);
         let mb = tiles_per_block(group * unit * fg, core::mem::size_of::<T>());
+        // A row of few values (one filter, e.g. a 3D-GAN's last layer: K0 of them) costs the
+        // tile a pointer setup per few multiply-adds: such a group's rows are packed once per
+        // block, step by step in the order of the packed weights (MR values a step, zeros
+        // for cropped taps), and every panel runs them as one long sum.
+        let pack = unit * fg < NR;
         // dX positions ordered (n, i2, i1, i0), i0 fastest, in tiles of MR; tasks take a
         // range of tiles of one group and a range of panels. Every task reads its panels'
         // weights whole, so tiles are split only down to a block, then panels (few voxels and
@@ -114,6 +120,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
             // first `group` rows, one per unit; another's one per tap): built per group, so
             // that many taps (matlab: 1331) take no more workspace than `group` of them.
             let mut a = vec![zero_row; mb * group * unit * MR];
+            let mut packed_a = vec![T::ZERO; if pack { mb * group * unit * fg * MR } else { 0 }];
             let mut merged = vec![false; mb];
             let mut x_at = vec![[0usize; MR]; mb];
             // Per row: batch item and dX position, rows past `mr` repeating the last real one
@@ -182,6 +189,27 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             }
                         }
                     }
+                    if pack {
+                        for bi in 0..block_tiles.len() {
+                            let (kc, count) = if merged[bi] {
+                                (unit * fg, u1 - u0)
+                            } else {
+                                (fg, (u1 - u0) * unit)
+                            };
+                            let rows = &a[bi * group * unit * MR..][..count * MR];
+                            let dst = &mut packed_a[bi * group * unit * fg * MR..];
+                            for (st, step_rows) in rows.chunks_exact(MR).enumerate() {
+                                for k in 0..kc {
+                                    for (r, row) in step_rows.iter().enumerate() {
+                                        // SAFETY: an A row holds `kc` values `step` apart (see
+                                        // below), or is the zero with step 0.
+                                        dst[(st * kc + k) * MR + r] =
+                                            unsafe { *row.ptr.add(k * row.step) };
+                                    }
+                                }
+                            }
+                        }
+                    }
                     for cp in panels.clone() {
                         let nr = NR.min(cg - cp * NR);
                         let panel = (g * self.panels + cp) * nt * fg * NR;
@@ -195,7 +223,6 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             } else {
                                 (fg, (u1 - u0) * unit)
                             };
-                            let rows = &a[bi * group * unit * MR..][..count * MR];
                             // SAFETY: A rows are dY rows of `kc` values `yl.c` apart (a unit's
                             // K0*fg values follow each other, see `merge`) or the zero with step
                             // 0; the panel holds `nt*fg*NR` packed weights, of which units
@@ -203,6 +230,39 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             // sums.
                             let b =
                                 unsafe { self.packed.as_ptr().add(panel + u0 * unit * fg * NR) };
+                            let seed = (u0 == 0).then_some([[T::ZERO; NR]; MR]);
+                            if pack {
+                                // The packed steps: row r at `r`, MR apart, `count*kc` of them.
+                                let at = packed_a[bi * group * unit * fg * MR..].as_ptr();
+                                let rows: [ARow<T>; MR] = core::array::from_fn(|r| ARow {
+                                    // SAFETY: inside the block's packed rows.
+                                    ptr: unsafe { at.add(r) },
+                                    step: MR,
+                                });
+                                let seeds = match seed {
+                                    Some(s) => s,
+                                    // SAFETY: this task's outputs, holding the previous
+                                    // groups' sums.
+                                    None => unsafe { partial_sums(&outs, xl.c, nr) },
+                                };
+                                // SAFETY: `count*kc` packed steps of MR rows and as many
+                                // steps of packed weights; outputs as above.
+                                unsafe {
+                                    T::igemm(
+                                        count * kc,
+                                        1,
+                                        &rows,
+                                        b,
+                                        &seeds,
+                                        &outs,
+                                        xl.c,
+                                        mrs[bi],
+                                        nr,
+                                    )
+                                };
+                                continue;
+                            }
+                            let rows = &a[bi * group * unit * MR..][..count * MR];
                             // SAFETY: as above.
                             unsafe {
                                 igemm_live(
@@ -210,7 +270,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
                                     rows,
                                     zero_row.ptr,
                                     b,
-                                    (u0 == 0).then_some([[T::ZERO; NR]; MR]),
+                                    seed,
                                     &outs,
                                     xl.c,
                                     mrs[bi],
