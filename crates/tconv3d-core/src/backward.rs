@@ -567,14 +567,25 @@ pub fn backward_bias<T: Kernel>(
         // reproducible.
         let chunks = rows.clamp(1, (2048 / f).clamp(8, 64));
         let per = rows.div_ceil(chunks);
+        // Rows go `w` at a time into `w` sets of sums, so that few filters (one: a single
+        // chain of dependent adds) still keep about 8 independent sums going.
+        let w = (8 / f).max(1);
         let partials = map_range(chunks, |ch| {
-            let mut acc = vec![0f64; f];
-            for row in
-                dy[(ch * per * f).min(ye.len())..((ch + 1) * per * f).min(ye.len())].chunks_exact(f)
-            {
-                acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.to_f64());
+            let mut acc = vec![0f64; w * f];
+            let part = &dy[(ch * per * f).min(ye.len())..((ch + 1) * per * f).min(ye.len())];
+            let whole = part.chunks_exact(w * f);
+            let rest = whole.remainder();
+            for rows in whole {
+                acc.iter_mut()
+                    .zip(rows)
+                    .for_each(|(a, &v)| *a += v.to_f64());
             }
-            acc
+            acc.iter_mut()
+                .zip(rest)
+                .for_each(|(a, &v)| *a += v.to_f64());
+            (0..f)
+                .map(|fi| acc.iter().skip(fi).step_by(f).sum())
+                .collect::<Vec<f64>>()
         });
         for (fi, d) in db.iter_mut().enumerate() {
             *d = T::from_f64(partials.iter().map(|p| p[fi]).sum());
