@@ -84,17 +84,19 @@ macro_rules! outer_narrow {
             b: *const $t,
             nr: usize,
         ) {
-            // Vectors of $lanes rows, at most 8 at a time (registers); rows rounded up to MR.
+            // Vectors of $lanes rows, VB at a time (with 8, V8 kept a sum on the stack: one
+            // chain of adds through memory); rows rounded up to MR.
+            const VB: usize = 4;
             let vectors = rows.div_ceil(MR) * (MR / $lanes);
             for (q, acc_q) in acc.iter_mut().enumerate().take(nr) {
-                for first in (0..vectors).step_by(8) {
-                    let nv = (vectors - first).min(8);
+                for first in (0..vectors).step_by(VB) {
+                    let nv = (vectors - first).min(VB);
                     // SAFETY (block): reads of A at `r < rows` rounded up to MR and of B's
                     // column `q < nr` at each run step, as the contract grants; `acc_q` holds
                     // WIDE_ROWS elements, and vectors `first..first + nv` lie inside it.
                     unsafe {
                         let dst = acc_q.as_mut_ptr().add($lanes * first);
-                        let mut sums: [v128; 8] = core::array::from_fn(|v| {
+                        let mut sums: [v128; VB] = core::array::from_fn(|v| {
                             if v < nv {
                                 v128_load(dst.add($lanes * v) as *const v128)
                             } else {
@@ -107,7 +109,7 @@ macro_rules! outer_narrow {
                             for _ in 0..run.len {
                                 let w = $splat(*bp);
                                 // A constant count when whole, so the sums stay in registers.
-                                if nv == 8 {
+                                if nv == VB {
                                     for (v, sv) in sums.iter_mut().enumerate() {
                                         let av = v128_load(ap.add($lanes * v) as *const v128);
                                         *sv = $madd(*sv, av, w);
