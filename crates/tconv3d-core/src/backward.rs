@@ -172,16 +172,29 @@ impl<T: Kernel> BackwardDataPlan<T> {
                         // axis 0 and axes 1 and 2 are shared); others one per tap.
                         let per_unit = if merged[bi] { 1 } else { unit };
                         let rows = &mut a[bi * group * unit * MR..];
-                        for (t, (_, k)) in taps.iter().filter(|(r, _)| *r < per_unit).enumerate() {
+                        // A tap's dY line (offset of output 0 along axis 0) for a row at batch
+                        // item n and dX position i, if the line survives the crop: shared by
+                        // a tile's rows when they lie on one line, the usual case (few filters
+                        // made building rows a fifth of dX).
+                        let line = |n: usize, i: [usize; 3], k: [usize; 3]| match [1, 2]
+                            .map(|ax| geo.axes[ax].output_for(i[ax], k[ax]))
+                        {
+                            [Some(o1), Some(o2)] => Some(yl.offset(n, [0, o1, o2], g * fg)),
+                            _ => None,
+                        };
+                        let (n_first, i_first) = pos[bi][0];
+                        let one_line = pos[bi].iter().all(|&(n, i)| {
+                            n == n_first && i[1] == i_first[1] && i[2] == i_first[2]
+                        });
+                        for (t, &(_, k)) in taps.iter().filter(|(r, _)| *r < per_unit).enumerate() {
+                            let shared = one_line.then(|| line(n_first, i_first, k));
                             for (row, &(n, i)) in pos[bi].iter().enumerate() {
-                                let o = [0, 1, 2].map(|ax| geo.axes[ax].output_for(i[ax], k[ax]));
-                                rows[t * MR + row] = match o {
-                                    [Some(o0), Some(o1), Some(o2)] => {
+                                let at = shared.unwrap_or_else(|| line(n, i, k));
+                                rows[t * MR + row] = match (at, a0.output_for(i[0], k[0])) {
+                                    (Some(at), Some(o0)) => {
                                         // SAFETY: (n, o, g*fg) is inside dY (span checked),
                                         // and so are the group's `fg` filters `yl.c` apart.
-                                        let ptr = unsafe {
-                                            dy.as_ptr().add(yl.offset(n, [o0, o1, o2], g * fg))
-                                        };
+                                        let ptr = unsafe { dy.as_ptr().add(at + o0 * yl.s[0]) };
                                         ARow { ptr, step: yl.c }
                                     }
                                     _ => zero_row,
