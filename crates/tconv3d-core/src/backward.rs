@@ -383,7 +383,16 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
         } else {
             (x, dy, cs, fs, steps)
         };
-        let direct = narrow && na % MR == 0;
+        // A and B are read in place when that is as good as packed: whole MR-lane blocks
+        // (narrow), or whole tiles whose rows already follow each other densely (one group,
+        // all channels and filters, stride 1 along axis 0: k3s1), which saves two small
+        // memory.copy calls a voxel (k3s1's dW 12% faster). Rows far apart (2 KiB for gan-a's
+        // X) were 10-40% slower in place than packed.
+        let direct = if narrow {
+            na % MR == 0
+        } else {
+            cs % MR == 0 && fs % NR == 0 && st.a == na && st.b == nb
+        };
         // Sums of a group of taps are kept (tap-major, a tile or block of lanes per tap) and
         // written together through register transposes: each (c, f) pair's taps are
         // contiguous in dW, so the group's sums go out as whole runs (a cache line of f32 per
@@ -471,7 +480,13 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                             voxels += runs[last].len;
                             last += 1;
                         }
-                        narrow_sum(&runs[first..last], st, src_a, src_b);
+                        let chunk_runs = &runs[first..last];
+                        if narrow {
+                            narrow_sum(chunk_runs, st, src_a, src_b);
+                        } else {
+                            // SAFETY: whole tiles of rows in place (see `direct`).
+                            unsafe { sum_tiles(accs, f_tiles, chunk_runs, st, src_a, src_b) };
+                        }
                         first = last;
                     }
                 } else {
@@ -480,20 +495,8 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
                         if narrow {
                             narrow_sum(&run, packed_steps, ap, bp);
                         }
-                        for (ti, acc) in accs.iter_mut().enumerate() {
-                            let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
-                            // SAFETY: packed rows, MR readable from c0 and NR from f0 with the
-                            // padding.
-                            unsafe {
-                                T::outer(
-                                    acc,
-                                    &run,
-                                    packed_steps,
-                                    ap.as_ptr().add(c0),
-                                    bp.as_ptr().add(f0),
-                                )
-                            };
-                        }
+                        // SAFETY: packed rows, with a tile's width of padding.
+                        unsafe { sum_tiles(accs, f_tiles, &run, packed_steps, ap, bp) };
                     };
                     let mut filled = 0;
                     for run in &runs {
@@ -561,6 +564,28 @@ fn weights_channels_last<T: Kernel>(geo: &Geometry, x: &[T], dy: &[T], dw: &mut 
             }
         }
     });
+}
+
+/// Adds the runs' outer products to every `MR x NR` tile of `accs` (tile `ti` at channel
+/// `ti / f_tiles * MR` and filter `ti % f_tiles * NR` of A's and B's rows).
+///
+/// # Safety
+/// Every run step's A row holds MR values from each tile's channel and its B row NR from
+/// each tile's filter.
+#[inline(always)]
+unsafe fn sum_tiles<T: Kernel>(
+    accs: &mut [[[T; NR]; MR]],
+    f_tiles: usize,
+    runs: &[Run],
+    steps: RunSteps,
+    a: &[T],
+    b: &[T],
+) {
+    for (ti, acc) in accs.iter_mut().enumerate() {
+        let (c0, f0) = (ti / f_tiles * MR, ti % f_tiles * NR);
+        // SAFETY: as the caller grants.
+        unsafe { T::outer(acc, runs, steps, a.as_ptr().add(c0), b.as_ptr().add(f0)) };
+    }
 }
 
 /// `dB[f]`: the sum of `dY` over batch and positions, accumulated in f64.
