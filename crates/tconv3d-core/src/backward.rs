@@ -156,6 +156,15 @@ impl<T: Kernel> BackwardDataPlan<T> {
                 // and each panel's slice of the group is read once per block.
                 for u0 in (0..units).step_by(group) {
                     let u1 = (u0 + group).min(units);
+                    // A tile's A rows in this group: values each and how many (a merged tile's
+                    // one per unit, read on for K0*fg values; another's one per tap).
+                    let sums_of = |bi: usize| {
+                        if merged[bi] {
+                            (unit * fg, u1 - u0)
+                        } else {
+                            (fg, (u1 - u0) * unit)
+                        }
+                    };
                     // The group's taps: position in their unit, and (k0, k1, k2).
                     taps.clear();
                     taps.extend((u0 * unit..u1 * unit).map(|tap| {
@@ -204,11 +213,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
                     }
                     if pack {
                         for bi in 0..block_tiles.len() {
-                            let (kc, count) = if merged[bi] {
-                                (unit * fg, u1 - u0)
-                            } else {
-                                (fg, (u1 - u0) * unit)
-                            };
+                            let (kc, count) = sums_of(bi);
                             let rows = &a[bi * group * unit * MR..][..count * MR];
                             let dst = &mut packed_a[bi * group * unit * fg * MR..];
                             for (st, step_rows) in rows.chunks_exact(MR).enumerate() {
@@ -231,11 +236,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             // the layout is one-to-one, so these dX elements are touched by
                             // this task only; each row has `nr` channels `xl.c` apart left.
                             let outs = x_at[bi].map(|at| unsafe { out.at(at + cp * NR * xl.c) });
-                            let (kc, count) = if merged[bi] {
-                                (unit * fg, u1 - u0)
-                            } else {
-                                (fg, (u1 - u0) * unit)
-                            };
+                            let (kc, count) = sums_of(bi);
                             // SAFETY: A rows are dY rows of `kc` values `yl.c` apart (a unit's
                             // K0*fg values follow each other, see `merge`) or the zero with step
                             // 0; the panel holds `nt*fg*NR` packed weights, of which units
