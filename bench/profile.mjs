@@ -4,7 +4,7 @@
 // in BENCHMARKS.md rest on, sampled with Linux `perf` (V8's --perf-prof code dumps, so that
 // WASM functions have names and instructions), one process per case. Writes PROFILES.md
 // (generated; never edit it by hand): for each case the time per call, where the samples
-// fall, and the innermost loop around the hottest instruction with its instruction mix.
+// fall, and the hot SIMD loop (see `hotLoop`) with its instruction mix.
 //
 //   pnpm profile                 every case, writes PROFILES.md
 //   pnpm profile -- --out -      prints only
@@ -192,7 +192,7 @@ try {
     const report = run(
       "perf",
       ["report", "-i", inj, "--no-children", "--sort", "sym", "--stdio", "--time", window],
-      { cwd: dir, stderr: "ignore" },
+      { cwd: dir, stdio: ["ignore", "pipe", "ignore"] },
     );
     const syms = [];
     for (const line of report.split("\n")) {
@@ -203,7 +203,7 @@ try {
     const ann = parseAnnotate(
       run("perf", ["annotate", "-i", inj, "--stdio", "-s", top.sym], {
         cwd: dir,
-        stderr: "ignore",
+        stdio: ["ignore", "pipe", "ignore"],
       }),
     );
     const body = hotLoop(ann) ?? [];
