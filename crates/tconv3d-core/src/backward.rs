@@ -247,6 +247,8 @@ impl<T: Kernel> BackwardDataPlan<T> {
                             let seed = (u0 == 0).then_some([[T::ZERO; NR]; MR]);
                             if pack {
                                 // The packed steps: row r at `r`, MR apart, `count*kc` of them.
+                                // One call, straight to the tile: `igemm_live`'s search for
+                                // live steps has nothing to skip here and cost gan-d's dX 4%.
                                 let at = packed_a[bi * group * unit * fg * MR..].as_ptr();
                                 let rows: [ARow<T>; MR] = core::array::from_fn(|r| ARow {
                                     // SAFETY: inside the block's packed rows.
