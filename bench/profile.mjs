@@ -4,7 +4,8 @@
 // in BENCHMARKS.md rest on, sampled with Linux `perf` (V8's --perf-prof code dumps, so that
 // WASM functions have names and instructions), one process per case. Writes PROFILES.md
 // (generated; never edit it by hand): for each case the time per call, where the samples
-// fall, and the hot SIMD loop (see `hotLoop`) with its instruction mix.
+// fall, and the hot SIMD loop (see `hotLoop`) with its instruction mix; and for the calls
+// whose two-thread scaling missed, the CPU time per call of each function at 1 and 2 threads.
 //
 //   pnpm profile                 every case, writes PROFILES.md
 //   pnpm profile -- --out -      prints only
@@ -23,6 +24,9 @@ import { table } from "./lib/table.mjs";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CASE = join(ROOT, "bench/lib/profile-case.mjs");
 const SECONDS = 3;
+/** Sampling rate (Hz): on a VM without hardware counters perf samples `cpu-clock`, so each
+ * sample stands for 1/HZ s of one thread's CPU time. */
+const HZ = 2000;
 
 /** What each case backs (the target of PERFORMANCE.md) and what it runs. */
 const CASES = [
@@ -48,6 +52,15 @@ const CASES = [
   { target: "backward ≤ 2.5× forward (dW)", shape: "gan-a", call: "dW", dtype: "f32" },
   { target: "backward ≤ 2.5× forward (dX)", shape: "gan-a", call: "dX", dtype: "f32" },
   { target: "backward ≤ 2.5× forward (forward)", shape: "gan-a", call: "forward", dtype: "f32" },
+];
+
+/** Calls whose 2-thread ÷ 1-thread ratio missed 1.8× end to end in BENCHMARKS.md. */
+const SCALING = [
+  { shape: "unet-b", call: "forward" },
+  { shape: "k3s1", call: "forward" },
+  { shape: "gan-a", call: "dW" },
+  { shape: "gan-c", call: "dW" },
+  { shape: "unet-b", call: "dX" },
 ];
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
@@ -146,66 +159,83 @@ function mix(body) {
 }
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-const sections = [];
-const summary = [];
 const shapes = Object.fromEntries(
   JSON.parse(readFileSync(findShapesFile(), "utf8")).shapes.map((s) => [s.id, s]),
 );
 const tmp = mkdtempSync(join(os.tmpdir(), "tconv3d-profile-"));
-try {
-  for (const cs of CASES) {
-    const g = geometry(shapes[cs.shape]);
-    const dir = mkdtempSync(join(tmp, "case-"));
-    const raw = join(dir, "raw.data");
-    const inj = join(dir, "inj.data");
-    console.error(`profile: ${cs.shape} ${cs.call} ${cs.dtype}, 1 thread, ${SECONDS} s…`);
-    const res = JSON.parse(
-      run(
-        "perf",
-        [
-          "record",
-          "-k",
-          "mono",
-          "-F",
-          "2000",
-          "-o",
-          raw,
-          "--",
-          process.execPath,
-          "--perf-prof",
-          "--no-write-protect-code-memory",
-          CASE,
-          cs.shape,
-          cs.call,
-          cs.dtype,
-          "1",
-          String(SECONDS),
-        ],
-        { cwd: dir, stdio: ["ignore", "pipe", "ignore"] },
-      )
-        .trim()
-        .split("\n")
-        .pop(),
-    );
-    run("perf", ["inject", "--jit", "-i", raw, "-o", inj], { cwd: dir, stdio: "ignore" });
-    const window = `${res.t0.toFixed(6)},${res.t1.toFixed(6)}`;
-    const report = run(
+
+/**
+ * Runs one core call over and over for SECONDS under `perf record` in its own process:
+ * `{ res, syms, samples, annotate(sym) }`, where `res` is profile-case's line (median ms,
+ * calls, the loop's start and end), `syms` the functions sampled while the loop ran (share,
+ * samples, symbol; the hottest first) and `samples` their total.
+ */
+function record(cs, threads) {
+  const dir = mkdtempSync(join(tmp, "case-"));
+  const raw = join(dir, "raw.data");
+  const inj = join(dir, "inj.data");
+  console.error(`profile: ${cs.shape} ${cs.call} ${cs.dtype}, ${threads} thread(s), ${SECONDS} s…`);
+  const res = JSON.parse(
+    run(
       "perf",
-      ["report", "-i", inj, "--no-children", "--sort", "sym", "--stdio", "--time", window],
+      [
+        "record",
+        "-k",
+        "mono",
+        "-F",
+        String(HZ),
+        "-o",
+        raw,
+        "--",
+        process.execPath,
+        "--perf-prof",
+        "--no-write-protect-code-memory",
+        CASE,
+        cs.shape,
+        cs.call,
+        cs.dtype,
+        String(threads),
+        String(SECONDS),
+      ],
       { cwd: dir, stdio: ["ignore", "pipe", "ignore"] },
-    );
-    const syms = [];
-    for (const line of report.split("\n")) {
-      const m = line.match(/^\s+([\d.]+)%\s+\[[.k]\]\s+(.*)$/);
-      if (m) syms.push({ pct: Number(m[1]), sym: m[2].trim() });
-    }
-    const top = syms[0];
-    const ann = parseAnnotate(
-      run("perf", ["annotate", "-i", inj, "--stdio", "-s", top.sym], {
+    )
+      .trim()
+      .split("\n")
+      .pop(),
+  );
+  run("perf", ["inject", "--jit", "-i", raw, "-o", inj], { cwd: dir, stdio: "ignore" });
+  const window = `${res.t0.toFixed(6)},${res.t1.toFixed(6)}`;
+  const report = run(
+    "perf",
+    ["report", "-i", inj, "--no-children", "--sort", "sym", "--stdio", "-n", "--time", window],
+    { cwd: dir, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const syms = [];
+  for (const line of report.split("\n")) {
+    const m = line.match(/^\s+([\d.]+)%\s+(\d+)\s+\[[.k]\]\s+(.*)$/);
+    if (m) syms.push({ pct: Number(m[1]), samples: Number(m[2]), sym: m[3].trim() });
+  }
+  return {
+    res,
+    syms,
+    samples: syms.reduce((n, s) => n + s.samples, 0),
+    annotate: (sym) =>
+      run("perf", ["annotate", "-i", inj, "--stdio", "-s", sym], {
         cwd: dir,
         stdio: ["ignore", "pipe", "ignore"],
       }),
-    );
+  };
+}
+
+const sections = [];
+const summary = [];
+const scaling = [];
+try {
+  for (const cs of CASES) {
+    const g = geometry(shapes[cs.shape]);
+    const { res, syms, annotate } = record(cs, 1);
+    const top = syms[0];
+    const ann = parseAnnotate(annotate(top.sym));
     const body = hotLoop(ann) ?? [];
     const m = mix(body);
     const loopPct = body.reduce((s, i) => s + i.pct, 0);
@@ -253,7 +283,27 @@ ${listing}
 
 </details>
 `);
-    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const sc of SCALING) {
+    const cs = { ...sc, dtype: "f32" };
+    const [one, two] = [record(cs, 1), record(cs, 2)];
+    // CPU ms per call of each thread's samples (1/HZ s each).
+    const perCall = (r, samples) => (samples * 1000) / HZ / r.res.calls;
+    const rows = two.syms.slice(0, 6).map((s) => {
+      const before = one.syms.find((o) => o.sym === s.sym)?.samples ?? 0;
+      const [a, b] = [perCall(one, before), perCall(two, s.samples)];
+      return [`\`${shortName(s.sym)}\``, a.toFixed(2), b.toFixed(2), (b - a).toFixed(2)];
+    });
+    const [cpu1, cpu2] = [perCall(one, one.samples), perCall(two, two.samples)];
+    rows.push(["all functions", cpu1.toFixed(2), cpu2.toFixed(2), (cpu2 - cpu1).toFixed(2)]);
+    // Cores busy: sampled CPU time over the loop's wall time (means, both).
+    const busy = (two.samples / HZ / (two.res.t1 - two.res.t0)).toFixed(2);
+    scaling.push(`### ${cs.shape} ${cs.call} f32
+
+Median ${one.res.ms.toFixed(2)} ms a call at 1 thread (${one.res.calls} calls), ${two.res.ms.toFixed(2)} ms at 2 (${two.res.calls} calls): ${(one.res.ms / two.res.ms).toFixed(2)}×. The 2-thread loop kept ${busy} cores busy on average (sampled CPU time ÷ wall time).
+
+${table(["function (the 2-thread run's hottest)", "CPU ms a call, 1 thread", "2 threads", "more at 2"], rows, "lrrr")}
+`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
@@ -269,7 +319,7 @@ Generated by \`bench/profile.mjs\` — **do not edit by hand**; rerun the comman
 - Date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}
 - Machine: ${cpu}, ${os.availableParallelism()} logical cores; Node ${process.version} (V8 ${process.versions.v8}); ${perfVersion}
 - tconv3d: commit ${commit}, \`simd-threads\` build at 1 thread (the core's calls as \`BENCHMARKS.md\` times them: data in WASM memory, channels-last)
-- Method: each case runs one core call over and over for ${SECONDS} s in its own process under \`perf record -k mono -F 2000\`, with V8's \`--perf-prof\` code dumps merged by \`perf inject --jit\`; shares count the samples taken while the loop ran. The loop is the span of a backward branch holding SIMD multiplies with the most samples per instruction (the compilers unroll it: a pass holds several steps of the sum).
+- Method: each case runs one core call over and over for ${SECONDS} s in its own process under \`perf record -k mono -F ${HZ}\`, with V8's \`--perf-prof\` code dumps merged by \`perf inject --jit\`; shares count the samples taken while the loop ran. The loop is the span of a backward branch holding SIMD multiplies with the most samples per instruction (the compilers unroll it: a pass holds several steps of the sum).
 
 ## Summary
 
@@ -296,7 +346,12 @@ ${table(
 
 ## Cases
 
-${sections.join("\n")}`;
+${sections.join("\n")}
+## Two threads against one
+
+The core calls whose 2-thread ÷ 1-thread ratio missed 1.8× end to end in \`BENCHMARKS.md\`, each run at 1 and at 2 threads. Without hardware counters on this VM, perf samples \`cpu-clock\`: a sample is 1/${HZ} s of a thread's CPU time, so the samples of a function give the CPU time it took a call. Work that only got slower with a second thread running shows as more CPU time in the same function; waiting shows as rayon's functions (its workers spin a while before they sleep); time when neither thread ran (the VM or the OS gave the core to something else) lowers the cores kept busy without adding samples.
+
+${scaling.join("\n")}`;
 
 if (out === "-") console.log(doc);
 else {

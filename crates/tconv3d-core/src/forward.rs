@@ -17,12 +17,39 @@ use crate::kernels::{
     igemm_live, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
 };
 use crate::layout::Layout;
-use crate::parallel::{for_each_index, task_count, SharedOut};
+use crate::parallel::{for_each_index, for_each_index_with, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
 use crate::tensor::{check_len, check_output, check_span};
 
 /// One task of a run: group, phase triple, range of its tiles (or lines), range of panels.
 type Task = (usize, [usize; 3], Range<usize>, Range<usize>);
+
+/// A strided-driver task's buffers, kept across the tasks one worker runs in a row (see
+/// [`for_each_index_with`]): A rows of a block (merged or per tap), and per tile whether it
+/// merged, its output rows' offsets and its real rows; the taps' offsets along axes 2 and 1.
+struct StridedScratch<T> {
+    a: Vec<ARow<T>>,
+    merged_a: Vec<ARow<T>>,
+    merged: Vec<bool>,
+    y_at: Vec<[usize; MR]>,
+    mrs: Vec<usize>,
+    off2: Vec<Option<usize>>,
+    off1: Vec<Option<usize>>,
+}
+
+impl<T> Default for StridedScratch<T> {
+    fn default() -> Self {
+        Self {
+            a: Vec::new(),
+            merged_a: Vec::new(),
+            merged: Vec::new(),
+            y_at: Vec::new(),
+            mrs: Vec::new(),
+            off2: Vec::new(),
+            off1: Vec::new(),
+        }
+    }
+}
 
 /// Weights packed for the forward pass of one geometry's filter shape: for each group,
 /// phase triple and panel of `NR` filters, `NR` bias values then `[tap][channel][NR]`.
@@ -223,7 +250,7 @@ impl<T: Kernel> ForwardPlan<T> {
             min_tiles,
         );
         let out = SharedOut(y.as_mut_ptr());
-        for_each_index(tasks.len(), |task| {
+        for_each_index_with(tasks.len(), StridedScratch::default, |s, task| {
             let (g, r, ref tiles, ref panels) = tasks[task];
             let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
             let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
@@ -246,12 +273,21 @@ impl<T: Kernel> ForwardPlan<T> {
             // block holds as many tiles as keep one group's A rows in cache.
             let group = (K_BLOCK / (unit * cg)).clamp(1, units.max(1));
             let mb = tiles_per_block(group.min(units) * unit * cg, core::mem::size_of::<T>());
-            let mut a = vec![zero_row; mb * nt * MR];
-            let mut merged_a = vec![zero_row; if merge { mb * units * MR } else { 0 }];
-            let mut merged = vec![false; mb];
-            let mut y_at = vec![[0usize; MR]; mb];
-            let mut mrs = vec![0usize; mb];
-            let (mut off2, mut off1) = (Vec::new(), Vec::new());
+            // Every entry is set for a tile before it is read; only the lengths matter.
+            let StridedScratch {
+                a,
+                merged_a,
+                merged,
+                y_at,
+                mrs,
+                off2,
+                off1,
+            } = s;
+            a.resize(mb * nt * MR, zero_row);
+            merged_a.resize(if merge { mb * units * MR } else { 0 }, zero_row);
+            merged.resize(mb, false);
+            y_at.resize(mb, [0; MR]);
+            mrs.resize(mb, 0);
             for first in tiles.clone().step_by(mb) {
                 let block_tiles = first..(first + mb).min(tiles.end);
                 for (bi, tile) in block_tiles.clone().enumerate() {
@@ -285,12 +321,12 @@ impl<T: Kernel> ForwardPlan<T> {
                         let o = [0, 1, 2]
                             .map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
                         *y_row = yl.offset(n, o, g * fg);
-                        along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], &mut off2);
-                        along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], &mut off1);
+                        along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], off2);
+                        along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], off1);
                         let base = xl.offset(n, [0; 3], g * cg);
                         let mut t = 0;
-                        for o2 in &off2 {
-                            for o1 in &off1 {
+                        for o2 in off2.iter() {
+                            for o1 in off1.iter() {
                                 for t0 in taps0 {
                                     let i0 = t0.base + j[0] as i64;
                                     rows[t * MR + row] = match (o2, o1) {
