@@ -1145,8 +1145,8 @@ const relaxedTable = byKey[RELAXED]
 // Targets of PERFORMANCE.md, evaluated on this run.
 const targetRows = [];
 /** A pointer to the profiles behind a missed target's limits (`pnpm profile` writes them). */
-const profiled = (rs, miss) =>
-  rs.some(miss) ? "; instruction-level profiles: PROFILES.md (`pnpm profile`)" : "";
+const profiled = (rs, miss, what = "instruction-level profiles") =>
+  rs.some(miss) ? `; ${what}: PROFILES.md (\`pnpm profile\`)` : "";
 
 /** For each shape that misses, `explain(r)`, joined; "" when none misses. */
 const limits = (rs, missed, explain) =>
@@ -1276,6 +1276,11 @@ function perMode(rs, value, worst, limit, fmt) {
               t.miss,
               (r) =>
                 `core ${ratio(fwd ? core(r).fwdScale : core(r).bwdScale)}; fastest runs ${ratio(pick(r)["tc-t1"].min / pick(r)["tc-t2"].min)} (t2 ${ms(pick(r)["tc-t2"].min)}–${ms(pick(r)["tc-t2"].max)} ms, t1 ${ms(pick(r)["tc-t1"].min)}–${ms(pick(r)["tc-t1"].max)} ms); t2 calls kept ${num(pick(r)["tc-t2"].busy)} cores busy, t1 ${num(pick(r)["tc-t1"].busy)} (median CPU time ÷ wall time); one thread's new arrays ${ms(fwd ? r.freshFwd : r.freshBwd)} ms`,
+            ) +
+            profiled(
+              large,
+              t.miss,
+              "CPU time per function at 1 and 2 threads, “Two threads against one”",
             )
           : "",
       ]);
