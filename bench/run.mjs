@@ -1144,9 +1144,9 @@ const relaxedTable = byKey[RELAXED]
 
 // Targets of PERFORMANCE.md, evaluated on this run.
 const targetRows = [];
-/** A pointer to the profiles behind a missed target's limits (`pnpm profile` writes them). */
+/** A pointer to the profiles behind a missed target's limits (`pnpm run profile` writes them). */
 const profiled = (rs, miss, what = "instruction-level profiles") =>
-  rs.some(miss) ? `; ${what}: PROFILES.md (\`pnpm profile\`)` : "";
+  rs.some(miss) ? `; ${what}: PROFILES.md (\`pnpm run profile\`)` : "";
 
 /** For each shape that misses, `explain(r)`, joined; "" when none misses. */
 const limits = (rs, missed, explain) =>
