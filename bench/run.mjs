@@ -1196,7 +1196,7 @@ function perMode(rs, value, worst, limit, fmt) {
           results,
           missWeb,
           (r) =>
-            `ort-web t2 ${ms(r.fwd["web-t2"].median)} ms; ours ${ms(r.fwd["tc-t2"].median)} ms, of which the core ${ms(core(r).fwd)} ms`,
+            `ort-web t2 ${ms(r.fwd["web-t2"].median)} ms; ours ${ms(r.fwd["tc-t2"].median)} ms, of which the core ${ms(core(r).fwd)} ms and a new Y array ${ms(r.freshFwd)} ms; fastest runs ${ratio(r.fwd["web-t2"].min / r.fwd["tc-t2"].min)} (ours ${ms(r.fwd["tc-t2"].min)}–${ms(r.fwd["tc-t2"].max)} ms, ort-web ${ms(r.fwd["web-t2"].min)}–${ms(r.fwd["web-t2"].max)} ms)`,
         ) + profiled(results, missWeb)
       : "",
   ]);
