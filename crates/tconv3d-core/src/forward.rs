@@ -288,6 +288,9 @@ impl<T: Kernel> ForwardPlan<T> {
             merged.resize(mb, false);
             y_at.resize(mb, [0; MR]);
             mrs.resize(mb, 0);
+            // The (j1, j2) whose tap offsets `off1` and `off2` hold: rows of one output line
+            // (most of a tile's) share them.
+            let mut line_of = None;
             for first in tiles.clone().step_by(mb) {
                 let block_tiles = first..(first + mb).min(tiles.end);
                 for (bi, tile) in block_tiles.clone().enumerate() {
@@ -321,8 +324,11 @@ impl<T: Kernel> ForwardPlan<T> {
                         let o = [0, 1, 2]
                             .map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
                         *y_row = yl.offset(n, o, g * fg);
-                        along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], off2);
-                        along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], off1);
+                        if line_of != Some((j[1], j[2])) {
+                            along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], off2);
+                            along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], off1);
+                            line_of = Some((j[1], j[2]));
+                        }
                         let base = xl.offset(n, [0; 3], g * cg);
                         let mut t = 0;
                         for o2 in off2.iter() {
