@@ -37,6 +37,7 @@ struct StridedScratch<T> {
     off1: Vec<Option<usize>>,
 }
 
+// By hand: a derived `Default` would ask for `T: Default`.
 impl<T> Default for StridedScratch<T> {
     fn default() -> Self {
         Self {
