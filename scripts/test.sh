@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check of the project, in the order a failure is cheapest to find: Rust formatting and
 # lints, the core's native tests (single-threaded and with rayon), the TypeScript lint, then the
-# package's tests (vitest: Node with both WASM variants, Chromium). Expects `pnpm build` first.
+# package's tests (vitest: Node with every WASM variant, Chromium, workerd through Miniflare).
+# Expects `pnpm build` first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

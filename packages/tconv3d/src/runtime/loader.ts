@@ -273,9 +273,11 @@ async function load(request: Request, source: InitOptions["module"]): Promise<Wa
     const glue = await import("../../wasm/simd/tconv3d_wasm.js");
     // One literal URL per file, so that bundlers find both.
     module ??= await compileSource(
-      relaxed
-        ? new URL("../../wasm/simd-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
-        : new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
+      packaged(() =>
+        relaxed
+          ? new URL("../../wasm/simd-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
+          : new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
+      ),
     );
     const out = glue.initSync({ module });
     const variant = checkVariant(request, glue.variant_relaxed(), false);
@@ -286,9 +288,11 @@ async function load(request: Request, source: InitOptions["module"]): Promise<Wa
   // one glue serves either .wasm, here and in the pool's workers.
   const glue = await import("../../wasm/simd-threads/tconv3d_wasm.js");
   module ??= await compileSource(
-    relaxed
-      ? new URL("../../wasm/simd-threads-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
-      : new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url),
+    packaged(() =>
+      relaxed
+        ? new URL("../../wasm/simd-threads-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
+        : new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url),
+    ),
   );
   const out = glue.initSync({ module });
   if (!glue.variant_threads()) {
@@ -341,6 +345,23 @@ function makeRuntime(
   });
 }
 
+/** What to do where the package's own .wasm files cannot be found or compiled. */
+const PASS_MODULE =
+  "pass the build with init({ module }): in Cloudflare Workers, " +
+  'import wasm from "tconv3d/wasm/simd/tconv3d_wasm_bg.wasm" and call init({ module: wasm })';
+
+/** The URL of a .wasm shipped next to this file, or a clear error where there is none
+ * (Cloudflare Workers: `import.meta.url` is not a URL). */
+function packaged(url: () => URL): URL {
+  try {
+    return url();
+  } catch (error) {
+    throw new Error(
+      `tconv3d: cannot locate the package's .wasm here (import.meta.url is ${JSON.stringify(import.meta.url)}: ${String(error)}); ${PASS_MODULE}`,
+    );
+  }
+}
+
 function importsMemory(module: WebAssembly.Module): boolean {
   return WebAssembly.Module.imports(module).some((i) => i.kind === "memory");
 }
@@ -349,7 +370,16 @@ async function compileSource(
   source: WebAssembly.Module | BufferSource | URL,
 ): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (!(source instanceof URL)) return WebAssembly.compile(source);
+  if (!(source instanceof URL)) {
+    try {
+      return await WebAssembly.compile(source);
+    } catch (error) {
+      // Cloudflare Workers compile only the .wasm modules a Worker imports.
+      throw new Error(
+        `tconv3d: this runtime did not compile the .wasm bytes given to init({ module }) (${String(error)}); where a runtime compiles only imported modules, pass a WebAssembly.Module`,
+      );
+    }
+  }
   if (isNode() && source.protocol === "file:") {
     const [{ readFile }, { fileURLToPath }] = await Promise.all([
       import("node:fs/promises"),

@@ -1,0 +1,158 @@
+// tconv3d in the real Workers runtime: workerd, started by Miniflare (both from npm), runs
+// test/workers/worker.js with the single-threaded SIMD build imported as a compiled module.
+// Its results must equal, bit for bit, the same build's in Node; init() without a module and
+// init() with bytes (Workers compile no WASM from bytes) must fail with errors that say what to
+// do, and init({ module }) must work after them.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt } from "./runtime-helpers.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PKG = join(ROOT, "packages/tconv3d");
+
+type T = typeof import("../packages/tconv3d/dist/index.js");
+let tc: T;
+let mf: Miniflare;
+
+/** Every file of the package the Worker can reach: its compiled JS and the simd build. */
+function workerModules() {
+  const js: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith(".js")) js.push(p);
+    }
+  };
+  walk(join(PKG, "dist"));
+  const read = (path: string) => readFileSync(path);
+  return [
+    { type: "ESModule" as const, path: join(ROOT, "test/workers/worker.js") },
+    ...js.map((path) => ({ type: "ESModule" as const, path })),
+    { type: "ESModule" as const, path: join(PKG, "wasm/simd/tconv3d_wasm.js") },
+    {
+      type: "CompiledWasm" as const,
+      path: join(PKG, "wasm/simd/tconv3d_wasm_bg.wasm"),
+      contents: read(join(PKG, "wasm/simd/tconv3d_wasm_bg.wasm")),
+    },
+  ];
+}
+
+beforeAll(async () => {
+  assertBuilt();
+  tc = await import("../packages/tconv3d/dist/index.js");
+  await tc.init({ variant: "simd", threads: 1 });
+  mf = new Miniflare({
+    modules: workerModules(),
+    modulesRoot: ROOT,
+    compatibilityDate: "2025-01-01",
+  });
+  await mf.ready;
+});
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+async function get(path: string): Promise<{ ok: boolean; info?: unknown; error?: string }> {
+  const res = await mf.dispatchFetch(`http://worker${path}`);
+  return (await res.json()) as { ok: boolean; info?: unknown; error?: string };
+}
+
+/** Deterministic values in [-1, 1). */
+function values(n: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return (s / 2147483648) * 2 - 1;
+  });
+}
+
+describe("tconv3d in workerd (Miniflare)", () => {
+  it("init() without a module fails and says to pass one", async () => {
+    const r = await get("/init?with=none");
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/cannot locate the package's \.wasm here/);
+    expect(r.error).toMatch(/init\(\{ module: wasm \}\)/);
+  });
+
+  it("init({ module: bytes }) fails: Workers compile only imported modules", async () => {
+    const r = await get("/init?with=bytes");
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/did not compile the \.wasm bytes/);
+    expect(r.error).toMatch(/pass a WebAssembly\.Module/);
+  });
+
+  it("init({ module }) loads the single-threaded SIMD build after those errors", async () => {
+    const r = await get("/init?with=module");
+    expect(r).toEqual({
+      ok: true,
+      info: { variant: "simd", simd: true, relaxedSimd: false, threads: 1 },
+    });
+  });
+
+  it("forward and backward equal Node's, bit for bit; a bad input errs and the layer goes on", async () => {
+    const [C, F, k] = [3, 4, [3, 2, 3]];
+    const xSize = [5, 4, 3, C, 2];
+    const weightSize = [...k, F, C];
+    const n = (size: number[]) => size.reduce((a, b) => a * b, 1);
+    const c = {
+      filter: k,
+      numFilters: F,
+      stride: [2, 1, 3],
+      cropping: [1, 0, 1],
+      format: "SSSCB",
+      xSize,
+      x: values(n(xSize), 1),
+      weightSize,
+      weights: values(n(weightSize), 2),
+      bias: values(F, 3),
+      dy: [] as number[],
+    };
+    // Node: the same build, the same call.
+    const layer = tc.transposedConv3dLayer(c.filter, F, {
+      stride: c.stride,
+      cropping: c.cropping,
+      weights: tc.dlarray(Float32Array.from(c.weights), weightSize),
+      bias: Float32Array.from(c.bias),
+    });
+    const X = tc.dlarray(Float32Array.from(c.x), xSize, c.format);
+    const Y = layer.predict(X);
+    c.dy = values(Y.numel, 4);
+    const g = layer.backward(X, tc.dlarray(Float32Array.from(c.dy), Y.size, c.format));
+
+    const res = await mf.dispatchFetch("http://worker/layer", {
+      method: "POST",
+      body: JSON.stringify(c),
+    });
+    const r = (await res.json()) as {
+      ok: boolean;
+      error?: string;
+      result: {
+        badChannels: string;
+        y: { size: number[]; data: number[] };
+        dLdX: { size: number[]; data: number[] };
+        dLdW: { size: number[]; data: number[] };
+        dLdB: { size: number[]; data: number[] };
+      };
+    };
+    expect(r.error).toBeUndefined();
+    const w = r.result;
+    expect(w.badChannels).toMatch(/the input has 1 channels .* expected NumChannels = 3/);
+    for (const [name, ours] of [
+      ["y", Y],
+      ["dLdX", g.dLdX],
+      ["dLdW", g.dLdW],
+      ["dLdB", g.dLdB],
+    ] as const) {
+      const theirs = w[name];
+      expect(theirs.size, name).toEqual(ours.size);
+      expect(theirs.data.length, name).toBe(ours.numel);
+      expect(theirs.data.every(Number.isFinite), name).toBe(true);
+      expect(Float32Array.from(theirs.data), name).toEqual(ours.data);
+    }
+  });
+});
