@@ -345,7 +345,7 @@ function makeRuntime(
   });
 }
 
-/** What to do where the package's own .wasm files cannot be found or compiled. */
+/** What to do where the package's own .wasm files cannot be found. */
 const PASS_MODULE =
   "pass the build with init({ module }): in Cloudflare Workers, " +
   'import wasm from "tconv3d/wasm/simd/tconv3d_wasm_bg.wasm" and call init({ module: wasm })';
