@@ -171,9 +171,10 @@ const tmp = mkdtempSync(join(os.tmpdir(), "tconv3d-profile-"));
 
 /**
  * Runs one core call over and over for SECONDS under `perf record` in its own process:
- * `{ res, syms, samples, annotate(sym) }`, where `res` is profile-case's line (median ms,
+ * `{ res, syms, samples, annotate(sym), dispose() }`, where `res` is profile-case's line (median ms,
  * calls, the loop's start and end), `syms` the functions sampled while the loop ran (share,
- * samples, symbol; the hottest first) and `samples` their total.
+ * samples, symbol; the hottest first) and `samples` their total; `dispose` deletes the
+ * recording (perf data and V8's code dumps, many MB a case).
  */
 function record(cs, threads) {
   const dir = mkdtempSync(join(tmp, "case-"));
@@ -229,6 +230,7 @@ function record(cs, threads) {
         cwd: dir,
         stdio: ["ignore", "pipe", "ignore"],
       }),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
@@ -238,9 +240,10 @@ const scaling = [];
 try {
   for (const cs of CASES) {
     const g = geometry(shapes[cs.shape]);
-    const { res, syms, annotate } = record(cs, 1);
+    const { res, syms, annotate, dispose } = record(cs, 1);
     const top = syms[0];
     const ann = parseAnnotate(annotate(top.sym));
+    dispose();
     const body = hotLoop(ann) ?? [];
     const m = mix(body);
     const loopPct = body.reduce((s, i) => s + i.pct, 0);
@@ -292,6 +295,8 @@ ${listing}
   for (const sc of SCALING) {
     const cs = { ...sc, dtype: "f32" };
     const [one, two] = [record(cs, 1), record(cs, 2)];
+    one.dispose();
+    two.dispose();
     // CPU ms per call of each thread's samples (1/HZ s each).
     const perCall = (r, samples) => (samples * 1000) / HZ / r.res.calls;
     const rows = two.syms.slice(0, 6).map((s) => {

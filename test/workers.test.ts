@@ -3,11 +3,12 @@
 // Its results must equal, bit for bit, the same build's in Node; init() without a module and
 // init() with bytes (Workers compile no WASM from bytes) must fail with errors that say what to
 // do, and init({ module }) must work after them.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -28,16 +29,11 @@ function workerModules() {
     }
   };
   walk(join(PKG, "dist"));
-  const read = (path: string) => readFileSync(path);
   return [
     { type: "ESModule" as const, path: join(ROOT, "test/workers/worker.js") },
     ...js.map((path) => ({ type: "ESModule" as const, path })),
     { type: "ESModule" as const, path: join(PKG, "wasm/simd/tconv3d_wasm.js") },
-    {
-      type: "CompiledWasm" as const,
-      path: join(PKG, "wasm/simd/tconv3d_wasm_bg.wasm"),
-      contents: read(join(PKG, "wasm/simd/tconv3d_wasm_bg.wasm")),
-    },
+    { type: "CompiledWasm" as const, path: join(PKG, "wasm/simd/tconv3d_wasm_bg.wasm") },
   ];
 }
 
@@ -62,14 +58,8 @@ async function get(path: string): Promise<{ ok: boolean; info?: unknown; error?:
   return (await res.json()) as { ok: boolean; info?: unknown; error?: string };
 }
 
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return (s / 2147483648) * 2 - 1;
-  });
-}
+/** `count` values of `values` (test/helpers.ts) as a JSON-ready array. */
+const list = (count: number, seed: number) => Array.from(values(count, seed));
 
 describe("tconv3d in workerd (Miniflare)", () => {
   it("init() without a module fails and says to pass one", async () => {
@@ -106,10 +96,10 @@ describe("tconv3d in workerd (Miniflare)", () => {
       cropping: [1, 0, 1],
       format: "SSSCB",
       xSize,
-      x: values(n(xSize), 1),
+      x: list(n(xSize), 1),
       weightSize,
-      weights: values(n(weightSize), 2),
-      bias: values(F, 3),
+      weights: list(n(weightSize), 2),
+      bias: list(F, 3),
       dy: [] as number[],
     };
     // Node: the same build, the same call.
@@ -121,7 +111,7 @@ describe("tconv3d in workerd (Miniflare)", () => {
     });
     const X = tc.dlarray(Float32Array.from(c.x), xSize, c.format);
     const Y = layer.predict(X);
-    c.dy = values(Y.numel, 4);
+    c.dy = list(Y.numel, 4);
     const g = layer.backward(X, tc.dlarray(Float32Array.from(c.dy), Y.size, c.format));
 
     const res = await mf.dispatchFetch("http://worker/layer", {
