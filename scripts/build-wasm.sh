@@ -38,7 +38,9 @@ die() { echo "build-wasm: $*" >&2; exit 1; }
 export RUSTC=/usr/bin/rustc
 CARGO=/usr/bin/cargo
 [[ -x $RUSTC && -x $CARGO ]] || die "Debian's rustc-web/cargo-web are missing: run scripts/setup.sh"
-[[ -x /usr/bin/rust-lld ]] || die "/usr/bin/rust-lld is missing (lld-22): run scripts/setup.sh"
+# Debian's lld-22 provides wasm-ld-22, not the `rust-lld` rustc's wasm32 target would call.
+LINKER=/usr/bin/wasm-ld-22
+[[ -x $LINKER ]] || die "$LINKER is missing (lld-22): run scripts/setup.sh"
 if command -v rustup >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q '^debweb'; then
   export RUSTUP_TOOLCHAIN=debweb
 fi
@@ -71,14 +73,14 @@ build_variant() {
   local variant="$1" rustflags features target_dir base="${1%-relaxed}"
   case "$base" in
     simd)
-      rustflags="-C target-feature=+simd128,+bulk-memory"
+      rustflags="-C linker=$LINKER -C target-feature=+simd128,+bulk-memory"
       features=()
       ;;
     simd-threads)
       # +atomics no longer implies shared memory (rust-lang/rust#147225): ask lld for it, and
       # export the TLS symbols that wasm-bindgen's thread transform requires
       # (wasm-bindgen-cli-support 0.2.130, transforms/threads/mod.rs).
-      rustflags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
+      rustflags="-C linker=$LINKER -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
       rustflags+=" -C link-arg=--shared-memory -C link-arg=--import-memory"
       rustflags+=" -C link-arg=--max-memory=$MAX_MEMORY"
       rustflags+=" -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size"

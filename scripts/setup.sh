@@ -31,9 +31,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# rustc expects a `rust-lld` for wasm32; Debian's lld-22 package provides it, check anyway.
-if [[ ! -x /usr/bin/rust-lld ]]; then
-  echo "setup: /usr/bin/rust-lld is missing after installing lld-22" >&2
+# lld-22 ships wasm-ld-22, not the `rust-lld` that rustc's wasm32 target calls by default;
+# scripts/build-wasm.sh names wasm-ld-22 as the linker, so nothing is linked into /usr/bin.
+if [[ ! -x /usr/bin/wasm-ld-22 ]]; then
+  echo "setup: /usr/bin/wasm-ld-22 is missing after installing lld-22" >&2
   exit 1
 fi
 
