@@ -10,7 +10,7 @@
 #                 Their JS glue must equal the base variant's (the loader uses one glue per
 #                 base variant with either .wasm); the build checks that.
 #
-# Toolchain: Debian's rustc-web (rustc 1.96 at /usr/bin, see ../shared/design/TOOLCHAIN.md),
+# Toolchain: Debian's rustc-web (rustc 1.96 at /usr/bin, see docs/toolchain.md),
 # selected explicitly, since rust-toolchain.toml names the rustup stable used for native work.
 # RUSTC_BOOTSTRAP=1 lets this stable compiler take -Z build-std (there is no prebuilt wasm32
 # std; the threaded one must be rebuilt with atomics anyway).
@@ -112,6 +112,11 @@ build_variant() {
   rm -rf "$out"
   mkdir -p "$out"
   wasm-bindgen --target web --out-dir "$out" --out-name tconv3d_wasm "$wasm"
+  # What importing the .wasm gives in Cloudflare Workers and bundlers with a wasm-module rule:
+  # a compiled module. `.d.wasm.ts` is TypeScript's name for a `.wasm` file's declaration (the
+  # package's own sources import it with --allowArbitraryExtensions); users' imports of
+  # tconv3d/wasm/*.wasm get wasm/module.d.ts from the exports' `types` condition instead.
+  write_module_dts >"$out/tconv3d_wasm_bg.d.wasm.ts"
   if [[ "$variant" != "$base" && -f "$OUT_ROOT/$base/tconv3d_wasm.js" ]]; then
     cmp -s "$out/tconv3d_wasm.js" "$OUT_ROOT/$base/tconv3d_wasm.js" \
       || die "$variant: its JS glue differs from $base's, which the loader uses for both"
@@ -131,8 +136,19 @@ build_variant() {
     "${out#"$ROOT"/}"
 }
 
+write_module_dts() {
+  printf '%s\n' "/** A tconv3d build, compiled: pass it to init({ module }) (Workers import .wasm" \
+    " * files as compiled modules). */" \
+    "declare const module: WebAssembly.Module;" "export default module;"
+}
+
+mkdir -p "$OUT_ROOT"
+write_module_dts >"$OUT_ROOT/module.d.ts"
+
 variants=("$@")
 ((${#variants[@]})) || variants=(simd simd-threads simd-relaxed simd-threads-relaxed)
 for v in "${variants[@]}"; do
   build_variant "$v"
+  # The pool worker is the threaded glue plus its entry (one file, nothing to bundle).
+  if [[ "$v" == simd-threads ]]; then node "$ROOT/scripts/make-pool-worker.mjs"; fi
 done

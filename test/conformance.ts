@@ -1,8 +1,9 @@
 // The package against independent oracles, run once per WASM variant (each variant in its own
 // test file, since init() is per process): forward against onnxruntime-node (f32) and a plain
 // f64 JS loop, gradients by the adjoint identity and finite differences, label orders, errors.
+
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { dot, maxAbs, maxDiff, values } from "./helpers.js";
 import { type OnnxConvTransposeArgs, onnxConvTranspose } from "./oracle/onnx.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
@@ -219,7 +220,7 @@ export function conformanceSuite(variant: Tconv3d.Variant, threads: number): voi
 
   beforeAll(async () => {
     assertBuilt();
-    T = await import("../packages/tconv3d/dist/index.js");
+    T = await import("tconv3d");
     await T.init({ variant, threads });
     expect(T.backendInfo()).toMatchObject({ variant, threads });
   });

@@ -3,8 +3,8 @@
 // NumChannels "auto"; setting learnables; initializers only when empty; "same" crops;
 // Name-Value pairs; the display; the mixed-precision rule.
 import { inspect } from "node:util";
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { thrown, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
@@ -12,7 +12,7 @@ let T: typeof Tconv3d;
 
 beforeAll(async () => {
   assertBuilt();
-  T = await import("../packages/tconv3d/dist/index.js");
+  T = await import("tconv3d");
   await T.init({ variant: "simd", threads: 1 });
 });
 

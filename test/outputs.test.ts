@@ -4,8 +4,9 @@
 // input, and for the functional forms; bad outputs (wrong size, format or dtype; sharing
 // memory with the weights or with each other) fail before any work, naming the argument, the
 // value and the expectation, and leave the layer and the arrays as they were.
+
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { expectGradients, thrown, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
@@ -13,7 +14,7 @@ let T: typeof Tconv3d;
 
 beforeAll(async () => {
   assertBuilt();
-  T = await import("../packages/tconv3d/dist/index.js");
+  T = await import("tconv3d");
   await T.init({ variant: "simd", threads: 1 });
 });
 

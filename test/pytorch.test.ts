@@ -1,8 +1,8 @@
 // fromConvTranspose3d against ONNX Runtime's ConvTranspose (f32) and the f64 loop, on the same
 // weights: PyTorch padding/output_padding, ONNX asymmetric pads and auto_pad, groups, dilation.
 import * as ort from "onnxruntime-node";
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { maxAbs, maxDiff, values } from "./helpers.js";
 import { type OnnxConvTransposeArgs, onnxConvTranspose } from "./oracle/onnx.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
@@ -12,7 +12,7 @@ let T: typeof Tconv3d;
 
 beforeAll(async () => {
   assertBuilt();
-  T = await import("../packages/tconv3d/dist/index.js");
+  T = await import("tconv3d");
   await T.init({ variant: "simd", threads: 1 });
 });
 

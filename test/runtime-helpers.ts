@@ -1,9 +1,22 @@
-// Shared by the runtime tests: where the built package lives, and a clear failure when it is
-// missing (the tests exercise the compiled JS, since the pool's worker must be a real file).
+// Shared by the runtime tests: where the built package lives, a clear failure when it is
+// missing, and its runtime module (the tests exercise the compiled JS, as users get it).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const RUNTIME_DIST = new URL("../packages/tconv3d/dist/runtime/index.js", import.meta.url);
+
+/** The runtime module (`init`, `backendInfo` and the package-internal `wasm()`). */
+export type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js");
+
+/** The runtime module, after the package's Node entry (`import "tconv3d"`) installed Node's
+ * environment; both are one module instance, so `init` here is the package's. */
+export async function loadRuntime(): Promise<Runtime> {
+  await import("tconv3d");
+  return import("../packages/tconv3d/dist/runtime/index.js");
+}
+
+/** The same, for a child process's `node --input-type=module -e` script (cwd: the repo). */
+export const LOAD_RUNTIME = `await import("tconv3d"); const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});`;
 const WASM_DIR = new URL("../packages/tconv3d/wasm/", import.meta.url);
 
 /** Throws a clear error unless `scripts/build-wasm.sh` and `pnpm --filter tconv3d build` ran. */

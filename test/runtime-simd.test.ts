@@ -1,13 +1,12 @@
 // The single-threaded SIMD128 build.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt } from "./runtime-helpers.js";
+import { assertBuilt, loadRuntime, type Runtime } from "./runtime-helpers.js";
 
-type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js");
 let rt: Runtime;
 
 beforeAll(async () => {
   assertBuilt();
-  rt = await import("../packages/tconv3d/dist/runtime/index.js");
+  rt = await loadRuntime();
 });
 
 describe("variant simd", () => {

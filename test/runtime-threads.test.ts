@@ -2,14 +2,13 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, RUNTIME_DIST } from "./runtime-helpers.js";
+import { assertBuilt, LOAD_RUNTIME, loadRuntime, type Runtime } from "./runtime-helpers.js";
 
-type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js");
 let rt: Runtime;
 
 beforeAll(async () => {
   assertBuilt();
-  rt = await import("../packages/tconv3d/dist/runtime/index.js");
+  rt = await loadRuntime();
 });
 
 describe("variant simd-threads in Node", () => {
@@ -41,7 +40,7 @@ describe("variant simd-threads in Node", () => {
 
   it("starts under process-wide Node flags, which workers refuse", () => {
     const script = `
-      const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});
+      ${LOAD_RUNTIME}
       await rt.init({ variant: "simd-threads", threads: 2 });
       console.log(typeof gc, rt.wasm().exports.pool_distinct_workers(64));
     `;
@@ -57,7 +56,7 @@ describe("variant simd-threads in Node", () => {
 
   it("the pool's workers do not keep a Node process alive", () => {
     const script = `
-      const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});
+      ${LOAD_RUNTIME}
       await rt.init({ variant: "simd-threads", threads: 2 });
       console.log(rt.wasm().exports.pool_distinct_workers(64));
     `;

@@ -5,14 +5,13 @@ import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, RUNTIME_DIST } from "./runtime-helpers.js";
+import { assertBuilt, LOAD_RUNTIME, loadRuntime, type Runtime } from "./runtime-helpers.js";
 
-type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js");
 let rt: Runtime;
 
 beforeAll(async () => {
   assertBuilt();
-  rt = await import("../packages/tconv3d/dist/runtime/index.js");
+  rt = await loadRuntime();
 });
 
 describe("runtime before init()", () => {
@@ -21,7 +20,7 @@ describe("runtime before init()", () => {
   });
 
   it("wasmArray() throws the same clear error (WASM memory needs the runtime)", async () => {
-    const T = await import("../packages/tconv3d/dist/index.js");
+    const T = await import("tconv3d");
     expect(() => T.wasmArray([2, 2])).toThrowError(
       /^tconv3d: call await init\(\) before computing$/,
     );
@@ -83,7 +82,7 @@ describe("init() with defaults", () => {
 describe("a runtime without relaxed SIMD (Node 20 without its flag)", () => {
   it("auto picks a plain build, and a relaxed variant says why it cannot run", () => {
     const script = `
-      const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});
+      ${LOAD_RUNTIME}
       const refused = await rt.init({ variant: "simd-relaxed" }).catch((e) => e.message);
       console.log(JSON.stringify({ refused, info: await rt.init() }));
     `;

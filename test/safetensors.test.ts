@@ -2,15 +2,15 @@
 // (test/fixtures/make_safetensors_fixture.py), hand-assembled byte fixtures, round trips through
 // our writer, every malformed-file rule, and layer.loadWeights / saveWeights.
 import { readFileSync } from "node:fs";
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
 
 beforeAll(async () => {
   assertBuilt();
-  T = await import("../packages/tconv3d/dist/index.js");
+  T = await import("tconv3d");
   await T.init({ variant: "simd", threads: 1 });
 });
 

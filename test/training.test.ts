@@ -1,8 +1,9 @@
 // sgdmupdate / adamupdate: MATLAB's solver formulas (SEMANTICS.md "Training factors") checked
 // element by element on tiny layers, every factor (0 freezes), argument validation, and small
 // training loops that fit a layer to a hidden layer's output.
+
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
@@ -10,7 +11,7 @@ let T: typeof Tconv3d;
 
 beforeAll(async () => {
   assertBuilt();
-  T = await import("../packages/tconv3d/dist/index.js");
+  T = await import("tconv3d");
   await T.init({ variant: "simd", threads: 1 });
 });
 

@@ -5,10 +5,11 @@
 // dispose frees, and a disposed array fails with a clear error that leaves the layer working.
 // Run once per build variant: `simd` (memory not shared: growth detaches views) and
 // `simd-threads` (shared memory).
+
+import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import type * as Tconv3d from "../packages/tconv3d/dist/index.js";
 import { expectGradients, thrown, values } from "./helpers.js";
-import { assertBuilt } from "./runtime-helpers.js";
+import { assertBuilt, loadRuntime } from "./runtime-helpers.js";
 
 type Variant = "simd" | "simd-threads";
 
@@ -23,7 +24,7 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
 
   beforeAll(async () => {
     assertBuilt();
-    T = await import("../packages/tconv3d/dist/index.js");
+    T = await import("tconv3d");
     await T.init({ variant, threads });
   });
 
@@ -84,7 +85,7 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
     it("the core's reorder, channels-first to channels-last (register transposes), every edge", async () => {
       // Uploads of channels-first inputs go through it; extents around the f32 (4) and f64 (2)
       // transpose blocks and the 16-channel groups, in a destination with spare elements.
-      const { wasm } = await import("../packages/tconv3d/dist/runtime/index.js");
+      const { wasm } = await loadRuntime();
       const g = wasm().exports as unknown as Record<string, unknown>;
       type Buf = { free(): void; ptr(): number; len(): number };
       type Reorder = (s: Buf, sl: Uint32Array, d: Buf, dl: Uint32Array, e: Uint32Array) => void;

@@ -1,49 +1,66 @@
 // tconv3d in the real Workers runtime: workerd, started by Miniflare (both from npm), runs
-// test/workers/worker.js with the single-threaded SIMD build imported as a compiled module.
-// Its results must equal, bit for bit, the same build's in Node; init() without a module and
-// init() with bytes (Workers compile no WASM from bytes) must fail with errors that say what to
-// do, and init({ module }) must work after them.
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
+// test/workers/worker.js bundled the way wrangler bundles a Worker (esbuild with the workerd
+// conditions; each imported .wasm becomes a compiled-module import). Its results must equal,
+// bit for bit, the same build's in Node; init() with bytes (Workers compile no WASM from bytes)
+// must fail with an error that says what to do, and init() must work after it, with the build
+// the package's workerd entry imports or with one passed as init({ module }).
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const PKG = join(ROOT, "packages/tconv3d");
 
-type T = typeof import("../packages/tconv3d/dist/index.js");
+type T = typeof import("tconv3d");
 let tc: T;
 let mf: Miniflare;
+let out: string;
 
-/** Every file of the package the Worker can reach: its compiled JS and the simd build. */
-function workerModules() {
-  const js: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.endsWith(".js")) js.push(p);
-    }
+/** wrangler's rule for .wasm imports: each file is a separate CompiledWasm module, named by
+ * the file (the variant's folder keeps builds apart) and imported by that name. */
+function wasmModules(outdir: string): Plugin {
+  return {
+    name: "compiled-wasm",
+    setup(b) {
+      b.onResolve({ filter: /\.wasm$/ }, async (args) => {
+        const file = args.path.startsWith(".")
+          ? resolve(args.resolveDir, args.path)
+          : (await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir })).path;
+        const name = `${basename(dirname(file))}-${basename(file)}`;
+        copyFileSync(file, join(outdir, name));
+        return { path: `./${name}`, external: true };
+      });
+    },
   };
-  walk(join(PKG, "dist"));
-  return [
-    { type: "ESModule" as const, path: join(ROOT, "test/workers/worker.js") },
-    ...js.map((path) => ({ type: "ESModule" as const, path })),
-    { type: "ESModule" as const, path: join(PKG, "wasm/simd/tconv3d_wasm.js") },
-    { type: "CompiledWasm" as const, path: join(PKG, "wasm/simd/tconv3d_wasm_bg.wasm") },
-  ];
 }
 
 beforeAll(async () => {
   assertBuilt();
-  tc = await import("../packages/tconv3d/dist/index.js");
+  tc = await import("tconv3d");
   await tc.init({ variant: "simd", threads: 1 });
+  out = mkdtempSync(join(tmpdir(), "tconv3d-worker-"));
+  await build({
+    entryPoints: [join(ROOT, "test/workers/worker.js")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    outfile: join(out, "worker.js"),
+    plugins: [wasmModules(out)],
+    logLevel: "error",
+  });
   mf = new Miniflare({
-    modules: workerModules(),
-    modulesRoot: ROOT,
+    modules: [
+      { type: "ESModule", path: join(out, "worker.js") },
+      { type: "CompiledWasm", path: join(out, "simd-tconv3d_wasm_bg.wasm") },
+    ],
+    modulesRoot: out,
     compatibilityDate: "2025-01-01",
   });
   await mf.ready;
@@ -51,6 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mf?.dispose();
+  if (out !== undefined) rmSync(out, { recursive: true, force: true });
 });
 
 async function get(path: string): Promise<{ ok: boolean; info?: unknown; error?: string }> {
@@ -62,13 +80,6 @@ async function get(path: string): Promise<{ ok: boolean; info?: unknown; error?:
 const list = (count: number, seed: number) => Array.from(values(count, seed));
 
 describe("tconv3d in workerd (Miniflare)", () => {
-  it("init() without a module fails and says to pass one", async () => {
-    const r = await get("/init?with=none");
-    expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/cannot locate the package's \.wasm here/);
-    expect(r.error).toMatch(/init\(\{ module: wasm \}\)/);
-  });
-
   it("init({ module: bytes }) fails: Workers compile only imported modules", async () => {
     const r = await get("/init?with=bytes");
     expect(r.ok).toBe(false);
@@ -76,7 +87,15 @@ describe("tconv3d in workerd (Miniflare)", () => {
     expect(r.error).toMatch(/pass a WebAssembly\.Module/);
   });
 
-  it("init({ module }) loads the single-threaded SIMD build after those errors", async () => {
+  it("init() then loads the single-threaded SIMD build the workerd entry imports", async () => {
+    const r = await get("/init?with=none");
+    expect(r).toEqual({
+      ok: true,
+      info: { variant: "simd", simd: true, relaxedSimd: false, threads: 1 },
+    });
+  });
+
+  it("a later init({ module }) with the build the Worker imports returns the same backend", async () => {
     const r = await get("/init?with=module");
     expect(r).toEqual({
       ok: true,

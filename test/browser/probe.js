@@ -1,6 +1,6 @@
 // Runs in the page's main thread or in a dedicated Worker: init the runtime, prove the pool.
 const RUNTIME = new URL("../../packages/tconv3d/dist/runtime/index.js", import.meta.url).href;
-const PACKAGE = new URL("../../packages/tconv3d/dist/index.js", import.meta.url).href;
+const PACKAGE = new URL("../../packages/tconv3d/dist/browser.js", import.meta.url).href;
 
 /** A forward and backward on WasmArrays against the same on JS arrays, bit for bit, before
  * and after a memory growth. */
@@ -34,6 +34,8 @@ async function wasmArrays() {
 }
 
 export async function probe({ variant, threads }) {
+  // The browser entry installs the web environment; the runtime module is the same instance.
+  await import(PACKAGE);
   const rt = await import(RUNTIME);
   const t0 = performance.now();
   const info = await rt.init({ variant, threads });

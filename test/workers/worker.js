@@ -6,14 +6,14 @@
 //   POST /layer                         a layer's forward and backward on the posted case, and
 //                                       the error of a call with the wrong channel count before
 
-import { dlarray, init, transposedConv3dLayer } from "../../packages/tconv3d/dist/index.js";
+import { dlarray, init, transposedConv3dLayer } from "tconv3d";
 import wasm from "../../packages/tconv3d/wasm/simd/tconv3d_wasm_bg.wasm";
 
 /** A tiny valid module (header only): bytes that a runtime allowing compilation would take. */
 const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 
 async function initWith(how) {
-  if (how === "none") return init({ threads: 1 });
+  if (how === "none") return init();
   if (how === "bytes") return init({ module: EMPTY_MODULE });
   return init({ module: wasm });
 }

@@ -32,16 +32,6 @@ function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   }
 }
 
-/** `true` in Node.js (and runtimes that present themselves as Node, such as Bun and Deno). */
-export function isNode(): boolean {
-  return (
-    typeof process === "object" &&
-    process !== null &&
-    typeof process.versions === "object" &&
-    typeof process.versions.node === "string"
-  );
-}
-
 /** What the current runtime supports. */
 export interface RuntimeFeatures {
   simd: boolean;
@@ -53,15 +43,16 @@ export interface RuntimeFeatures {
   threadsMissing: string;
 }
 
-/** Probes the runtime (cheap: three tiny `WebAssembly.validate` calls). */
-export function detectFeatures(): RuntimeFeatures {
+/** Probes the runtime (cheap: three tiny `WebAssembly.validate` calls); `needsIsolation`: a
+ * shared memory can reach workers only from a cross-origin-isolated page (browsers). */
+export function detectFeatures(needsIsolation: boolean): RuntimeFeatures {
   const simd = validates(SIMD_PROBE);
   const relaxedSimd = simd && validates(RELAXED_SIMD_PROBE);
   let threadsMissing = "";
-  const browserLike = !isNode();
   if (
-    browserLike &&
-    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true
+    needsIsolation &&
+    // `false` on a page that is not isolated; absent in runtimes that have no such notion (Deno).
+    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
   ) {
     // Browsers hide SharedArrayBuffer unless the page is isolated: say what to fix.
     threadsMissing =
@@ -73,22 +64,8 @@ export function detectFeatures(): RuntimeFeatures {
     threadsMissing = "Atomics is not available";
   } else if (!validates(THREADS_PROBE)) {
     threadsMissing = "WebAssembly threads (shared memory, atomics) are not supported";
-  } else if (browserLike && typeof Worker !== "function") {
+  } else if (needsIsolation && typeof Worker !== "function") {
     threadsMissing = "Worker is not available";
   }
   return { simd, relaxedSimd, threads: threadsMissing === "", threadsMissing };
-}
-
-/** Logical processors: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in
- * browsers, 1 if unknown. */
-export async function hardwareThreads(): Promise<number> {
-  if (isNode()) {
-    const os = await import("node:os");
-    return typeof os.availableParallelism === "function"
-      ? os.availableParallelism()
-      : os.cpus().length || 1;
-  }
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  const hc = nav?.hardwareConcurrency;
-  return typeof hc === "number" && hc >= 1 ? Math.floor(hc) : 1;
 }

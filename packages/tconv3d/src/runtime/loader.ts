@@ -5,10 +5,15 @@
  * @module
  */
 
-import type * as SimdGlue from "../../wasm/simd/tconv3d_wasm.js";
-import type * as ThreadsGlue from "../../wasm/simd-threads/tconv3d_wasm.js";
-import { detectFeatures, hardwareThreads, isNode, type RuntimeFeatures } from "./detect.js";
-import { isWorkerReply, type WorkerStartMessage } from "./protocol.js";
+import * as simdGlue from "../../wasm/simd/tconv3d_wasm.js";
+// Both glues are imported statically (no code splitting), so that a bundler can put the
+// package into a single-file (iife) worker.
+import poolWorkerSource from "../../wasm/simd-threads/pool-worker-source.js";
+import * as threadsGlue from "../../wasm/simd-threads/tconv3d_wasm.js";
+import { ArgumentError, BackendError } from "../errors.js";
+import { detectFeatures } from "./detect.js";
+import type { Host, PoolWorker } from "./host.js";
+import type { WorkerStartMessage } from "./protocol.js";
 
 /**
  * The compiled variants of the WebAssembly backend: single-threaded or with a thread pool, each
@@ -32,6 +37,9 @@ function variantOf(threaded: boolean, relaxed: boolean): Variant {
   return `simd${threaded ? "-threads" : ""}${relaxed ? "-relaxed" : ""}` as Variant;
 }
 
+/** Where the `.wasm` builds are: a folder laid out like the package's `wasm/`, or one URL per build. */
+export type WasmPaths = string | URL | Partial<Record<Variant, string | URL>>;
+
 /** Options of {@link init}. */
 export interface InitOptions {
   /**
@@ -47,16 +55,33 @@ export interface InitOptions {
    * `crossOriginIsolated`) and more than one thread is wanted, and `simd` otherwise; in its
    * `-relaxed` build when the runtime supports relaxed SIMD (Chrome 114+, Node 22+; Node 20
    * with `--experimental-wasm-relaxed-simd`). Results of the relaxed builds may differ from the
-   * others in the last bits (fused multiply-adds round once).
+   * others in the last bits (fused multiply-adds round once). With `"auto"`, a pool whose
+   * workers cannot start (a Content-Security-Policy, say) falls back to one thread, with one
+   * console warning and {@link BackendInfo.fallback} saying why.
    */
   variant?: "auto" | Variant;
   /**
    * The `.wasm` of the chosen variant, for hosts that cannot fetch or read it from the package
-   * (bundlers, Cloudflare Workers): a compiled `WebAssembly.Module`, its bytes, or its URL.
+   * (Cloudflare Workers import it): a compiled `WebAssembly.Module`, its bytes, or its URL.
    * The variant is then read from the module itself (the threaded builds import their memory,
    * and each build says whether it is relaxed).
    */
   module?: WebAssembly.Module | BufferSource | URL;
+  /**
+   * Where the `.wasm` files are, when they are not beside the package's code (a bundler that
+   * does not emit them, a CDN): the URL (or, in Node, the path) of a folder laid out like the
+   * package's `wasm/` folder (`<wasmPaths>/simd/tconv3d_wasm_bg.wasm`, ...), or a URL per
+   * variant (`{ "simd": "/assets/simd.wasm", ... }`), like onnxruntime-web's
+   * `env.wasm.wasmPaths`. Relative URLs resolve against the page.
+   */
+  wasmPaths?: WasmPaths;
+  /**
+   * The pool worker's script (a copy of the package's `wasm/simd-threads/pool-worker.js`) for
+   * pages whose Content-Security-Policy refuses `blob:` workers; by default the pool workers
+   * start from a `blob:` (browsers) or `data:` (Node) URL of the same text, so no file has to
+   * be served.
+   */
+  workerUrl?: string | URL;
 }
 
 /** What {@link init} loaded. */
@@ -69,11 +94,17 @@ export interface BackendInfo {
   relaxedSimd: boolean;
   /** Threads that run parallel work: rayon's pool size, 1 for `simd`. */
   threads: number;
+  /**
+   * Why the backend runs on fewer threads than asked for (`init()` with `variant: "auto"`):
+   * the page is not cross-origin isolated, the runtime lacks WebAssembly threads, or the pool
+   * workers did not start. Absent when nothing fell back.
+   */
+  fallback?: string;
 }
 
 /** The wasm-bindgen exports shared by every variant (typed from the generated glue). */
 export type WasmBindings = Omit<
-  typeof SimdGlue,
+  typeof simdGlue,
   "default" | "initSync" | "InitInput" | "InitOutput"
 >;
 
@@ -98,22 +129,28 @@ export interface WasmRuntime {
   f32(ptr: number, len: number): Float32Array;
   /** A fresh `Float64Array` over `len` doubles at byte address `ptr`. */
   f64(ptr: number, len: number): Float64Array;
-  /** A fresh `Uint8Array` over `len` bytes at byte address `ptr`. */
-  u8(ptr: number, len: number): Uint8Array;
-  /** A fresh `Uint32Array` over `len` words at byte address `ptr`. */
-  u32(ptr: number, len: number): Uint32Array;
 }
 
 const MAX_AUTO_THREADS = 8;
-const NOT_INITIALIZED = "tconv3d: call await init() before computing";
 
 interface Request {
   threads: number | "auto";
   variant: "auto" | Variant;
 }
 
+let host: Host | undefined;
 let pending: { request: Request; promise: Promise<BackendInfo> } | undefined;
 let loaded: WasmRuntime | undefined;
+
+/**
+ * Installs the environment's half of the loader; the package's entry points call it (the first
+ * one imported wins).
+ *
+ * @internal
+ */
+export function useHost(environment: Host): void {
+  host ??= environment;
+}
 
 /**
  * Loads the WebAssembly backend; call it (and await it) once before any computation.
@@ -122,8 +159,9 @@ let loaded: WasmRuntime | undefined;
  * {@link BackendInfo}. Asking for another variant or thread count after the first call throws,
  * since a loaded backend (and its thread pool) cannot be replaced.
  *
- * @throws Error if the runtime lacks WebAssembly SIMD128, if `variant: "simd-threads"` is
- *   asked for where threads are unavailable, or on a conflicting re-initialisation.
+ * @throws ArgumentError for malformed options; BackendError (`TCONV3D_INIT`) if the runtime
+ *   lacks WebAssembly SIMD128, if `variant: "simd-threads"` is asked for where threads are
+ *   unavailable, if the `.wasm` cannot be found, or on a conflicting re-initialisation.
  */
 export function init(options: InitOptions = {}): Promise<BackendInfo> {
   let request: Request;
@@ -136,7 +174,8 @@ export function init(options: InitOptions = {}): Promise<BackendInfo> {
     const info = loaded?.info;
     if (!sameRequest(request, pending.request, info)) {
       return Promise.reject(
-        new Error(
+        new BackendError(
+          "TCONV3D_INIT",
           `tconv3d: init() was already called with ${describe(pending.request)}` +
             (info ? ` (loaded ${info.variant} with ${info.threads} thread(s))` : "") +
             `; re-initialising with ${describe(request)} is not supported`,
@@ -145,7 +184,7 @@ export function init(options: InitOptions = {}): Promise<BackendInfo> {
     }
     return pending.promise;
   }
-  const promise = load(request, options.module).then(
+  const promise = load(request, options).then(
     (runtime) => {
       loaded = runtime;
       return runtime.info;
@@ -164,11 +203,14 @@ export function init(options: InitOptions = {}): Promise<BackendInfo> {
 /**
  * What {@link init} loaded.
  *
- * @throws Error before `init()` has completed.
+ * @throws BackendError (`TCONV3D_NOT_INITIALIZED`) before `init()` has completed.
  */
 export function backendInfo(): BackendInfo {
   if (loaded === undefined) {
-    throw new Error("tconv3d: backendInfo() is not available before await init()");
+    throw new BackendError(
+      "TCONV3D_NOT_INITIALIZED",
+      "tconv3d: backendInfo() is not available before await init()",
+    );
   }
   return { ...loaded.info };
 }
@@ -176,26 +218,38 @@ export function backendInfo(): BackendInfo {
 /**
  * The loaded backend: wasm-bindgen exports, memory and view helpers. Internal to the package.
  *
- * @throws Error `"tconv3d: call await init() before computing"` before `init()` has completed.
+ * @throws BackendError (`TCONV3D_NOT_INITIALIZED`) before `init()` has completed.
  * @internal
  */
 export function wasm(): WasmRuntime {
-  if (loaded === undefined) throw new Error(NOT_INITIALIZED);
+  if (loaded === undefined) {
+    throw new BackendError(
+      "TCONV3D_NOT_INITIALIZED",
+      "tconv3d: call await init() before computing",
+    );
+  }
   return loaded;
 }
 
 // ---------------------------------------------------------------------------------------------
 
+function isLocation(v: unknown): v is string | URL {
+  return typeof v === "string" || v instanceof URL;
+}
+
 function normalizeRequest(options: InitOptions): Request {
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`tconv3d: init(options) takes an object, got ${String(options)}`);
+  }
   const threads = options.threads ?? "auto";
   if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
-    throw new Error(
-      `tconv3d: init({ threads }) must be "auto" or an integer 1..256, got ${threads}`,
+    throw new ArgumentError(
+      `tconv3d: init({ threads }) must be "auto" or an integer 1..256, got ${String(threads)}`,
     );
   }
   const variant = options.variant ?? "auto";
   if (variant !== "auto" && !VARIANTS.includes(variant)) {
-    throw new Error(
+    throw new ArgumentError(
       `tconv3d: init({ variant }) must be "auto" or one of ${VARIANTS.map((v) => `"${v}"`).join(", ")}, got ${String(variant)}`,
     );
   }
@@ -205,8 +259,25 @@ function normalizeRequest(options: InitOptions): Request {
     typeof threads === "number" &&
     threads > 1
   ) {
-    throw new Error(
+    throw new ArgumentError(
       `tconv3d: variant "${variant}" is single-threaded; asked for ${threads} threads (use "${variantOf(true, traits(variant).relaxed)}")`,
+    );
+  }
+  const paths = options.wasmPaths;
+  if (
+    paths !== undefined &&
+    !isLocation(paths) &&
+    (typeof paths !== "object" ||
+      paths === null ||
+      Object.entries(paths).some(([k, v]) => !VARIANTS.includes(k as Variant) || !isLocation(v)))
+  ) {
+    throw new ArgumentError(
+      `tconv3d: init({ wasmPaths }) must be a folder's URL or path, or an object mapping variants (${VARIANTS.join(", ")}) to URLs, got ${JSON.stringify(paths)}`,
+    );
+  }
+  if (options.workerUrl !== undefined && !isLocation(options.workerUrl)) {
+    throw new ArgumentError(
+      `tconv3d: init({ workerUrl }) must be a URL, got ${String(options.workerUrl)}`,
     );
   }
   return { threads, variant };
@@ -228,24 +299,37 @@ function describe(r: Request): string {
   return `{ variant: ${JSON.stringify(r.variant)}, threads: ${JSON.stringify(r.threads)} }`;
 }
 
-async function load(request: Request, source: InitOptions["module"]): Promise<WasmRuntime> {
-  const features = detectFeatures();
+function initError(message: string, cause?: unknown): BackendError {
+  return new BackendError("TCONV3D_INIT", `tconv3d: ${message}`, { cause });
+}
+
+async function load(request: Request, options: InitOptions): Promise<WasmRuntime> {
+  if (host === undefined) {
+    throw initError(
+      'no environment was installed: import the package as "tconv3d" (its entry points pick ' +
+        "Node, browser or Workers code), not a file inside its dist/ folder",
+    );
+  }
+  const env = host;
+  const features = detectFeatures(env.needsIsolation);
   if (!features.simd) {
-    throw new Error(
-      "tconv3d: this WebAssembly runtime does not support SIMD128 (fixed-width SIMD), which " +
-        "every tconv3d build needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Node 16.4+)",
+    throw initError(
+      "this WebAssembly runtime does not support SIMD128 (fixed-width SIMD), which every " +
+        "tconv3d build needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Node 16.4+)",
     );
   }
   const threads =
     request.threads === "auto"
-      ? Math.max(1, Math.min(MAX_AUTO_THREADS, await hardwareThreads()))
+      ? Math.max(1, Math.min(MAX_AUTO_THREADS, env.hardwareThreads()))
       : request.threads;
 
+  const given = options.module ?? env.bundledModule();
   let module: WebAssembly.Module | undefined;
   let threaded: boolean;
   let relaxed: boolean;
-  if (source !== undefined) {
-    module = await compileSource(source);
+  let fallback: string | undefined;
+  if (given !== undefined) {
+    module = await compileSource(given);
     // Relaxed or not is known once instantiated (`variant_relaxed`); compiling succeeded, so
     // the runtime takes it either way.
     threaded = importsMemory(module);
@@ -253,62 +337,110 @@ async function load(request: Request, source: InitOptions["module"]): Promise<Wa
   } else if (request.variant === "auto") {
     threaded = features.threads && threads > 1;
     relaxed = features.relaxedSimd;
+    if (!features.threads && threads > 1) fallback = features.threadsMissing;
   } else {
     ({ threaded, relaxed } = traits(request.variant));
   }
   if (threaded && !features.threads) {
-    throw new Error(
-      `tconv3d: the ${variantOf(threaded, relaxed)} variant cannot run here: ${features.threadsMissing}`,
+    throw initError(
+      `the ${variantOf(threaded, relaxed)} variant cannot run here: ${features.threadsMissing}`,
     );
   }
-  if (source === undefined && relaxed && !features.relaxedSimd) {
-    throw new Error(
-      `tconv3d: the ${variantOf(threaded, relaxed)} variant cannot run here: this WebAssembly ` +
-        "runtime lacks relaxed SIMD (Chrome 114+, Node 22+; Node 20 with " +
-        "--experimental-wasm-relaxed-simd)",
+  if (given === undefined && relaxed && !features.relaxedSimd) {
+    throw initError(
+      `the ${variantOf(threaded, relaxed)} variant cannot run here: this WebAssembly runtime ` +
+        "lacks relaxed SIMD (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd)",
     );
   }
 
-  if (!threaded) {
-    const glue = await import("../../wasm/simd/tconv3d_wasm.js");
-    // One literal URL per file, so that bundlers find both.
-    module ??= await compileSource(
-      packaged(() =>
-        relaxed
-          ? new URL("../../wasm/simd-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
-          : new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
-      ),
-    );
-    const out = glue.initSync({ module });
-    const variant = checkVariant(request, glue.variant_relaxed(), false);
-    return makeRuntime(glue, out.memory, { variant, features, threads: 1 });
+  if (threaded) {
+    try {
+      module ??= await env.compile(wasmUrl(env, variantOf(true, relaxed), options.wasmPaths));
+      return await loadThreaded(env, request, module, threads, options.workerUrl);
+    } catch (error) {
+      const poolFailed = error instanceof BackendError && error.code === "TCONV3D_WORKER";
+      if (!poolFailed || request.variant !== "auto" || given !== undefined) throw error;
+      fallback = error.message.replace(/^tconv3d: /, "");
+      module = undefined;
+    }
   }
+  if (fallback !== undefined) {
+    console.warn(`tconv3d: running on 1 thread: ${fallback}`);
+  }
+  module ??= await env.compile(wasmUrl(env, variantOf(false, relaxed), options.wasmPaths));
+  const out = simdGlue.initSync({ module });
+  const variant = checkVariant(request, simdGlue.variant_relaxed(), false);
+  return makeRuntime(simdGlue, out.memory, { variant, threads: 1, fallback });
+}
 
+async function loadThreaded(
+  env: Host,
+  request: Request,
+  module: WebAssembly.Module,
+  threads: number,
+  workerUrl: string | URL | undefined,
+): Promise<WasmRuntime> {
   // The relaxed builds' JS glue equals the base builds' (scripts/build-wasm.sh checks), so
   // one glue serves either .wasm, here and in the pool's workers.
-  const glue = await import("../../wasm/simd-threads/tconv3d_wasm.js");
-  module ??= await compileSource(
-    packaged(() =>
-      relaxed
-        ? new URL("../../wasm/simd-threads-relaxed/tconv3d_wasm_bg.wasm", import.meta.url)
-        : new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url),
-    ),
-  );
-  const out = glue.initSync({ module });
-  if (!glue.variant_threads()) {
-    throw new Error("tconv3d: the simd-threads .wasm was built without the threads feature");
+  const out = threadsGlue.initSync({ module });
+  if (!threadsGlue.variant_threads()) {
+    throw initError("the simd-threads .wasm was built without the threads feature");
   }
-  const variant = checkVariant(request, glue.variant_relaxed(), true);
-  await startPool(glue, module, out.memory, threads);
-  return makeRuntime(glue, out.memory, { variant, features, threads: glue.pool_threads() });
+  const variant = checkVariant(request, threadsGlue.variant_relaxed(), true);
+  const script = workerUrl === undefined ? undefined : env.resolve(workerUrl);
+  await startPool(env, module, out.memory, threads, script);
+  return makeRuntime(threadsGlue, out.memory, {
+    variant,
+    threads: threadsGlue.pool_threads(),
+    fallback: undefined,
+  });
+}
+
+/** The URL of a variant's `.wasm`: from `wasmPaths`, else beside the package's code. */
+function wasmUrl(env: Host, variant: Variant, paths: WasmPaths | undefined): URL {
+  if (paths === undefined) return packaged(variant);
+  if (isLocation(paths)) {
+    const folder = env.resolve(paths);
+    const base = folder.href.endsWith("/") ? folder : new URL(`${folder.href}/`);
+    return new URL(`${variant}/tconv3d_wasm_bg.wasm`, base);
+  }
+  const file = paths[variant];
+  if (file === undefined) {
+    throw new ArgumentError(
+      `tconv3d: init({ wasmPaths }) has no URL for the ${variant} build this runtime needs; add "${variant}" or give the folder of all builds`,
+    );
+  }
+  return env.resolve(file);
+}
+
+/** The URL of a `.wasm` shipped beside this file, or a clear error where there is none. */
+function packaged(variant: Variant): URL {
+  try {
+    // One literal `new URL(..., import.meta.url)` per file, so that bundlers emit all four.
+    switch (variant) {
+      case "simd":
+        return new URL("../../wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url);
+      case "simd-relaxed":
+        return new URL("../../wasm/simd-relaxed/tconv3d_wasm_bg.wasm", import.meta.url);
+      case "simd-threads":
+        return new URL("../../wasm/simd-threads/tconv3d_wasm_bg.wasm", import.meta.url);
+      case "simd-threads-relaxed":
+        return new URL("../../wasm/simd-threads-relaxed/tconv3d_wasm_bg.wasm", import.meta.url);
+    }
+  } catch (error) {
+    throw initError(
+      `cannot locate the package's .wasm files here (import.meta.url is ${JSON.stringify(import.meta.url)}); pass init({ wasmPaths }) or init({ module })`,
+      error,
+    );
+  }
 }
 
 /** The variant of the instantiated build; refuses one other than the variant asked for. */
 function checkVariant(request: Request, relaxed: boolean, threaded: boolean): Variant {
   const variant = variantOf(threaded, relaxed);
   if (request.variant !== "auto" && request.variant !== variant) {
-    throw new Error(
-      `tconv3d: init({ module }) got the ${variant} build, but variant ${request.variant} was asked for`,
+    throw initError(
+      `init({ module }) got the ${variant} build, but variant ${request.variant} was asked for`,
     );
   }
   return variant;
@@ -317,7 +449,7 @@ function checkVariant(request: Request, relaxed: boolean, threaded: boolean): Va
 function makeRuntime(
   exports: WasmBindings,
   memory: WebAssembly.Memory,
-  how: { variant: Variant; features: RuntimeFeatures; threads: number },
+  how: { variant: Variant; threads: number; fallback: string | undefined },
 ): WasmRuntime {
   const shared =
     typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
@@ -332,6 +464,7 @@ function makeRuntime(
     simd: true,
     relaxedSimd: traits(how.variant).relaxed,
     threads: how.threads,
+    ...(how.fallback === undefined ? {} : { fallback: how.fallback }),
   };
   return Object.freeze({
     exports,
@@ -340,26 +473,7 @@ function makeRuntime(
     buffer,
     f32: (ptr: number, len: number) => new Float32Array(buffer(), ptr, len),
     f64: (ptr: number, len: number) => new Float64Array(buffer(), ptr, len),
-    u8: (ptr: number, len: number) => new Uint8Array(buffer(), ptr, len),
-    u32: (ptr: number, len: number) => new Uint32Array(buffer(), ptr, len),
   });
-}
-
-/** What to do where the package's own .wasm files cannot be found. */
-const PASS_MODULE =
-  "pass the build with init({ module }): in Cloudflare Workers, " +
-  'import wasm from "tconv3d/wasm/simd/tconv3d_wasm_bg.wasm" and call init({ module: wasm })';
-
-/** The URL of a .wasm shipped next to this file, or a clear error where there is none
- * (Cloudflare Workers: `import.meta.url` is not a URL). */
-function packaged(url: () => URL): URL {
-  try {
-    return url();
-  } catch (error) {
-    throw new Error(
-      `tconv3d: cannot locate the package's .wasm here (import.meta.url is ${JSON.stringify(import.meta.url)}: ${String(error)}); ${PASS_MODULE}`,
-    );
-  }
 }
 
 function importsMemory(module: WebAssembly.Module): boolean {
@@ -370,179 +484,59 @@ async function compileSource(
   source: WebAssembly.Module | BufferSource | URL,
 ): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (!(source instanceof URL)) {
-    try {
-      return await WebAssembly.compile(source);
-    } catch (error) {
-      // Cloudflare Workers compile only the .wasm modules a Worker imports.
-      throw new Error(
-        `tconv3d: this runtime did not compile the .wasm bytes given to init({ module }) (${String(error)}); where a runtime compiles only imported modules, pass a WebAssembly.Module`,
-      );
-    }
+  if (source instanceof URL) {
+    if (host === undefined) throw initError("no environment was installed");
+    return host.compile(source);
   }
-  if (isNode() && source.protocol === "file:") {
-    const [{ readFile }, { fileURLToPath }] = await Promise.all([
-      import("node:fs/promises"),
-      import("node:url"),
-    ]);
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      // readFile's Buffer owns a plain (non-shared) ArrayBuffer.
-      bytes = (await readFile(fileURLToPath(source))) as Uint8Array<ArrayBuffer>;
-    } catch (error) {
-      throw new Error(
-        `tconv3d: cannot read ${source.href} (was scripts/build-wasm.sh run?): ${String(error)}`,
-      );
-    }
-    return WebAssembly.compile(bytes);
+  try {
+    return await WebAssembly.compile(source);
+  } catch (error) {
+    // Cloudflare Workers compile only the .wasm modules a Worker imports.
+    throw initError(
+      `this runtime did not compile the .wasm bytes given to init({ module }) (${String(error)}); where a runtime compiles only imported modules, pass a WebAssembly.Module`,
+      error,
+    );
   }
-  const response = await fetch(source);
-  if (!response.ok) {
-    throw new Error(`tconv3d: fetching ${source.href} failed: HTTP ${response.status}`);
-  }
-  if (
-    typeof WebAssembly.compileStreaming === "function" &&
-    response.headers.get("content-type")?.startsWith("application/wasm")
-  ) {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 // --- the pool ---------------------------------------------------------------------------------
-
-/** A started worker, whatever the host's Worker API. */
-interface PoolWorker {
-  /** Lets the host exit while the worker is blocked (Node); no-op in browsers. */
-  unref(): void;
-}
 
 /** Workers of the pool, kept reachable for the life of the backend. */
 const poolWorkers: PoolWorker[] = [];
 
 async function startPool(
-  glue: typeof ThreadsGlue,
+  env: Host,
   module: WebAssembly.Module,
   memory: WebAssembly.Memory,
   threads: number,
+  script: URL | undefined,
 ): Promise<void> {
-  const builder = new glue.PoolBuilder(threads);
+  const builder = new threadsGlue.PoolBuilder(threads);
   try {
-    const messages: WorkerStartMessage[] = [];
+    const starts: Promise<PoolWorker>[] = [];
     for (let i = 0; i < threads; i++) {
-      messages.push({
+      const message: WorkerStartMessage = {
         type: "tconv3d_worker_start",
         module,
         memory,
         handle: builder.workerHandle(),
-      });
+      };
+      starts.push(env.spawnPoolWorker(message, i, poolWorkerSource, script));
     }
-    const spawn = isNode() ? spawnNodeWorker : spawnWebWorker;
-    const workers = await Promise.all(messages.map((m, i) => spawn(m, i)));
+    const settled = await Promise.allSettled(starts);
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed !== undefined) {
+      for (const s of settled) if (s.status === "fulfilled") s.value.terminate();
+      throw failed.reason;
+    }
     // Every worker is now blocked in tconv3d_worker_run: hand out rayon's threads.
     builder.build();
-    for (const w of workers) {
-      w.unref();
-      poolWorkers.push(w);
+    for (const s of settled) {
+      if (s.status !== "fulfilled") continue;
+      s.value.unref();
+      poolWorkers.push(s.value);
     }
   } finally {
     builder.free();
   }
-}
-
-async function spawnNodeWorker(message: WorkerStartMessage, index: number): Promise<PoolWorker> {
-  const [{ Worker }, { fileURLToPath }] = await Promise.all([
-    import("node:worker_threads"),
-    import("node:url"),
-  ]);
-  const file = fileURLToPath(new URL("./worker.js", import.meta.url));
-  const name = `tconv3d-${index}`;
-  let worker: InstanceType<typeof Worker>;
-  const execArgv = workerExecArgv();
-  try {
-    worker = new Worker(file, { name, execArgv });
-  } catch (e) {
-    // Process-wide flags (`--expose-gc`, `--max-old-space-size=...`) are refused in a worker's
-    // execArgv, which names them; they apply to the whole process anyway, so drop them.
-    if ((e as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw e;
-    const refused = new Set((e as Error).message.replace(/^[^:]*: /, "").split(", "));
-    worker = new Worker(file, { name, execArgv: execArgv.filter((a) => !refused.has(a)) });
-  }
-  return new Promise<PoolWorker>((resolve, reject) => {
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new Error(`tconv3d: pool worker ${index} failed to start: ${error.message}`));
-    };
-    const onExit = (code: number) => {
-      cleanup();
-      reject(new Error(`tconv3d: pool worker ${index} exited during start-up (code ${code})`));
-    };
-    const onMessage = (data: unknown) => {
-      if (!isWorkerReply(data)) return;
-      cleanup();
-      if (data.type === "tconv3d_worker_ready") resolve(worker);
-      else reject(new Error(`tconv3d: pool worker ${index} failed to start: ${data.message}`));
-    };
-    const cleanup = () => {
-      worker.off("error", onError);
-      worker.off("exit", onExit);
-      worker.off("message", onMessage);
-      // A later failure of a running pool worker (a trap inside a parallel job) must not be an
-      // unhandled 'error' event that kills the process from a worker nobody awaits.
-      worker.on("error", reportLateWorkerError);
-    };
-    worker.on("error", onError);
-    worker.on("exit", onExit);
-    worker.on("message", onMessage);
-    worker.postMessage(message);
-  });
-}
-
-/** Flags (with a separate value) that describe the parent's entry point, not how to run code. */
-const ENTRY_FLAGS = new Set(["--input-type", "-e", "--eval", "-p", "--print"]);
-
-/** The parent's Node flags (so `--experimental-*`, `--conditions`, loaders... carry over) minus
- * those about its entry point: with `node --input-type=module -e ...` (whose execArgv also holds
- * `-e` and the code) a worker file would otherwise fail to start. */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (ENTRY_FLAGS.has(arg)) {
-      i++;
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    if (eq > 0 && ENTRY_FLAGS.has(arg.slice(0, eq))) continue;
-    out.push(arg);
-  }
-  return out;
-}
-
-function spawnWebWorker(message: WorkerStartMessage, index: number): Promise<PoolWorker> {
-  // Literal `new URL(..., import.meta.url)` inside `new Worker(...)`: bundlers recognise it.
-  const worker = new Worker(new URL("./worker.js", import.meta.url), {
-    type: "module",
-    name: `tconv3d-${index}`,
-  });
-  return new Promise<PoolWorker>((resolve, reject) => {
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      reject(new Error(`tconv3d: pool worker ${index} failed to start: ${event.message}`));
-    };
-    worker.onmessage = (event: MessageEvent) => {
-      const data: unknown = event.data;
-      if (!isWorkerReply(data)) return;
-      worker.onmessage = null;
-      worker.onerror = (e: ErrorEvent) => reportLateWorkerError(new Error(e.message));
-      if (data.type === "tconv3d_worker_ready") resolve({ unref() {} });
-      else reject(new Error(`tconv3d: pool worker ${index} failed to start: ${data.message}`));
-    };
-    worker.postMessage(message);
-  });
-}
-
-function reportLateWorkerError(error: Error): void {
-  console.error(`tconv3d: a pool worker failed: ${error.message}`);
 }

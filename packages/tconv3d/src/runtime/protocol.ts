@@ -1,5 +1,6 @@
 /**
- * Messages between the loader and the pool workers (`worker.ts`). The `tconv3d_worker_` prefix
+ * Messages between the loader and the pool workers (`pool-worker-main.js`, which repeats the
+ * three type strings: it is plain JavaScript appended to the wasm-bindgen glue). The `tconv3d_worker_` prefix
  * keeps them distinguishable from anything else a host posts to a worker.
  *
  * @module
@@ -28,14 +29,6 @@ export interface WorkerErrorMessage {
 }
 
 export type WorkerReply = WorkerReadyMessage | WorkerErrorMessage;
-
-export function isStartMessage(data: unknown): data is WorkerStartMessage {
-  return (
-    typeof data === "object" &&
-    data !== null &&
-    (data as { type?: unknown }).type === "tconv3d_worker_start"
-  );
-}
 
 export function isWorkerReply(data: unknown): data is WorkerReply {
   const type = typeof data === "object" && data !== null ? (data as { type?: unknown }).type : "";

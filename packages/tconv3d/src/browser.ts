@@ -1,0 +1,14 @@
+/**
+ * The package's entry point for browsers, Deno and other web-standard runtimes:
+ * `.wasm` fetched, pool workers as module Web Workers. The export conditions in package.json pick
+ * it; everything else is in `index.ts`.
+ *
+ * @module
+ */
+
+import { webHost } from "./runtime/host-web.js";
+import { useHost } from "./runtime/loader.js";
+
+useHost(webHost);
+
+export * from "./index.js";
