@@ -10,7 +10,7 @@
 #                 Their JS glue must equal the base variant's (the loader uses one glue per
 #                 base variant with either .wasm); the build checks that.
 #
-# Toolchain: Debian's rustc-web (rustc 1.96 at /usr/bin, see ../shared/design/TOOLCHAIN.md),
+# Toolchain: Debian's rustc-web (rustc 1.96 at /usr/bin, see docs/toolchain.md),
 # selected explicitly, since rust-toolchain.toml names the rustup stable used for native work.
 # RUSTC_BOOTSTRAP=1 lets this stable compiler take -Z build-std (there is no prebuilt wasm32
 # std; the threaded one must be rebuilt with atomics anyway).
