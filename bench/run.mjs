@@ -25,14 +25,14 @@ import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { coreCalls, randomF32 } from "./lib/core.mjs";
-import { findShapesFile, geometry } from "./lib/geometry.mjs";
+import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { geomean, median, ms, num, pct, ratio, sci, table } from "./lib/table.mjs";
 
 const T_START = performance.now();
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolvePath(HERE, "..");
 
-/** The two-core SIMD128 ceiling of PERFORMANCE.md (51 GFLOP/s per core, measured there). */
+/** The two-core SIMD128 ceiling of docs/performance.md (51 GFLOP/s per core, measured there). */
 const CEILING_PER_CORE = 51;
 const CEILING_CORES = 2;
 const CEILING = CEILING_PER_CORE * CEILING_CORES;
@@ -104,17 +104,8 @@ const SLOW_WARMUP_MS = 1000;
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const shapesFile = opts.shapesFile ?? findShapesFile();
+const shapesFile = opts.shapesFile ?? SHAPES_FILE;
 const allShapes = JSON.parse(readFileSync(shapesFile, "utf8")).shapes;
-{
-  const copy = join(HERE, "shapes.json");
-  if (shapesFile !== copy && existsSync(copy)) {
-    const same =
-      JSON.stringify(JSON.parse(readFileSync(copy, "utf8")).shapes) === JSON.stringify(allShapes);
-    if (!same)
-      console.warn(`bench: ${relative(ROOT, copy)} differs from ${shapesFile}: update the copy`);
-  }
-}
 let shapes = allShapes;
 if (opts.shapes) {
   const unknown = opts.shapes.filter((id) => !allShapes.some((s) => s.id === id));
@@ -1142,7 +1133,7 @@ const relaxedTable = byKey[RELAXED]
     )
   : "Not run: this runtime lacks relaxed SIMD (Node 20 needs `--experimental-wasm-relaxed-simd`, which `pnpm bench` passes).";
 
-// Targets of PERFORMANCE.md, evaluated on this run.
+// Targets of docs/performance.md, evaluated on this run.
 const targetRows = [];
 /** A pointer to the profiles behind a missed target's limits (`pnpm run profile` writes them). */
 const profiled = (rs, miss, what = "instruction-level profiles") =>
@@ -1315,7 +1306,7 @@ function perMode(rs, value, worst, limit, fmt) {
   }
 }
 const targetTable = table(
-  ["target (PERFORMANCE.md)", "this run", "met", "what limits the shapes that miss"],
+  ["target (docs/performance.md)", "this run", "met", "what limits the shapes that miss"],
   targetRows,
   "llll",
 );
@@ -1392,7 +1383,7 @@ const method = `## Method
 - **Ratios** are speed-ups: peer time ÷ tconv3d time (above 1×: tconv3d is faster); "best" is the
   fastest of the three tconv3d builds for that shape, "t2" is \`simd-threads\` with 2 threads.
   ✗ marks a pair where one side is wrong (left out of the geomean). The ceiling is
-  ${CEILING_CORES} × ${CEILING_PER_CORE} GFLOP/s = ${CEILING} GFLOP/s, the SIMD128 mul+add microbenchmark of PERFORMANCE.md on this kind of machine (not re-measured here).
+  ${CEILING_CORES} × ${CEILING_PER_CORE} GFLOP/s = ${CEILING} GFLOP/s, the SIMD128 mul+add microbenchmark of docs/performance.md on this kind of machine (not re-measured here).
 - **Backward** (\`layer.backward\`) returns dX, dW and dB together (the API has no separate
   entry points), so it is timed as a whole; "bwd ÷ fwd" divides by the same build's forward
   median of the table above (target ≤ 2.5×, ⚠ when over). "bwd GFLOP/s" counts 2 × the forward

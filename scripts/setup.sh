@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine (run as root; Node 20 + npm present).
 # Installs what the wasm build and the tests need, and nothing that is already there:
-#   - Debian's rustc-web toolchain (rustc/cargo 1.96, library sources, lld-22 as rust-lld),
-#     see ../shared/design/TOOLCHAIN.md;
+#   - Debian's rustc-web toolchain (rustc/cargo 1.96, library sources) and lld-22 (whose
+#     wasm-ld-22 links the wasm32 builds), see docs/toolchain.md;
 #   - chromium (the browser test drives it through playwright-core; never a downloaded browser);
 #   - a rustup link `debweb` -> /usr when rustup exists;
 #   - pnpm (pinned) and wasm-bindgen-cli (must equal the wasm-bindgen crate version).

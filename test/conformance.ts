@@ -124,7 +124,7 @@ const CASES: Case[] = [
     padEnd: [1, 0, 2],
   },
   {
-    name: "seed-like k[11 11 5] s[2 4 4]",
+    name: "MATLAB-example-like k[11 11 5] s[2 4 4]",
     n: 1,
     c: 3,
     f: 8,

@@ -56,7 +56,7 @@ describe("defaults (MATLAB's transposedConv3dLayer(11, 32))", () => {
     expect(l.outputNames).toEqual(["out"]);
   });
 
-  it("the seed's example: Name-Value pairs equal the options object", () => {
+  it("MATLAB's documentation example: Name-Value pairs equal the options object", () => {
     const a = T.transposedConv3dLayer(11, 32, "Stride", [4, 4, 2]);
     const b = T.transposedConv3dLayer(11, 32, { stride: [4, 4, 2] });
     expect(a.stride).toEqual([4, 4, 2]);

@@ -1,4 +1,4 @@
-// sgdmupdate / adamupdate: MATLAB's solver formulas (SEMANTICS.md "Training factors") checked
+// sgdmupdate / adamupdate: MATLAB's solver formulas (docs/semantics.md "Training factors") checked
 // element by element on tiny layers, every factor (0 freezes), argument validation, and small
 // training loops that fit a layer to a hidden layer's output.
 

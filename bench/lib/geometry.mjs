@@ -1,28 +1,15 @@
-// Benchmark shapes (shared/bench/shapes.json) mapped to the two conventions in play:
+// Benchmark shapes (bench/shapes.json) mapped to the two conventions in play:
 // ONNX ConvTranspose on row-major [N, C, D, H, W], and tconv3d on fromNCDHW(...) = a
 // column-major "SSSCB" array of size [W, H, D, C, N], whose spatial vectors are in [W, H, D] order.
 //
 // shapes.json: `n` means D = H = W = n; `dims` and a vector `stride` follow MATLAB's order
 // [H W D] (the `matlab` shape: dims [16 16 8] = H 16, W 16, D 8; stride [4 4 2] = sH 4, sW 4, sD 2).
 
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BENCH = join(dirname(fileURLToPath(import.meta.url)), "..");
-
-/** The benchmark shapes' file: the shared folder's, or the copy kept in bench/. */
-export function findShapesFile() {
-  const root = join(BENCH, "..");
-  const candidates = [
-    join(root, "shared", "bench", "shapes.json"),
-    join(root, "..", "shared", "bench", "shapes.json"),
-    join(BENCH, "shapes.json"), // a copy, for checkouts without the shared folder
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`bench: no shapes.json in ${candidates.join(", ")}`);
-  return found;
-}
+/** The benchmark shapes' file (`--shapes-file` of bench/run.mjs reads another). */
+export const SHAPES_FILE = join(dirname(fileURLToPath(import.meta.url)), "..", "shapes.json");
 
 function hwd(v, what, id) {
   if (typeof v === "number") return { h: v, w: v, d: v };

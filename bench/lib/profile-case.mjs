@@ -6,10 +6,10 @@
 
 import { readFileSync } from "node:fs";
 import { coreCalls, randomF32 } from "./core.mjs";
-import { findShapesFile, geometry } from "./geometry.mjs";
+import { geometry, SHAPES_FILE } from "./geometry.mjs";
 
 const [id, call, dtype, threads, seconds] = process.argv.slice(2);
-const shapes = JSON.parse(readFileSync(findShapesFile(), "utf8")).shapes;
+const shapes = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
 const shape = shapes.find((s) => s.id === id);
 if (!shape) throw new Error(`profile-case: no shape "${id}"`);
 const g = geometry(shape);

@@ -91,7 +91,7 @@ describe("ONNX Runtime ConvTranspose oracle", () => {
       false,
     ],
   ];
-  it.each(cases)("%s matches the SEMANTICS.md loop (f32)", async (_n, geom, withBias) => {
+  it.each(cases)("%s matches the docs/semantics.md loop (f32)", async (_n, geom, withBias) => {
     const x = values(prod(geom.xShape), 1);
     const w = values(prod(geom.wShape), 2);
     const F = geom.wShape[1] * (geom.group ?? 1);

@@ -5,7 +5,7 @@
  * encoder below, no protobuf library involved - and runs it. Tensors are row-major, in ONNX's own
  * layouts: `x` is `[N, C, D, H, W]`, `w` is `[Cin, Cout/group, kD, kH, kW]`.
  *
- * Relation to this package (see SEMANTICS.md): MATLAB's cropping is ONNX's `pads` (crops at the
+ * Relation to this package (see docs/semantics.md): MATLAB's cropping is ONNX's `pads` (crops at the
  * begin and end of each axis); a column-major `"SSSCB"` array of size `[W, H, D, C, N]` is the
  * same memory as `x`; MATLAB weights `[kW kH kD Cout/g Cin]` (column-major, first spatial axis =
  * W) are the same memory as `w`.

@@ -1,5 +1,5 @@
 /**
- * A second independent forward oracle, in double precision: the plain loop of SEMANTICS.md in
+ * A second independent forward oracle, in double precision: the plain loop of docs/semantics.md in
  * ONNX's layouts. Used where ONNX Runtime has no kernel (f64 `ConvTranspose`).
  *
  * @module
@@ -11,7 +11,7 @@ type V3 = [number, number, number];
 type V5 = [number, number, number, number, number];
 
 /**
- * The loop of SEMANTICS.md "The operation", in ONNX layouts (row-major NCDHW, weights
+ * The loop of docs/semantics.md "The operation", in ONNX layouts (row-major NCDHW, weights
  * [Cin, Cout/g, kD, kH, kW]): every x[n][c][i] adds x * w[c][f][kk] into output position
  * o = i*s + kk*d - padBegin, positions outside [0, out) dropped;
  * out = s*(n-1) + outputPadding + d*(k-1) + 1 - padBegin - padEnd.

@@ -2,7 +2,7 @@
 //! parameters, output sizes, resolved crops and the phase tables the fast kernels walk.
 //!
 //! Per spatial axis an input element `i` and a filter tap `k` meet output position
-//! `o = i*s + k*d - cb` (see `SEMANTICS.md`); positions outside `[0, out)` are cropped away.
+//! `o = i*s + k*d - cb` (see `docs/semantics.md`); positions outside `[0, out)` are cropped away.
 //! All sizes are overflow-checked in `usize`, which is 32 bits on wasm32.
 
 use core::fmt;

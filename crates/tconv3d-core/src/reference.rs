@@ -1,4 +1,4 @@
-//! The obviously-correct loops, straight from the definition in `SEMANTICS.md`. Slow; the
+//! The obviously-correct loops, straight from the definition in `docs/semantics.md`. Slow; the
 //! oracle every fast path is tested against (instantiate with `f64`).
 //!
 //! Tensors use any [`Layout`]; weights are column-major `[k0 k1 k2 F/g C/g g]`.
