@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "packages/tconv3d/src/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**", "**/target/**"],
+    // Packs the package once for the tests that use it as published (test/package).
+    globalSetup: ["test/package/pack.ts"],
     // Each test file in its own child process: WASM memories, worker pools and
     // onnxruntime sessions stay isolated between files.
     pool: "forks",

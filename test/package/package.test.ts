@@ -1,0 +1,98 @@
+// The package as published: the tarball's contents, publint --strict, and
+// @arethetypeswrong/cli on it. One attw rule is ignored: "CJSResolvesToESM" — the package is
+// ESM-only, and require("tconv3d") works where the package runs (Node >= 20.19, the engines
+// range, loads ES modules without top-level await through require); the last test proves it.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { publint } from "publint";
+import { formatMessage } from "publint/utils";
+import { describe, expect, inject, it } from "vitest";
+import { projectWith } from "./install.js";
+
+const tarball = inject("tarball");
+
+function files(): string[] {
+  return execFileSync("tar", ["tzf", tarball], { encoding: "utf8" })
+    .split("\n")
+    .filter((f) => f !== "")
+    .map((f) => f.replace(/^package\//, ""));
+}
+
+describe("the packed package", () => {
+  it("ships the README, both licences, the compiled code and the four builds", () => {
+    const list = files();
+    for (const f of [
+      "README.md",
+      "LICENSE-MIT",
+      "LICENSE-APACHE",
+      "package.json",
+      "dist/node.js",
+      "dist/browser.js",
+      "dist/workerd.js",
+      "dist/index.d.ts",
+      "wasm/module.d.ts",
+      "wasm/simd-threads/pool-worker.js",
+      ...["simd", "simd-threads", "simd-relaxed", "simd-threads-relaxed"].map(
+        (v) => `wasm/${v}/tconv3d_wasm_bg.wasm`,
+      ),
+    ]) {
+      expect(list, f).toContain(f);
+    }
+    // Tests and TypeScript sources stay out; source maps carry their sources inline.
+    expect(list.filter((f) => f.includes(".test."))).toEqual([]);
+    const sources = list.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+    // `.d.wasm.ts`: declarations of the .wasm files, not sources.
+    expect(sources.filter((f) => !f.endsWith(".d.wasm.ts"))).toEqual([]);
+  });
+
+  it("source maps resolve: every map embeds the sources it names", () => {
+    const dir = projectWith(tarball, "maps");
+    const maps = files().filter((f) => f.endsWith(".js.map"));
+    expect(maps.length).toBeGreaterThan(10);
+    for (const f of maps) {
+      const map = JSON.parse(readFileSync(join(dir, "node_modules/tconv3d", f), "utf8"));
+      expect(map.sourcesContent?.length, f).toBe(map.sources.length);
+      expect(
+        map.sourcesContent.every((s: unknown) => typeof s === "string" && s.length > 0),
+        f,
+      ).toBe(true);
+    }
+  });
+
+  it("publint --strict finds nothing", async () => {
+    const bytes = readFileSync(tarball);
+    const { messages, pkg } = await publint({
+      pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) },
+      strict: true,
+    });
+    expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg) ?? m.code}`)).toEqual([]);
+  });
+
+  it("@arethetypeswrong/cli finds no problem but the documented one", () => {
+    let out: string;
+    try {
+      out = execFileSync("pnpm", ["exec", "attw", tarball, "--format", "json"], {
+        encoding: "utf8",
+      });
+    } catch (e) {
+      // attw exits 1 when it finds problems; its JSON is on stdout either way.
+      out = (e as { stdout: string }).stdout;
+    }
+    const { problems } = JSON.parse(out) as { problems: Record<string, unknown[]> };
+    expect(Object.keys(problems).filter((kind) => kind !== "CJSResolvesToESM")).toEqual([]);
+  });
+
+  it("require('tconv3d') works in Node >= 20.19 (the engines range)", () => {
+    const dir = projectWith(tarball, "cjs");
+    const out = execFileSync(
+      process.execPath,
+      [
+        "-e",
+        'const t = require("tconv3d"); t.init({ threads: 1 }).then((i) => console.log(i.variant));',
+      ],
+      { cwd: dir, encoding: "utf8" },
+    );
+    expect(out.trim()).toBe("simd");
+  });
+});
