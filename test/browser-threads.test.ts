@@ -3,14 +3,13 @@
 // 2-thread pool, both on the page's main thread (rayon's web_spin_lock makes the main thread
 // spin instead of Atomics.wait) and inside a dedicated Worker (the recommended host), and
 // computes on WasmArrays there (bit-equal to JS arrays, before and after memory grows).
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser/chromium.js";
 import { type StaticServer, serveIsolated } from "./browser/server.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 interface ProbeResult {
@@ -32,18 +31,7 @@ let browser: Browser;
 beforeAll(async () => {
   assertBuilt();
   server = await serveIsolated(ROOT);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -72,7 +60,7 @@ async function run(query: string, isolated = true): Promise<ProbeResult> {
   return o.result;
 }
 
-describe.runIf(existsSync(CHROMIUM))("simd-threads in Chromium", () => {
+describe("simd-threads in Chromium", () => {
   it("works inside a dedicated Worker: 2 threads, >1 did work", async () => {
     const r = await run("mode=worker&variant=simd-threads&threads=2");
     expect(r.crossOriginIsolated).toBe(true);

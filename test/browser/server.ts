@@ -22,8 +22,13 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` (read-only, GET/HEAD, no directory listings) on an ephemeral port. */
-export async function serveIsolated(root: string): Promise<StaticServer> {
+/** Serves `root` (read-only, GET/HEAD, no directory listings) on an ephemeral port; with
+ * `cdn`, as a CDN serves packages: readable from any origin (CORS, and a cross-origin CORP that
+ * isolated pages accept); `extra`: more headers for the isolated paths (a CSP, say). */
+export async function serveIsolated(
+  root: string,
+  { cdn = false, extra = {} as Record<string, string> } = {},
+): Promise<StaticServer> {
   const base = normalize(root + sep);
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -34,8 +39,10 @@ export async function serveIsolated(root: string): Promise<StaticServer> {
       : {
           "Cross-Origin-Opener-Policy": "same-origin",
           "Cross-Origin-Embedder-Policy": "require-corp",
-          "Cross-Origin-Resource-Policy": "same-origin",
+          "Cross-Origin-Resource-Policy": cdn ? "cross-origin" : "same-origin",
+          ...(cdn ? { "Access-Control-Allow-Origin": "*" } : {}),
           "Cache-Control": "no-store",
+          ...extra,
         };
     try {
       const path = normalize(join(base, decodeURIComponent(pathname)));

@@ -1,0 +1,43 @@
+// The app every bundler fixture builds: tconv3d as a user imports it, one layer's forward on
+// deterministic data, the outcome in window.__tconv3d for the test to read.
+import { backendInfo, dlarray, init, transposedConv3dLayer } from "tconv3d";
+import c from "./case.json" with { type: "json" };
+
+/** `count` values in [-1, 1) from xorshift32 (the same as test/helpers.ts's `values`). */
+function values(count, seed) {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const prod = (a) => a.reduce((x, y) => x * y, 1);
+
+async function forward(options) {
+  await init(options);
+  const C = c.xSize[3];
+  const weightSize = [...c.filterSize, c.numFilters, C];
+  const layer = transposedConv3dLayer(c.filterSize, c.numFilters, {
+    stride: c.stride,
+    cropping: c.cropping,
+    weights: dlarray(values(prod(weightSize), 2), weightSize),
+    bias: values(c.numFilters, 3),
+  });
+  const Y = layer.predict(dlarray(values(prod(c.xSize), 1), c.xSize, "SSSCB"));
+  return { info: backendInfo(), size: Y.size, y: Array.from(Y.data) };
+}
+
+/** Runs the forward with `init(options)` and publishes the outcome. */
+export function run(options) {
+  window.__tconv3d = forward(options).then(
+    (result) => ({ ok: true, result }),
+    (error) => ({ ok: false, error: String(error?.stack ?? error) }),
+  );
+}
