@@ -4,6 +4,7 @@
 // package served raw from another origin, as unpkg/jsdelivr serve it) into an isolated page.
 // Each checks the forward result against onnxruntime-node and the thread count: 2 where the
 // page is isolated (this machine has 2 cores), 1 (with the reason) where it is not.
+import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -245,5 +246,33 @@ describe("pool workers refused by a Content-Security-Policy (worker-src 'self': 
     const served = await check(`${origin}/main-worker-url.html`);
     expect(served).toMatchObject({ variant: "simd-threads-relaxed", threads: THREADS });
     expect(served.notices).toEqual([]);
+  });
+});
+
+describe("a Node app bundled into one file (esbuild --platform=node)", () => {
+  it("init() says to pass wasmPaths (no repository hint), and runs all threads once given", async () => {
+    const dir = project("node-bundle");
+    const out = join(dir, "dist", "app.mjs");
+    await esbuild({
+      entryPoints: [join(dir, "node-main.js")],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      outfile: out,
+      logLevel: "error",
+    });
+    // The bundle sits where the package's relative paths lead nowhere; its files are copied
+    // into the app (a deployment copies them, or points at node_modules).
+    const wasm = join(dir, "tconv3d-wasm");
+    cpSync(join(dir, "node_modules/tconv3d/wasm"), wasm, { recursive: true });
+    rmSync(join(dir, "node_modules"), { recursive: true });
+    const run = (...args: string[]) =>
+      JSON.parse(execFileSync(process.execPath, [out, ...args], { encoding: "utf8" }));
+    const lost = run();
+    expect(lost).toMatchObject({ ok: false, name: "BackendError", code: "TCONV3D_INIT" });
+    expect(lost.error).toMatch(/cannot read the WebAssembly build .*pass init\(\{ wasmPaths/);
+    expect(lost.error).not.toMatch(/scripts|build-wasm|setup/);
+    const found = run(wasm);
+    expect(found).toMatchObject({ ok: true, info: { variant: "simd-threads", threads: THREADS } });
   });
 });
