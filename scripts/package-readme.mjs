@@ -14,5 +14,6 @@ const text = readFileSync(`${root}README.md`, "utf8")
   .replace(/<!-- repository-only:start -->[\s\S]*?<!-- repository-only:end -->\n*/g, "")
   // Relative Markdown links (not http:, not #anchors) point into the repository.
   .replace(/\]\((?![a-z]+:|#)([^)]+)\)/g, (_, path) => `](${blob}${path})`);
-if (text.includes("repository-only")) throw new Error("README.md: unbalanced repository-only markers");
+if (text.includes("repository-only"))
+  throw new Error("README.md: unbalanced repository-only markers");
 writeFileSync(`${root}packages/tconv3d/README.md`, text);

@@ -14,19 +14,18 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Plugin } from "esbuild";
 import { Miniflare } from "miniflare";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium } from "./browser/chromium.js";
 import { serveIsolated } from "./browser/server.js";
 import { onnxConvTranspose } from "./oracle/onnx.js";
 import { projectWith } from "./package/install.js";
+import { bundleWorker } from "./workers/bundle.js";
 
 const RUNTIMES = fileURLToPath(new URL("runtimes/", import.meta.url));
 const QUICKSTART = join(RUNTIMES, "quickstart.mjs");
-const CHROMIUM = "/usr/bin/chromium";
 const INSTALL =
   "run `pnpm install --frozen-lockfile` at the repository's root (test/runtimes/package.json " +
   "installs it; its install script must be allowed: allowBuilds in pnpm-workspace.yaml)";
@@ -139,6 +138,11 @@ afterAll(() => {
 });
 
 describe("the README's quick start", () => {
+  it("is in the README, verbatim", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
+    expect(readme).toContain(`\`\`\`ts\n${readFileSync(QUICKSTART, "utf8")}\`\`\``);
+  });
+
   it("says in its comment what it prints: ONNX Runtime's result", () => {
     const line = readFileSync(QUICKSTART, "utf8")
       .split("\n")
@@ -178,9 +182,6 @@ describe("the README's quick start", () => {
   });
 
   it("Chromium, the same module under an import map on a cross-origin-isolated page", async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/setup.sh does)`);
-    }
     writeFileSync(
       join(project, "index.html"),
       '<!doctype html>\n<script type="importmap">{"imports": {"tconv3d": ' +
@@ -188,10 +189,7 @@ describe("the README's quick start", () => {
         '<script type="module" src="/quickstart.mjs"></script>\n',
     );
     const server = await serveIsolated(project);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const printed = new Promise<string>((done, fail) => {
@@ -221,24 +219,10 @@ describe("the README's quick start", () => {
       join(project, "worker.mjs"),
       'import "./quickstart.mjs";\nexport default { fetch: () => new Response("ran") };\n',
     );
-    await build({
-      entryPoints: [join(project, "worker.mjs")],
-      absWorkingDir: project,
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      outfile: join(out, "worker.js"),
-      plugins: [wasmModules(out)],
-      logLevel: "error",
-    });
+    const modules = await bundleWorker(join(project, "worker.mjs"), out, project);
     let stdout = "";
     const mf = new Miniflare({
-      modules: [
-        { type: "ESModule", path: join(out, "worker.js") },
-        { type: "CompiledWasm", path: join(out, "simd-tconv3d_wasm_bg.wasm") },
-      ],
+      modules,
       modulesRoot: out,
       compatibilityDate: "2025-01-01",
       handleRuntimeStdio(o: NodeJS.ReadableStream) {
@@ -257,19 +241,3 @@ describe("the README's quick start", () => {
     }
   });
 });
-
-/** wrangler's rule for .wasm imports (as in test/workers.test.ts): each file a CompiledWasm
- * module named by its variant's folder and file, imported by that name. */
-function wasmModules(outdir: string): Plugin {
-  return {
-    name: "compiled-wasm",
-    setup(b) {
-      b.onResolve({ filter: /\.wasm$/ }, (args) => {
-        const file = resolve(args.resolveDir, args.path);
-        const name = `${basename(dirname(file))}-${basename(file)}`;
-        copyFileSync(file, join(outdir, name));
-        return { path: `./${name}`, external: true };
-      });
-    },
-  };
-}

@@ -4,15 +4,15 @@
 // bit for bit, the same build's in Node; init() with bytes (Workers compile no WASM from bytes)
 // must fail with an error that says what to do, and init() must work after it, with the build
 // the package's workerd entry imports or with one passed as init({ module }).
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Plugin } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
+import { bundleWorker } from "./workers/bundle.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -21,45 +21,13 @@ let tc: T;
 let mf: Miniflare;
 let out: string;
 
-/** wrangler's rule for .wasm imports: each file is a separate CompiledWasm module, named by
- * the file (the variant's folder keeps builds apart) and imported by that name. */
-function wasmModules(outdir: string): Plugin {
-  return {
-    name: "compiled-wasm",
-    setup(b) {
-      b.onResolve({ filter: /\.wasm$/ }, async (args) => {
-        const file = args.path.startsWith(".")
-          ? resolve(args.resolveDir, args.path)
-          : (await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir })).path;
-        const name = `${basename(dirname(file))}-${basename(file)}`;
-        copyFileSync(file, join(outdir, name));
-        return { path: `./${name}`, external: true };
-      });
-    },
-  };
-}
-
 beforeAll(async () => {
   assertBuilt();
   tc = await import("tconv3d");
   await tc.init({ variant: "simd", threads: 1 });
   out = mkdtempSync(join(tmpdir(), "tconv3d-worker-"));
-  await build({
-    entryPoints: [join(ROOT, "test/workers/worker.js")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    outfile: join(out, "worker.js"),
-    plugins: [wasmModules(out)],
-    logLevel: "error",
-  });
   mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: join(out, "worker.js") },
-      { type: "CompiledWasm", path: join(out, "simd-tconv3d_wasm_bg.wasm") },
-    ],
+    modules: await bundleWorker(join(ROOT, "test/workers/worker.js"), out),
     modulesRoot: out,
     compatibilityDate: "2025-01-01",
   });

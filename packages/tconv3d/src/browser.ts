@@ -1,6 +1,6 @@
 /**
- * The package's entry point for browsers, Deno and other web-standard runtimes:
- * `.wasm` fetched, pool workers as module Web Workers. The export conditions in package.json pick
+ * The package's entry point for browsers and other web-standard runtimes: `.wasm`
+ * fetched, pool workers as module Web Workers. The export conditions in package.json pick
  * it; everything else is in `index.ts`.
  *
  * @module

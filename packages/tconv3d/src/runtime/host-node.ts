@@ -1,6 +1,6 @@
 /**
- * The loader's host in Node.js (and Bun, Deno's Node compatibility): `.wasm` files read from
- * disk, pool workers from `node:worker_threads`.
+ * The loader's host in Node.js, Bun and Deno: `.wasm` files read from disk, pool workers from
+ * `node:worker_threads`.
  *
  * @module
  */

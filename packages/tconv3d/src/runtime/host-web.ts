@@ -1,7 +1,7 @@
 /**
- * The loader's host in browsers and other web-standard runtimes (Deno, Web Workers): `.wasm`
- * fetched, pool workers as module Web Workers started from a blob: URL, so that neither a
- * bundler nor a cross-origin (CDN) script location gets in the way.
+ * The loader's host in browsers and other web-standard runtimes: `.wasm` fetched, pool workers
+ * as module Web Workers started from a blob: URL, so that neither a bundler nor a cross-origin
+ * (CDN) script location gets in the way.
  *
  * @module
  */
@@ -16,14 +16,25 @@ function baseUrl(): string | undefined {
   return g.document?.baseURI ?? g.location?.href;
 }
 
-function newWorker(source: string, scriptUrl: URL | undefined, name: string): Worker {
-  if (scriptUrl !== undefined) return new Worker(scriptUrl, { type: "module", name });
+/** A module worker from `scriptUrl`, or from a blob: URL of `source`; `done` releases the
+ * blob once the worker answered (it has loaded its script by then). */
+function newWorker(
+  source: string,
+  scriptUrl: URL | undefined,
+  name: string,
+): { worker: Worker; done(): void } {
+  if (scriptUrl !== undefined) {
+    return { worker: new Worker(scriptUrl, { type: "module", name }), done() {} };
+  }
   const blob = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   try {
-    return new Worker(blob, { type: "module", name });
-  } finally {
-    // The worker fetched its script when it was created.
-    setTimeout(() => URL.revokeObjectURL(blob), 60_000);
+    return {
+      worker: new Worker(blob, { type: "module", name }),
+      done: () => URL.revokeObjectURL(blob),
+    };
+  } catch (error) {
+    URL.revokeObjectURL(blob);
+    throw error;
   }
 }
 
@@ -75,8 +86,9 @@ export const webHost: Host = {
     scriptUrl: URL | undefined,
   ): Promise<PoolWorker> {
     let worker: Worker;
+    let done: () => void;
     try {
-      worker = newWorker(source, scriptUrl, `tconv3d-${index}`);
+      ({ worker, done } = newWorker(source, scriptUrl, `tconv3d-${index}`));
     } catch (error) {
       // A Content-Security-Policy without blob: in worker-src, or a cross-origin workerUrl.
       return Promise.reject(startFailure(index, String(error)));
@@ -84,12 +96,14 @@ export const webHost: Host = {
     return new Promise<PoolWorker>((resolve, reject) => {
       worker.onerror = (event: ErrorEvent) => {
         event.preventDefault();
+        done();
         worker.terminate();
         reject(startFailure(index, event.message || "the worker script did not load"));
       };
       worker.onmessage = (event: MessageEvent) => {
         const data: unknown = event.data;
         if (!isWorkerReply(data)) return;
+        done();
         worker.onmessage = null;
         worker.onerror = (e: ErrorEvent) => reportLateWorkerError(e.message);
         if (data.type === "tconv3d_worker_ready") {

@@ -1,7 +1,7 @@
 // The entry of a pool worker. scripts/make-pool-worker.mjs appends this file to the
 // simd-threads build's wasm-bindgen glue (which defines `initSync` and `tconv3d_worker_run`),
 // so that a pool worker is one self-contained ES module: the loader starts it from a blob: URL
-// (browsers, Deno), a data: URL (Node, Bun) or a copy of the file (init({ workerUrl })), with
+// (browsers), a data: URL (Node, Bun, Deno) or a copy of the file (init({ workerUrl })), with
 // nothing for a bundler to find or a CDN to serve. Message shapes: runtime/protocol.ts.
 //
 // The worker instantiates the module over the shared memory it is sent (which also gives this
@@ -25,7 +25,7 @@ function tconv3dIsStart(data) {
 }
 
 if (typeof WorkerGlobalScope === "function" && globalThis instanceof WorkerGlobalScope) {
-  // A Web Worker (browsers, Deno, Bun).
+  // A Web Worker (browsers).
   globalThis.onmessage = (event) => {
     if (!tconv3dIsStart(event.data)) return;
     globalThis.onmessage = null;
