@@ -5,7 +5,8 @@
 #     wasm-ld-22 links the wasm32 builds), see docs/toolchain.md;
 #   - chromium (the browser test drives it through playwright-core; never a downloaded browser);
 #   - a rustup link `debweb` -> /usr when rustup exists;
-#   - pnpm (pinned) and wasm-bindgen-cli (must equal the wasm-bindgen crate version).
+#   - pnpm (pinned) and wasm-bindgen-cli (must equal the wasm-bindgen crate version; its
+#     wasm-bindgen-test-runner runs the core's tests on wasm32, scripts/test-wasm-kernels.sh).
 set -euo pipefail
 
 PNPM_VERSION=12.4.2

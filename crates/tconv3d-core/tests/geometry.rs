@@ -3,6 +3,10 @@
 
 mod common;
 
+// On wasm32 (scripts/test-wasm-kernels.sh) the tests are wasm-bindgen-test's, run in Node.
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use tconv3d_core::{ConvParams, Cropping, Geometry, GeometryError};
 
 fn params(

@@ -3,6 +3,10 @@
 
 mod common;
 
+// On wasm32 (scripts/test-wasm-kernels.sh) the tests are wasm-bindgen-test's, run in Node.
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use common::*;
 use tconv3d_core::{
     backward_bias, backward_weights, reference, reorder, BackwardDataPlan, Element, ForwardPlan,
@@ -10,6 +14,29 @@ use tconv3d_core::{
 };
 
 const CASES: u64 = 300;
+
+/// The tiles under test are the ones this target ships: SIMD128 on wasm32 (relaxed SIMD when
+/// the build enables it), the portable ones elsewhere. scripts/test-wasm-kernels.sh names the
+/// tiles it builds in `TCONV3D_EXPECT_KERNELS`, so that a run whose target features went
+/// missing fails here rather than testing the portable tiles again.
+#[test]
+fn compiled_tiles_are_this_targets() {
+    let simd = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+    let relaxed = simd && cfg!(target_feature = "relaxed-simd");
+    let this_target = match (simd, relaxed) {
+        (true, true) => "simd128+relaxed-simd",
+        (true, false) => "simd128",
+        _ => "portable",
+    };
+    assert_eq!(tconv3d_core::kernels::IMPLEMENTATION, this_target);
+    if let Some(expected) = option_env!("TCONV3D_EXPECT_KERNELS") {
+        assert_eq!(
+            tconv3d_core::kernels::IMPLEMENTATION,
+            expected,
+            "TCONV3D_EXPECT_KERNELS names other tiles than this build compiled"
+        );
+    }
+}
 
 fn to_f64<T: Element>(v: &[T]) -> Vec<f64> {
     v.iter().map(|x| x.to_f64()).collect()

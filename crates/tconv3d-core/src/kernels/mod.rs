@@ -20,6 +20,16 @@ mod simd128;
 
 use crate::element::Element;
 
+/// Which tiles this build compiled: `"simd128"` (wasm32 with the `simd128` target feature),
+/// `"simd128+relaxed-simd"` (with `relaxed-simd` too: fused multiply-adds) or `"portable"`.
+/// The tests check it, so that a wasm32 test run cannot test the portable tiles unnoticed.
+pub const IMPLEMENTATION: &str = tiles::NAME;
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use portable as tiles;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd128 as tiles;
+
 /// Rows of a tile (output voxels).
 pub const MR: usize = 4;
 /// Columns of a tile (output channels); packed weight panels are this wide.

@@ -3,6 +3,9 @@
 use super::{store, ARow, Run, RunSteps, MR, NR, WIDE_ROWS};
 use crate::element::Element;
 
+/// [`super::IMPLEMENTATION`] in this build.
+pub(super) const NAME: &str = "portable";
+
 /// See [`super::Kernel::igemm`]; same contract.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]

@@ -6,6 +6,13 @@ use core::arch::wasm32::*;
 
 use super::{store, transpose_scalar, ARow, Kernel, Run, RunSteps, LANE_ROWS, MR, NR, WIDE_ROWS};
 
+/// [`super::IMPLEMENTATION`] in this build: relaxed SIMD where the multiply-adds below use it.
+pub(super) const NAME: &str = if cfg!(target_feature = "relaxed-simd") {
+    "simd128+relaxed-simd"
+} else {
+    "simd128"
+};
+
 /// `acc + a*b`: one fused multiply-add in a relaxed-SIMD build (`relaxed_madd`, fused or
 /// not as the hardware does it), else a multiply and an add.
 #[inline(always)]
