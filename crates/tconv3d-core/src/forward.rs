@@ -16,7 +16,7 @@ use crate::geometry::{checked_len, Geometry, GeometryError, Phase, PhaseTap};
 use crate::kernels::{
     igemm_live, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
 };
-use crate::layout::Layout;
+use crate::layout::{Extents, Layout};
 use crate::parallel::{for_each_index, for_each_index_with, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
 use crate::tensor::{check_len, check_output, check_span};
@@ -56,7 +56,13 @@ impl<T> Default for StridedScratch<T> {
 /// phase triple and panel of `NR` filters, `NR` bias values then `[tap][channel][NR]`.
 pub struct ForwardPlan<T> {
     geo: Geometry,
+    /// Each axis's phases that taps reach (at most `kernel` each, whatever the stride).
     phases: [Vec<Phase>; 3],
+    /// `F` values, zeros without a bias: what outputs that no tap reaches hold.
+    bias: Vec<T>,
+    /// Some outputs lie outside every phase triple (a filter shorter than the stride): `run`
+    /// writes the bias over all of `Y` before the phases overwrite theirs.
+    bias_only_outputs: bool,
     packed: Vec<T>,
     /// Start of each block, indexed by `block_index`.
     blocks: Vec<usize>,
@@ -120,9 +126,12 @@ impl<T: Kernel> ForwardPlan<T> {
         }
         debug_assert_eq!(packed.len(), len);
         let lines = (fg < LANES_BELOW_FILTERS).then(|| line_layout(geo, &phases[0]));
+        let bias_only_outputs = geo.axes.iter().any(|a| a.has_bias_only_outputs());
         Ok(Self {
             geo: *geo,
             phases,
+            bias: bias.map_or_else(|| vec![T::ZERO; geo.filters], <[T]>::to_vec),
+            bias_only_outputs,
             packed,
             blocks,
             panels,
@@ -159,6 +168,9 @@ impl<T: Kernel> ForwardPlan<T> {
     pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
         check_span("X", x.len(), xl, input_extents(&self.geo))?;
         check_output("Y", y.len(), yl, output_extents(&self.geo))?;
+        if self.bias_only_outputs {
+            fill_bias(y, yl, output_extents(&self.geo), &self.bias);
+        }
         // Lanes read whole vectors before the first line and past the last: only with the
         // slack of `input_len` (a buffer in the same layout without it goes through the
         // tiles).
@@ -506,6 +518,24 @@ impl<T: Kernel> ForwardPlan<T> {
                 }
             }
         });
+    }
+}
+
+/// Writes `bias[f]` to every output of filter `f` in `yl` (serially: only geometries whose
+/// filter is shorter than the stride need it).
+fn fill_bias<T: Copy>(y: &mut [T], yl: Layout, e: Extents, bias: &[T]) {
+    let [n0, n1, n2] = e.spatial;
+    for n in 0..e.batch {
+        for o2 in 0..n2 {
+            for o1 in 0..n1 {
+                for o0 in 0..n0 {
+                    let at = yl.origin + n * yl.n + o0 * yl.s[0] + o1 * yl.s[1] + o2 * yl.s[2];
+                    for (f, &b) in bias.iter().enumerate() {
+                        y[at + f * yl.c] = b;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -83,17 +83,25 @@ impl Axis {
         lo as usize..hi as usize
     }
 
-    /// The output phases along this axis, indexed by [`Axis::phase_of`]: every output `o`
-    /// belongs to phase `(o + cb) mod s`, whose outputs `first, first+s, ...` read
-    /// consecutive inputs for each of the phase's taps. A phase may hold no outputs.
+    /// The output phases along this axis that some tap reaches, in the order of their
+    /// residues: every output `o` belongs to residue `(o + cb) mod s`, whose outputs `first,
+    /// first+s, ...` read consecutive inputs for each of the residue's taps. Residues that no
+    /// tap reaches (a filter shorter than the stride) hold outputs that are their bias alone,
+    /// and have no entry: the list has at most `kernel` phases, whatever the stride. A phase
+    /// may hold no outputs.
     pub fn phases(&self) -> Vec<Phase> {
         let s = self.stride as i64;
-        (0..s)
+        let residue = |k: usize| ((k * self.dilation) as i64).rem_euclid(s);
+        let mut residues: Vec<i64> = (0..self.kernel).map(residue).collect();
+        residues.sort_unstable();
+        residues.dedup();
+        residues
+            .into_iter()
             .map(|r| {
                 let first = (r - self.crop_begin).rem_euclid(s) as usize;
                 let count = self.output.saturating_sub(first).div_ceil(self.stride);
                 let taps = (0..self.kernel)
-                    .filter(|&k| ((k * self.dilation) as i64).rem_euclid(s) == r)
+                    .filter(|&k| residue(k) == r)
                     .map(|k| {
                         // Exact: (first + cb - k*d) is a multiple of s by the phase choice.
                         let base =
@@ -106,11 +114,10 @@ impl Axis {
             .collect()
     }
 
-    /// The phase of output `o` and its position `j` inside that phase.
-    pub fn phase_of(&self, o: usize) -> (usize, usize) {
-        let r = (o as i64 + self.crop_begin).rem_euclid(self.stride as i64) as usize;
-        let first = (r as i64 - self.crop_begin).rem_euclid(self.stride as i64) as usize;
-        (r, (o - first) / self.stride)
+    /// Whether some outputs lie in residues that no tap reaches (see [`Axis::phases`]).
+    pub fn has_bias_only_outputs(&self) -> bool {
+        let covered: usize = self.phases().iter().map(|p| p.count).sum();
+        covered < self.output
     }
 }
 

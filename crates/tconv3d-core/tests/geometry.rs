@@ -206,8 +206,9 @@ fn errors_name_the_parameter() {
     }
 }
 
-/// Each output belongs to exactly one phase and each tap to exactly one phase, and the
-/// phase tables agree with the direct index maps.
+/// Each output belongs to at most one phase, and to none exactly when no tap reaches it (its
+/// bias alone); each tap belongs to exactly one phase; there are at most `kernel` phases,
+/// whatever the stride; and the phase tables agree with the direct index maps.
 #[test]
 fn phases_partition_outputs_and_taps() {
     let mut r = common::rng(7);
@@ -215,13 +216,13 @@ fn phases_partition_outputs_and_taps() {
         let g = common::random_geometry(&mut r);
         for a in g.axes {
             let phases = a.phases();
+            assert!(phases.len() <= a.kernel, "{a:?}");
             let mut outs = vec![0; a.output];
             let mut taps = vec![0; a.kernel];
-            for (ri, ph) in phases.iter().enumerate() {
+            for ph in &phases {
                 for j in 0..ph.count {
                     let o = ph.first + j * a.stride;
                     outs[o] += 1;
-                    assert_eq!(a.phase_of(o), (ri, j));
                     for t in &ph.taps {
                         let want = a.input_for(o, t.k);
                         let got = t
@@ -233,7 +234,16 @@ fn phases_partition_outputs_and_taps() {
                 }
                 ph.taps.iter().for_each(|t| taps[t.k] += 1);
             }
-            assert!(outs.iter().all(|&n| n == 1), "{a:?}");
+            for (o, &n) in outs.iter().enumerate() {
+                assert!(n <= 1, "{a:?}");
+                if n == 0 {
+                    assert!(
+                        (0..a.kernel).all(|k| a.input_for(o, k).is_none()),
+                        "{a:?} o {o}"
+                    );
+                }
+            }
+            assert_eq!(a.has_bias_only_outputs(), outs.contains(&0), "{a:?}");
             assert!(taps.iter().all(|&n| n == 1), "{a:?}");
             for k in 0..a.kernel {
                 let range = a.inputs_for_tap(k);

@@ -316,3 +316,50 @@ fn weight_gradient_blocks() {
         assert_backward_weights::<f64>(&geo, &x, xl, &dy, yl, &ctx);
     }
 }
+
+/// Strides far larger than the filter: most outputs are their bias alone, and the plan holds
+/// only the phases that taps reach (at most the filter's taps), so its size and time follow the
+/// filter and the output, not the stride (a plan per residue of a stride of 2^28 would not fit
+/// in memory). Still exact, every output written, both layouts, few and many filters.
+#[test]
+fn strides_far_larger_than_the_filter() {
+    use tconv3d_core::{ConvParams, Cropping};
+    for (c, f, input, k, stride) in [
+        (3, 2, [1, 1, 1], [2, 1, 3], [65_536, 7, 300]),
+        (5, 9, [2, 2, 1], [3, 2, 1], [257, 100, 2]),
+        (4, 1, [3, 1, 2], [1, 2, 2], [1_000, 3, 19]),
+        (2, 3, [1, 1, 1], [1, 1, 1], [1 << 20, 1 << 4, 1]),
+    ] {
+        let p = ConvParams {
+            batch: 2,
+            channels: c,
+            filters: f,
+            groups: 1,
+            input,
+            kernel: k,
+            stride,
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [1.min(k[0] as i64 - 1), 0, 0],
+                end: [0, 0, 0],
+            },
+        };
+        let mut r = rng(f as u64 + stride[0] as u64);
+        let (geo, x, w, b) = int_case(&p, &mut r);
+        let dy = ints(&mut r, geo.output_len());
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let ctx = format!("{p:?}");
+        for a in geo.axes {
+            assert!(a.phases().len() <= a.kernel, "{ctx}");
+        }
+        for (xl, yl) in [
+            (Layout::channels_last(xe), Layout::channels_first(ye)),
+            (Layout::channels_first(xe), Layout::channels_last(ye)),
+        ] {
+            assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
+            assert_forward::<f64>(&geo, &x, xl, &w, &b, yl, &ctx);
+            assert_backward_data::<f32>(&geo, &dy, yl, &w, xl, &ctx);
+            assert_backward_weights::<f64>(&geo, &x, xl, &dy, yl, &ctx);
+        }
+    }
+}
