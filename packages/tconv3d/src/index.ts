@@ -3,7 +3,8 @@
  * its gradients, computed by a Rust/WebAssembly core (SIMD128, threads where available).
  *
  * Call `await init()` once, then build layers with {@link transposedConv3dLayer} or use the
- * functional {@link dltranspconv}.
+ * functional {@link dltranspconv}. Every error the package throws is a {@link Tconv3dError}
+ * with a stable {@link Tconv3dError.code}.
  *
  * @module
  */
@@ -14,13 +15,26 @@ export {
   type DtypeOf,
   dlarray,
   type FloatArray,
+  type Format,
   fromNCDHW,
   fromNDHWC,
   type Label,
   type RowMajorTensor,
+  type SameDtype,
 } from "./dlarray/index.js";
 export {
+  ArgumentError,
+  BackendError,
+  FileFormatError,
+  FormatError,
+  MemoryError,
+  SizeError,
+  Tconv3dError,
+  type Tconv3dErrorCode,
+} from "./errors.js";
+export {
   type BiasInput,
+  type CheckedOptions,
   type DltranspconvOptions,
   dltranspconv,
   dltranspconvBackward,
@@ -62,6 +76,7 @@ export {
 export type {
   CroppingInput,
   ParameterInput,
+  TransposedConv3dNameValues,
   TransposedConv3dOptions,
   Vec3,
 } from "./layer/options.js";
@@ -81,3 +96,4 @@ export {
   type SgdmState,
   sgdmupdate,
 } from "./training/update.js";
+export type { Exact, NameValueArgs } from "./typing.js";

@@ -14,11 +14,13 @@ export {
   dlarray,
   dtypeOf,
   type FloatArray,
+  type Format,
   fromNCDHW,
   fromNDHWC,
   isFloatArray,
   type Label,
   type RowMajorTensor,
+  type SameDtype,
 } from "./dlarray.js";
 export { columnMajorStrides, isPermutation, isTrivialPermutation, permute } from "./permute.js";
 export { type BatchAxis, type SpatialView, spatialView } from "./view.js";
