@@ -25,7 +25,7 @@ import {
 } from "../functional/ops.js";
 import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
-import type { WasmArray } from "../functional/wasm-array.js";
+import { checkLive, type WasmArray } from "../functional/wasm-array.js";
 import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "../io/safetensors.js";
 import type { Exact, NameValueArgs } from "../typing.js";
 import {
@@ -340,9 +340,11 @@ export class TransposedConv3dLayer {
    * (MATLAB's `initialize`). Learnables are single precision unless given otherwise.
    *
    * @throws FormatError when `X` has no spatial and channel dimensions the layer can use;
-   *   SizeError when its channel count does not fit `NumChannels` or `NumGroups`.
+   *   SizeError when its channel count does not fit `NumChannels` or `NumGroups`; BackendError
+   *   `"TCONV3D_DISPOSED"` for a disposed {@link WasmArray}.
    */
   initialize(X: DlArray): this {
+    checkLive(X, "X", WHERE);
     const v = spatialView(X, WHERE);
     if (this.channels === "auto") {
       if (v.channels % this.numGroups !== 0) {
@@ -432,6 +434,7 @@ export class TransposedConv3dLayer {
   predict<T extends FloatArray>(X: DlArray<T>, options?: PredictOptions<T>): DlArray<SameDtype<T>>;
   predict(X: DlArray, options?: PredictOptions): DlArray {
     const out = outOption(options, WHERE);
+    checkLive(X, "X", WHERE); // before the lazy initialization reads X
     const p = this.learnables(X);
     return forward(X, this.spec(), p, this.plans, WHERE, out);
   }
@@ -460,6 +463,7 @@ export class TransposedConv3dLayer {
   ): Gradients<SameDtype<T>>;
   backward(X: DlArray, dLdY: DlArray, options?: BackwardOptions): Gradients {
     const out = outOption(options, WHERE);
+    checkLive(X, "X", WHERE); // before the lazy initialization reads X
     const p = this.learnables(X);
     return backward(X, this.spec(), p, dLdY, this.plans, WHERE, out);
   }
