@@ -38,6 +38,7 @@ export {
   type DltranspconvOptions,
   dltranspconv,
   dltranspconvBackward,
+  type InvalidFormat,
 } from "./functional/dltranspconv.js";
 export type {
   BackwardOptions,

@@ -42,6 +42,22 @@ export interface DltranspconvOptions {
 }
 
 /**
+ * What a `dataFormat` that is not a format is checked against: a type no string is, named so
+ * that the compiler's message says what is wrong (`Type '"SSX"' is not assignable to type
+ * 'InvalidFormat<"SSX">'`). An object type rather than {@link Format}'s message string, since
+ * the options' own `"SSX"` intersected with a string it is not would turn the whole options
+ * type into `never`, and the message into one about `undefined`.
+ *
+ * @typeParam F - the format as written.
+ */
+export interface InvalidFormat<F extends string> {
+  /** The format as written. */
+  readonly invalidFormat: F;
+  /** What a format is. */
+  readonly expected: "labels S, C, B, T, U, with C, B and T at most once";
+}
+
+/**
  * Options `O` of {@link dltranspconv} or {@link dltranspconvBackward} as written, checked at
  * compile time: no key outside `Shape` (see {@link Exact}), and a `dataFormat` literal that is a
  * format (see {@link Format}).
@@ -51,7 +67,9 @@ export interface DltranspconvOptions {
  */
 export type CheckedOptions<O, Shape> = Exact<O, Shape> &
   (O extends { readonly dataFormat: infer F extends string }
-    ? { readonly dataFormat: Format<F> }
+    ? Format<F> extends F
+      ? unknown
+      : { readonly dataFormat: InvalidFormat<F> }
     : unknown);
 
 /** A bias as `dltranspconv` takes it: a scalar (same for every filter) or `numFilters` values. */
