@@ -33,6 +33,7 @@ export abstract class Tconv3dError extends Error {
  * received and what was expected.
  */
 export class ArgumentError extends Tconv3dError {
+  /** `"ArgumentError"`. */
   override readonly name = "ArgumentError";
   readonly code = "TCONV3D_ARGUMENT" as const;
 }
@@ -43,6 +44,7 @@ export class ArgumentError extends Tconv3dError {
  * (`"TCONV3D_FILE"`, thrown as {@link FileFormatError}).
  */
 export class FormatError extends Tconv3dError {
+  /** `"FormatError"`. */
   override readonly name: string = "FormatError";
   readonly code: "TCONV3D_FORMAT" | "TCONV3D_FILE" = "TCONV3D_FORMAT";
 }
@@ -52,6 +54,7 @@ export class FormatError extends Tconv3dError {
  * (Arguments that cannot be written to a file are `ArgumentError`s and `SizeError`s.)
  */
 export class FileFormatError extends FormatError {
+  /** `"FileFormatError"`. */
   override readonly name: string = "FileFormatError";
   override readonly code = "TCONV3D_FILE" as const;
 }
@@ -62,12 +65,14 @@ export class FileFormatError extends FormatError {
  * {@link MemoryError}, when WebAssembly memory cannot hold the buffers).
  */
 export class SizeError extends Tconv3dError {
+  /** `"SizeError"`. */
   override readonly name: string = "SizeError";
   readonly code: "TCONV3D_SIZE" | "TCONV3D_MEMORY" = "TCONV3D_SIZE";
 }
 
 /** WebAssembly memory cannot hold what a call needs; the module stays usable. */
 export class MemoryError extends SizeError {
+  /** `"MemoryError"`. */
   override readonly name: string = "MemoryError";
   override readonly code = "TCONV3D_MEMORY" as const;
 }
@@ -80,6 +85,7 @@ export class MemoryError extends SizeError {
  * that no other class describes; a bug to report, with the original error as `cause`).
  */
 export class BackendError extends Tconv3dError {
+  /** `"BackendError"`. */
   override readonly name = "BackendError";
   readonly code:
     | "TCONV3D_NOT_INITIALIZED"

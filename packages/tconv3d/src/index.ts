@@ -18,6 +18,7 @@ export {
   type Format,
   fromNCDHW,
   fromNDHWC,
+  type IsFormat,
   type Label,
   type RowMajorTensor,
   type SameDtype,
@@ -45,6 +46,7 @@ export type {
   GradientOutputs,
   Gradients,
   PredictOptions,
+  WasmOutput,
 } from "./functional/ops.js";
 export { WasmArray, wasmArray } from "./functional/wasm-array.js";
 export {

@@ -16,18 +16,6 @@
  */
 export type Exact<O, Shape> = O & { readonly [K in Exclude<keyof O, keyof Shape>]: never };
 
-/** Whether a tuple index (`"0"`, `"1"`, ..., `"10"`, ...) is even: its last digit is. */
-type IsEvenIndex<I> = I extends `${string}${infer R}`
-  ? R extends ""
-    ? I extends "0" | "2" | "4" | "6" | "8"
-      ? true
-      : false
-    : IsEvenIndex<R>
-  : false;
-
-/** The tuple without its first element. */
-type Tail<A extends readonly unknown[]> = A extends readonly [unknown, ...infer R] ? R : [];
-
 /**
  * Name-Value arguments checked against `M`, a map from each name to the type of its value: `A`
  * (the arguments as written, inferred at the call) with every even position a name of `M`
@@ -42,8 +30,10 @@ type Tail<A extends readonly unknown[]> = A extends readonly [unknown, ...infer 
  * @typeParam A - the arguments as written.
  */
 export type NameValueArgs<M, A extends readonly unknown[]> = {
-  [I in keyof A]: IsEvenIndex<I> extends true
-    ? I extends keyof Tail<A>
+  // Names at the even indices ("0", "2", ..., "10", ...: the last digit is even), each followed
+  // by a value (I is an index of A without its first element).
+  [I in keyof A]: I extends `${string}${"0" | "2" | "4" | "6" | "8"}`
+    ? I extends keyof (A extends readonly [unknown, ...infer R] ? R : [])
       ? A[I] extends keyof M
         ? A[I]
         : keyof M

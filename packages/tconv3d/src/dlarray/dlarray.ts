@@ -20,8 +20,13 @@ export type { FloatArray } from "./permute.js";
 /** A dimension label: `S` spatial, `C` channel, `B` batch, `T` time, `U` unspecified. */
 export type Label = "S" | "C" | "B" | "T" | "U";
 
-/** Whether the string literal `F` is a format; `Seen` collects the once-only labels met so far. */
-type IsFormat<F extends string, Seen extends string = never> = F extends ""
+/**
+ * `true` when the string literal `F` is a format (see {@link Format}), else `false`.
+ *
+ * @typeParam F - the format as written.
+ * @typeParam Seen - the once-only labels (`C`, `B`, `T`) met so far; leave it out.
+ */
+export type IsFormat<F extends string, Seen extends string = never> = F extends ""
   ? true
   : F extends `${infer H}${infer R}`
     ? H extends "S" | "U"

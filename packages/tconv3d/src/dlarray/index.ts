@@ -17,6 +17,7 @@ export {
   type Format,
   fromNCDHW,
   fromNDHWC,
+  type IsFormat,
   isFloatArray,
   type Label,
   type RowMajorTensor,

@@ -23,6 +23,7 @@ import {
   type Gradients,
   type Learnables,
   type PredictOptions,
+  type WasmOutput,
 } from "./ops.js";
 import { checkLive, WasmArray } from "./wasm-array.js";
 
@@ -66,10 +67,13 @@ export interface InvalidFormat<F extends string> {
  * @typeParam Shape - the options the function takes.
  */
 export type CheckedOptions<O, Shape> = Exact<O, Shape> &
-  (O extends { readonly dataFormat: infer F extends string }
+  (O extends Readonly<Record<"dataFormat", infer F extends string>>
     ? Format<F> extends F
       ? unknown
-      : { readonly dataFormat: InvalidFormat<F> }
+      : {
+          /** Not a format: see {@link InvalidFormat}. */
+          readonly dataFormat: InvalidFormat<F>;
+        }
     : unknown);
 
 /** A bias as `dltranspconv` takes it: a scalar (same for every filter) or `numFilters` values. */
@@ -177,7 +181,7 @@ function biasValues(bias: unknown, numFilters: number, where: string): FloatArra
  */
 export function dltranspconv<
   T extends FloatArray,
-  const O extends DltranspconvOptions & PredictOptions<T> & { readonly out: "wasm" },
+  const O extends DltranspconvOptions & PredictOptions<T> & WasmOutput,
 >(
   X: DlArray<T>,
   weights: DlArray,
@@ -227,7 +231,7 @@ export function dltranspconv(
  */
 export function dltranspconvBackward<
   T extends FloatArray,
-  const O extends DltranspconvOptions & BackwardOptions<T> & { readonly out: "wasm" },
+  const O extends DltranspconvOptions & BackwardOptions<T> & WasmOutput,
 >(
   X: DlArray<T>,
   weights: DlArray,

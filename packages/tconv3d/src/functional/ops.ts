@@ -228,6 +228,12 @@ export interface PredictOptions<T extends FloatArray = FloatArray> {
   readonly out?: DlArray<SameDtype<T>> | "wasm" | undefined;
 }
 
+/** Options that ask for the results as new {@link WasmArray}s. */
+export interface WasmOutput {
+  /** `"wasm"`: every result a new {@link WasmArray}, in WASM memory (nothing copied out). */
+  readonly out: "wasm";
+}
+
 /**
  * Options of a backward call (`backward`, `dltranspconvBackward`'s `out`).
  *

@@ -22,6 +22,7 @@ import {
   type Learnables,
   PlanCache,
   type PredictOptions,
+  type WasmOutput,
 } from "../functional/ops.js";
 import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
@@ -427,10 +428,7 @@ export class TransposedConv3dLayer {
    *   ArgumentError / FormatError / SizeError for a bad `out`, MemoryError when WASM memory
    *   cannot hold the call.
    */
-  predict<T extends FloatArray>(
-    X: DlArray<T>,
-    options: { readonly out: "wasm" },
-  ): WasmArray<SameDtype<T>>;
+  predict<T extends FloatArray>(X: DlArray<T>, options: WasmOutput): WasmArray<SameDtype<T>>;
   predict<T extends FloatArray>(X: DlArray<T>, options?: PredictOptions<T>): DlArray<SameDtype<T>>;
   predict(X: DlArray, options?: PredictOptions): DlArray {
     const out = outOption(options, WHERE);
@@ -454,7 +452,7 @@ export class TransposedConv3dLayer {
   backward<T extends FloatArray>(
     X: DlArray<T>,
     dLdY: DlArray<SameDtype<T>>,
-    options: { readonly out: "wasm" },
+    options: WasmOutput,
   ): Gradients<SameDtype<T>, WasmArray<SameDtype<T>>>;
   backward<T extends FloatArray>(
     X: DlArray<T>,
