@@ -1,4 +1,7 @@
-// Shared by the test files: deterministic data and the comparisons they make.
+// Shared by the test files: deterministic data, the comparisons they make, and the check of the
+// package's errors (class and code).
+
+import type { Tconv3dErrorCode } from "tconv3d";
 import { expect } from "vitest";
 
 /** `count` deterministic values in [-1, 1) (xorshift32 from `seed`), as `Ctor` holds them. */
@@ -59,4 +62,62 @@ export function expectGradients(h: GradientsLike, g: GradientsLike, into?: Gradi
     if (into !== undefined) expect(h[k]).toBe(into[k]);
     expect(h[k].data).toEqual(g[k].data);
   }
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * The error classes of the package: the namespace of its build (`T` in the tests of `test/`)
+ * or of its source (`errors.ts`, in the tests beside the source).
+ */
+export interface ErrorClasses {
+  readonly Tconv3dError: ErrorClass;
+  readonly ArgumentError: ErrorClass;
+  readonly FormatError: ErrorClass;
+  readonly FileFormatError: ErrorClass;
+  readonly SizeError: ErrorClass;
+  readonly MemoryError: ErrorClass;
+  readonly BackendError: ErrorClass;
+}
+
+/** The class that carries each code. */
+const CLASS_OF: Readonly<Record<Tconv3dErrorCode, keyof ErrorClasses>> = {
+  TCONV3D_ARGUMENT: "ArgumentError",
+  TCONV3D_FORMAT: "FormatError",
+  TCONV3D_FILE: "FileFormatError",
+  TCONV3D_SIZE: "SizeError",
+  TCONV3D_MEMORY: "MemoryError",
+  TCONV3D_NOT_INITIALIZED: "BackendError",
+  TCONV3D_INIT: "BackendError",
+  TCONV3D_WORKER: "BackendError",
+  TCONV3D_DISPOSED: "BackendError",
+  TCONV3D_INTERNAL: "BackendError",
+};
+
+/**
+ * Asserts that `err` is the package's error for `code`: a `Tconv3dError`, an instance of the
+ * class of that code (e.g. `SizeError` for `"TCONV3D_SIZE"`), carrying `code`, and named as its
+ * class.
+ */
+export function expectError(E: ErrorClasses, err: unknown, code: Tconv3dErrorCode): void {
+  expect(err).toBeInstanceOf(E.Tconv3dError);
+  expect(err).toBeInstanceOf(E[CLASS_OF[code]]);
+  expect((err as { code?: unknown }).code).toBe(code);
+  expect((err as Error).name).toBe(CLASS_OF[code]);
+}
+
+/**
+ * The error `f` throws, asserted with {@link expectError} and, when given, its message matched
+ * against `message`.
+ */
+export function expectThrows(
+  E: ErrorClasses,
+  f: () => unknown,
+  code: Tconv3dErrorCode,
+  message?: RegExp | string,
+): Error {
+  const err = thrown(f);
+  expectError(E, err, code);
+  if (message !== undefined) expect(err.message).toMatch(message);
+  return err;
 }

@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import { thrown, values } from "./helpers.js";
+import { expectThrows, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -100,150 +100,149 @@ describe("defaults (MATLAB's transposedConv3dLayer(11, 32))", () => {
       [1, 1, 0], // end crop 2 minus OutputPadding 1 on the second axis
     ]);
     // Names are case-insensitive, as MATLAB's.
-    expect(T.transposedConv3dLayer(3, 2, "STRIDE", 2, "cropping", "SAME").croppingMode).toBe(
-      "same",
-    );
+    // (The types accept only camelCase and PascalCase names, and "same" in lower case.)
+    const anyCase = ["STRIDE", 2, "cropping", "SAME"] as unknown as ["stride", 2];
+    expect(T.transposedConv3dLayer(3, 2, ...anyCase).croppingMode).toBe("same");
   });
 });
 
 describe("validation at construction names the argument, the value and the expectation", () => {
-  const cases: Array<[string, () => unknown, typeof Error, RegExp]> = [
+  const cases: Array<[string, () => unknown, Tconv3d.Tconv3dErrorCode, RegExp]> = [
     [
       "FilterSize",
       () => T.transposedConv3dLayer(0, 2),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /FilterSize must be a positive integer or a vector of 3 positive integers, got 0/,
     ],
     [
       "NumFilters",
       () => T.transposedConv3dLayer(3, 2.5),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /NumFilters must be a positive integer, got 2.5/,
     ],
     [
       "Stride",
       () => T.transposedConv3dLayer(3, 2, { stride: [1, 2] }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /Stride must be a positive integer or a vector of 3 positive integers, got \[1,2\]/,
     ],
     [
       "Cropping",
       () => T.transposedConv3dLayer(3, 2, { cropping: "valid" as "same" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /Cropping must be "same", a nonnegative integer/,
     ],
     [
       "NumChannels",
       () => T.transposedConv3dLayer(3, 2, { numChannels: 0 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /NumChannels must be "auto" or a positive integer, got 0/,
     ],
     [
       "WeightsInitializer",
       () => T.transposedConv3dLayer(3, 2, { weightsInitializer: "xavier" as "he" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /WeightsInitializer must be one of "glorot", "he", "narrow-normal", "zeros", "ones" or a function, got "xavier"/,
     ],
     [
       "BiasInitializer",
       () => T.transposedConv3dLayer(3, 2, { biasInitializer: "he" as "ones" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /BiasInitializer must be one of "zeros", "narrow-normal", "ones" or a function, got "he"/,
     ],
     [
       "Weights",
       () => T.transposedConv3dLayer(3, 2, { weights: new Float32Array(5) }),
-      RangeError,
+      "TCONV3D_SIZE",
       /Weights has 5 values; expected a multiple of prod\(FilterSize\) \* NumFilters = 54/,
     ],
     [
       "Bias",
       () => T.transposedConv3dLayer(3, 2, { bias: new Float32Array(3) }),
-      RangeError,
+      "TCONV3D_SIZE",
       /Bias must hold NumFilters = 2 values/,
     ],
     [
       "WeightLearnRateFactor",
       () => T.transposedConv3dLayer(3, 2, { weightLearnRateFactor: -1 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /WeightLearnRateFactor must be a nonnegative finite number, got -1/,
     ],
     [
       "BiasLearnRateFactor",
-      () => T.transposedConv3dLayer(3, 2, "BiasLearnRateFactor", "1"),
-      TypeError,
+      () => T.transposedConv3dLayer(3, 2, "BiasLearnRateFactor", "1" as never),
+      "TCONV3D_ARGUMENT",
       /BiasLearnRateFactor must be a nonnegative finite number, got "1"/,
     ],
     [
       "WeightL2Factor",
       () => T.transposedConv3dLayer(3, 2, { weightL2Factor: Number.POSITIVE_INFINITY }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /WeightL2Factor must be a nonnegative finite number, got Infinity/,
     ],
     [
       "BiasL2Factor",
       () => T.transposedConv3dLayer(3, 2, { biasL2Factor: Number.NaN }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /BiasL2Factor must be a nonnegative finite number, got NaN/,
     ],
     [
       "Name",
       () => T.transposedConv3dLayer(3, 2, { name: 5 as unknown as string }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       /Name must be a string, got 5/,
     ],
     [
       "DilationFactor",
       () => T.transposedConv3dLayer(3, 2, { dilationFactor: -1 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /DilationFactor must be a positive integer or a vector of 3 positive integers, got -1/,
     ],
     [
       "NumGroups",
       () => T.transposedConv3dLayer(3, 2, { numGroups: 3 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /NumFilters must be divisible by NumGroups, got NumFilters 2 and NumGroups 3/,
     ],
     [
       "OutputPadding value",
       () => T.transposedConv3dLayer(3, 2, { stride: [2, 1, 1], outputPadding: [1, 1, 0] }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /OutputPadding along spatial dimension 2 is 1; expected less than its Stride \(1\) or its DilationFactor \(1\)/,
     ],
     [
       "OutputPadding type",
       () => T.transposedConv3dLayer(3, 2, { outputPadding: "1" as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       /OutputPadding must be a nonnegative integer or a vector of 3 nonnegative integers, got "1"/,
     ],
     [
       "OutputPadding negative",
       () => T.transposedConv3dLayer(3, 2, { outputPadding: [0, -1, 0] }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /OutputPadding must be a nonnegative integer or a vector of 3 nonnegative integers, got \[0,-1,0\]/,
     ],
     [
       "OutputPadding with same",
       () => T.transposedConv3dLayer(3, 2, "Stride", 2, "Cropping", "same", "OutputPadding", 1),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       /OutputPadding 1 needs manual cropping; Cropping "same" already fixes the output length/,
     ],
     [
       "unknown option",
       () => T.transposedConv3dLayer(3, 2, { padding: 1 } as never),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       /unknown option "padding"; expected one of Stride, Cropping/,
     ],
     [
       "odd Name-Value",
-      () => T.transposedConv3dLayer(3, 2, "Stride"),
-      TypeError,
+      () => T.transposedConv3dLayer(3, 2, ...(["Stride"] as unknown as [])),
+      "TCONV3D_ARGUMENT",
       /Name-Value arguments must come in pairs/,
     ],
   ];
-  it.each(cases)("%s", (_, fn, Ctor, msg) => {
-    const e = thrown(fn);
-    expect(e).toBeInstanceOf(Ctor);
+  it.each(cases)("%s", (_, fn, code, msg) => {
+    const e = expectThrows(T, fn, code);
     expect(e.message).toMatch(/^transposedConv3dLayer: /);
     expect(e.message).toMatch(msg);
   });
@@ -261,9 +260,13 @@ describe("settable properties (as in MATLAB)", () => {
     for (const [prop, good, name, bad] of setters) {
       (l as unknown as Record<string, unknown>)[prop] = good;
       expect(l[prop]).toBe(good);
-      const e = thrown(() => {
-        (l as unknown as Record<string, unknown>)[prop] = bad;
-      });
+      const e = expectThrows(
+        T,
+        () => {
+          (l as unknown as Record<string, unknown>)[prop] = bad;
+        },
+        "TCONV3D_ARGUMENT",
+      );
       expect(e.message).toMatch(
         new RegExp(`^transposedConv3dLayer: ${name} must be a nonnegative finite number, got `),
       );
@@ -273,14 +276,22 @@ describe("settable properties (as in MATLAB)", () => {
     expect(Object.is(l.biasL2Factor, 0)).toBe(true);
     l.name = "dec.up1";
     expect(l.name).toBe("dec.up1");
-    expect(() => {
-      l.name = 1 as unknown as string;
-    }).toThrow(/Name must be a string, got 1/);
+    expectThrows(
+      T,
+      () => {
+        l.name = 1 as unknown as string;
+      },
+      "TCONV3D_ARGUMENT",
+      /Name must be a string, got 1/,
+    );
     l.weightsInitializer = "HE" as "he";
     expect(l.weightsInitializer).toBe("he");
-    expect(() => {
-      l.biasInitializer = "glorot" as "ones";
-    }).toThrow(
+    expectThrows(
+      T,
+      () => {
+        l.biasInitializer = "glorot" as "ones";
+      },
+      "TCONV3D_ARGUMENT",
       /BiasInitializer must be one of "zeros", "narrow-normal", "ones" or a function, got "glorot"/,
     );
     expect(l.biasInitializer).toBe("zeros");
@@ -300,7 +311,7 @@ describe("settable properties (as in MATLAB)", () => {
 describe("effects", () => {
   it("stride, cropping, dilation and output padding give the documented output size", () => {
     const n = 3;
-    const out = (opts: Record<string, unknown>, k = 3) =>
+    const out = (opts: Tconv3d.TransposedConv3dOptions, k = 3) =>
       T.transposedConv3dLayer(k, 1, opts).predict(X4(2, n)).size.slice(0, 3);
     expect(out({})).toEqual([5, 5, 5]); // n + k - 1
     expect(out({ stride: [2, 3, 1] })).toEqual([7, 9, 5]); // s(n-1) + k
@@ -338,20 +349,27 @@ describe("effects", () => {
     l.predict(X4(5));
     expect(l.numChannels).toBe(5);
     expect((l.weights as Tconv3d.DlArray).size).toEqual([2, 2, 2, 3, 5]);
-    const e = thrown(() => l.predict(X4(4)));
-    expect(e).toBeInstanceOf(RangeError);
-    expect(e.message).toMatch(
+    expectThrows(
+      T,
+      () => l.predict(X4(4)),
+      "TCONV3D_SIZE",
       /the input has 4 channels \(its C dimension\); expected NumChannels = 5/,
     );
     // A fixed NumChannels is checked at initialize too.
     const fixed = T.transposedConv3dLayer(2, 3, { numChannels: 2 });
-    expect(() => fixed.initialize(X4(3))).toThrow(
+    expectThrows(
+      T,
+      () => fixed.initialize(X4(3)),
+      "TCONV3D_SIZE",
       /the input has 3 channels \(its C dimension\); expected NumChannels = 2/,
     );
     expect(fixed.weights).toBeNull();
     // With groups, "auto" must resolve to a multiple of NumGroups.
     const g = T.transposedConv3dLayer(2, 4, { numGroups: 2 });
-    expect(() => g.initialize(X4(3))).toThrow(
+    expectThrows(
+      T,
+      () => g.initialize(X4(3)),
+      "TCONV3D_SIZE",
       /the input has 3 channels; expected a multiple of NumGroups = 2/,
     );
     g.initialize(X4(4));
@@ -422,40 +440,45 @@ describe("weights and bias", () => {
     const X = X4(2);
     const Y0 = Array.from(l.predict(X).data);
     const W0 = Array.from((l.weights as Tconv3d.DlArray).data);
-    const bad: Array<[() => void, RegExp]> = [
+    const bad: Array<[() => void, Tconv3d.Tconv3dErrorCode, RegExp]> = [
       [
         () => {
           l.weights = new Float32Array(7);
         },
+        "TCONV3D_SIZE",
         /Weights has 7 values; expected a multiple of prod\(FilterSize\) \* NumFilters = 24/,
       ],
       [
         () => {
           l.weights = T.dlarray(new Float32Array(48), [2, 2, 2, 2, 3]);
         },
+        "TCONV3D_SIZE",
         /Weights must have size \[2,2,2,3,NumChannels\] \(\[h, w, d, NumFilters, NumChannels\]\), got size \[2,2,2,2,3\]/,
       ],
       [
         () => {
           l.weights = [1, 2] as never;
         },
+        "TCONV3D_ARGUMENT",
         /Weights must be a DlArray, Float32Array or Float64Array \(or null\), got/,
       ],
       [
         () => {
           l.bias = new Float32Array(2);
         },
+        "TCONV3D_SIZE",
         /Bias must hold NumFilters = 3 values \(size \[1,1,1,3\]\)/,
       ],
       [
         () => {
           l.bias = "zeros" as never;
         },
+        "TCONV3D_ARGUMENT",
         /Bias must be a DlArray, Float32Array or Float64Array \(or null\)/,
       ],
     ];
-    for (const [set, msg] of bad) {
-      expect(set).toThrow(msg);
+    for (const [set, code, msg] of bad) {
+      expectThrows(T, set, code, msg);
       expect(Array.from((l.weights as Tconv3d.DlArray).data)).toEqual(W0);
       expect(l.numChannels).toBe(2);
       expect(Array.from(l.predict(X).data)).toEqual(Y0);
@@ -522,13 +545,13 @@ describe("display", () => {
 describe("mixed precision: compute in the input's precision, learnables converted", () => {
   const w = values(2 * 3 * 2 * 3 * 2, 21, Float64Array);
   const b = values(3, 22, Float64Array);
-  const opts: Tconv3d.DltranspconvOptions = {
+  const opts = {
     stride: [2, 1, 2],
     cropping: [
       [1, 0, 0],
       [0, 0, 1],
     ],
-  };
+  } as const;
 
   it("single X with double weights equals converting the weights to single by hand", () => {
     const X = X4(2, 3, Float32Array);
@@ -569,6 +592,18 @@ describe("mixed precision: compute in the input's precision, learnables converte
     const gm = mixed.backward(X, R);
     expect(gm.dLdW.dtype).toBe("double");
     expect(Array.from(gm.dLdW.data)).toEqual(Array.from(byHand.backward(X, R).dLdW.data));
+  });
+
+  it("dLdY must have the precision of X, which the gradients have", () => {
+    const X = X4(2, 3, Float32Array);
+    const l = T.transposedConv3dLayer([2, 3, 2], 3, { ...opts, weights: w, bias: b });
+    const Y = l.predict(X);
+    const R = T.dlarray(values(Y.numel, 5, Float64Array), Y.size, Y.format);
+    const message =
+      /^transposedConv3dLayer: dLdY must have the dtype of X \("single"\), got "double"/;
+    expectThrows(T, () => l.backward(X, R as never), "TCONV3D_ARGUMENT", message);
+    const W = T.dlarray(w, [2, 3, 2, 3, 2]);
+    expectThrows(T, () => T.dltranspconvBackward(X, W, R as never, opts), "TCONV3D_ARGUMENT");
   });
 
   it("the functional form follows the same rule", () => {

@@ -7,7 +7,7 @@
 
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectGradients, thrown, values } from "./helpers.js";
+import { expectGradients, expectThrows, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -19,9 +19,12 @@ beforeAll(async () => {
 });
 
 /** An array of the size, format and dtype of `like`, every element NaN. */
-function poisoned(like: Tconv3d.DlArray): Tconv3d.DlArray {
+function poisoned<A extends Tconv3d.FloatArray>(
+  like: Tconv3d.DlArray<A>,
+): Tconv3d.DlArray<Tconv3d.SameDtype<A>> {
   const Ctor = like.dtype === "single" ? Float32Array : Float64Array;
-  return new T.DlArray(new Ctor(like.numel).fill(Number.NaN), like.size, like.format);
+  const data = new Ctor(like.numel).fill(Number.NaN) as Tconv3d.SameDtype<A>;
+  return new T.DlArray(data, like.size, like.format);
 }
 
 /** One table of cases: input size and format, layer, dtype. */
@@ -115,17 +118,23 @@ describe("out: bad arrays fail before any work", () => {
 
   it("names the argument, the value received and what was expected", () => {
     const { X, layer, Y, dLdY, g } = setup();
-    const cases: [() => unknown, RegExp][] = [
+    const cases: [() => unknown, Tconv3d.Tconv3dErrorCode, RegExp][] = [
       [
         () => layer.predict(X, { out: Y.data as never }),
+        "TCONV3D_ARGUMENT",
         /options\.out must be "wasm" or a dlarray of size \[6,6,6,3\], format "SSSC" and dtype "single", got Float32Array/,
       ],
       [
         () => layer.predict(X, { out: T.dlarray(new Float32Array(Y.numel), [6, 6, 6, 3], "SSCS") }),
+        "TCONV3D_FORMAT",
         /options\.out must be .*got size \[6,6,6,3\], format "SSCS"/,
       ],
       [
-        () => layer.predict(X, { out: T.dlarray(new Float64Array(Y.numel), Y.size, "SSSC") }),
+        () =>
+          layer.predict(X, {
+            out: T.dlarray(new Float64Array(Y.numel), Y.size, "SSSC") as never,
+          }),
+        "TCONV3D_ARGUMENT",
         /options\.out must be .*dtype "single", got .*dtype "double"/,
       ],
       [
@@ -133,28 +142,33 @@ describe("out: bad arrays fail before any work", () => {
           layer.predict(X, {
             out: T.dlarray(new Float32Array(6 * 6 * 5 * 3), [6, 6, 5, 3], "SSSC"),
           }),
+        "TCONV3D_SIZE",
         /got size \[6,6,5,3\]/,
       ],
       [
         () => layer.predict(X, { into: poisoned(Y) } as never),
+        "TCONV3D_ARGUMENT",
         /unknown option "into"; expected out/,
       ],
-      [() => layer.predict(X, 3 as never), /options must be an object, got 3/],
+      [() => layer.predict(X, 3 as never), "TCONV3D_ARGUMENT", /options must be an object, got 3/],
       [
         () => layer.backward(X, dLdY, { out: { dX: poisoned(g.dLdX) } as never }),
+        "TCONV3D_ARGUMENT",
         /options\.out has unknown key "dX"; expected dLdX, dLdW or dLdB/,
       ],
       [
         () => layer.backward(X, dLdY, { out: null as never }),
+        "TCONV3D_ARGUMENT",
         /options\.out must be "wasm" or an object with dLdX, dLdW and\/or dLdB, got null/,
       ],
       [
         () => layer.backward(X, dLdY, { out: { dLdB: poisoned(g.dLdW) } }),
+        "TCONV3D_SIZE",
         /options\.out\.dLdB must be "wasm" or a dlarray of size \[1,1,1,3\]/,
       ],
     ];
-    for (const [f, message] of cases) {
-      expect(() => f()).toThrow(message);
+    for (const [f, code, message] of cases) {
+      expectThrows(T, f, code, message);
       // The layer still works, with the same results.
       expect(layer.predict(X).data).toEqual(Y.data);
     }
@@ -164,15 +178,16 @@ describe("out: bad arrays fail before any work", () => {
     const { X, dLdY, g } = setup();
     const layer = T.transposedConv3dLayer(2, 3, { stride: 2 });
     layer.initialize(X);
-    const W = layer.weights as Tconv3d.DlArray;
+    const W = layer.weights as Tconv3d.DlArray<Float32Array>; // single: the initializers' precision
     // The functional form reads the caller's weights array itself.
-    const e = thrown(() =>
-      T.dltranspconvBackward(X, W, dLdY, {
-        stride: 2,
-        out: { dLdW: new T.DlArray(W.data, [...W.size, 1]) },
-      }),
-    );
-    expect(e.message).toMatch(
+    expectThrows(
+      T,
+      () =>
+        T.dltranspconvBackward(X, W, dLdY, {
+          stride: 2,
+          out: { dLdW: new T.DlArray(W.data, [...W.size, 1]) },
+        }),
+      "TCONV3D_ARGUMENT",
       /dltranspconvBackward: options\.out\.dLdW shares memory with the weights/,
     );
     const bias = T.dlarray(Float32Array.of(1, 2, 3), [1, 1, 1, 3]);
@@ -182,7 +197,10 @@ describe("out: bad arrays fail before any work", () => {
     wBuf.set(W.data);
     const Wover = new T.DlArray(wBuf.subarray(0, W.numel), W.size);
     const yOver = new T.DlArray(wBuf.subarray(W.numel - 1, W.numel - 1 + Y.numel), Y.size, "SSSC");
-    expect(() => T.dltranspconv(X, Wover, bias, { stride: 2, out: yOver })).toThrow(
+    expectThrows(
+      T,
+      () => T.dltranspconv(X, Wover, bias, { stride: 2, out: yOver }),
+      "TCONV3D_ARGUMENT",
       /options\.out shares memory with the weights/,
     );
     // Right after them is fine.
@@ -193,7 +211,10 @@ describe("out: bad arrays fail before any work", () => {
     const dX = new T.DlArray(buf.subarray(0, g.dLdX.numel), g.dLdX.size, "SSSC");
     const dB = new T.DlArray(buf.subarray(g.dLdX.numel - 1, g.dLdX.numel + 2), [1, 1, 1, 3]);
     const before = Float32Array.from(buf);
-    expect(() => layer.backward(X, dLdY, { out: { dLdX: dX, dLdB: dB } })).toThrow(
+    expectThrows(
+      T,
+      () => layer.backward(X, dLdY, { out: { dLdX: dX, dLdB: dB } }),
+      "TCONV3D_ARGUMENT",
       /options\.out\.dLdX shares memory with options\.out\.dLdB/,
     );
     // Nothing was written.

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
+import { expectThrows } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -329,13 +330,16 @@ describe("malformed files are rejected with the rule they break", () => {
     ],
   ];
   it.each(cases)("%s", (_, fn, msg) => {
-    expect(fn).toThrow(T.SafetensorsError);
-    expect(fn).toThrow(msg);
+    const e = expectThrows(T, fn, "TCONV3D_FILE", msg);
+    // The old name still catches them.
+    expect(e).toBeInstanceOf(T.SafetensorsError);
   });
 
-  it("a non-binary argument is a TypeError", () => {
-    expect(() => T.loadSafetensors("file.safetensors" as never)).toThrow(TypeError);
-    expect(() => T.loadSafetensors("file.safetensors" as never)).toThrow(
+  it("a non-binary argument is an ArgumentError", () => {
+    expectThrows(
+      T,
+      () => T.loadSafetensors("file.safetensors" as never),
+      "TCONV3D_ARGUMENT",
       /loadSafetensors: bytes must be a Uint8Array, ArrayBuffer or ArrayBufferView, got "file.safetensors"/,
     );
   });
@@ -414,19 +418,35 @@ describe("saveSafetensors", () => {
   });
 
   it("rejects bad input with the tensor name", () => {
-    expect(() => T.saveSafetensors({ w: { data: new Float32Array(3), shape: [2] } })).toThrow(
+    expectThrows(
+      T,
+      () => T.saveSafetensors({ w: { data: new Float32Array(3), shape: [2] } }),
+      "TCONV3D_SIZE",
       /saveSafetensors: tensor "w": shape \[2\] needs 2 values, data has 3/,
     );
-    expect(() => T.saveSafetensors({ w: { data: [1, 2] as never, shape: [2] } })).toThrow(
-      TypeError,
+    expectThrows(
+      T,
+      () => T.saveSafetensors({ w: { data: [1, 2] as never, shape: [2] } }),
+      "TCONV3D_ARGUMENT",
+      /tensor "w" must be \{ data: Float32Array \| Float64Array, shape, dtype\? \}/,
     );
-    expect(() =>
-      T.saveSafetensors({ w: { data: new Float32Array(2), shape: [2], dtype: "I8" as never } }),
-    ).toThrow(/tensor "w": dtype must be "F32", "F64", "F16" or "BF16", got "I8"/);
-    expect(() =>
-      T.saveSafetensors({ __metadata__: { data: new Float32Array(0), shape: [0] } }),
-    ).toThrow(/tensor names must be nonempty strings other than "__metadata__"/);
-    expect(() => T.saveSafetensors({}, { n: 1 as never })).toThrow(
+    expectThrows(
+      T,
+      () =>
+        T.saveSafetensors({ w: { data: new Float32Array(2), shape: [2], dtype: "I8" as never } }),
+      "TCONV3D_ARGUMENT",
+      /tensor "w": dtype must be "F32", "F64", "F16" or "BF16", got "I8"/,
+    );
+    expectThrows(
+      T,
+      () => T.saveSafetensors({ __metadata__: { data: new Float32Array(0), shape: [0] } }),
+      "TCONV3D_ARGUMENT",
+      /tensor names must be nonempty strings other than "__metadata__"/,
+    );
+    expectThrows(
+      T,
+      () => T.saveSafetensors({}, { n: 1 as never }),
+      "TCONV3D_ARGUMENT",
       /metadata entry "n" must be a string, got 1/,
     );
   });
@@ -478,48 +498,45 @@ describe("layer.saveWeights / loadWeights", () => {
       Array.from((layer.weights as Tconv3d.DlArray).data),
       Array.from((layer.bias as Tconv3d.DlArray).data),
     ];
-    const cases: Array<[() => unknown, new (...args: never[]) => Error, RegExp]> = [
+    const cases: Array<[() => unknown, Tconv3d.Tconv3dErrorCode, RegExp]> = [
       [
         () => layer.loadWeights(bytes, { weight: "decoder.up9.weight" }),
-        Error,
+        "TCONV3D_ARGUMENT",
         /transposedConv3dLayer.loadWeights: no tensor named "decoder.up9.weight"; the file holds "decoder.bn.num_batches_tracked", /,
       ],
       [
         () => layer.loadWeights(bytes, { weight: "decoder.bn.num_batches_tracked" }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /tensor "decoder.bn.num_batches_tracked" has dtype I64; expected F32, F64, F16 or BF16/,
       ],
       [
         () => layer.loadWeights(bytes, { weight: "decoder.up3.weight" }),
-        RangeError,
+        "TCONV3D_SIZE",
         /tensor "decoder.up3.weight" has shape \[2,1,2,2,2\]; expected \[4, 3, 1, 3, 2\] \(\[NumChannels, NumFilters\/NumGroups, k3, k2, k1\]/,
       ],
       [
         // The weight fits, the bias does not: neither is set.
         () => layer.loadWeights(bytes, { weight: "decoder.up1.weight", bias: "decoder.up2.bias" }),
-        RangeError,
+        "TCONV3D_SIZE",
         /tensor "decoder.up2.bias" has shape \[4\]; expected \[3\] \(NumFilters\)/,
       ],
       [
         () => layer.loadWeights(bytes, { weight: "" }),
-        TypeError,
+        "TCONV3D_ARGUMENT",
         /names must be \{ weight: string, bias\?: string \}/,
       ],
       [
         () => layer.loadWeights(bytes, { weight: "a", b: "c" } as never),
-        TypeError,
+        "TCONV3D_ARGUMENT",
         /unknown key "b" in names; expected weight, bias/,
       ],
       [
         () => layer.loadWeights(bytes.subarray(0, 100), { weight: "a" }),
-        T.SafetensorsError,
+        "TCONV3D_FILE",
         /loadSafetensors: the header length is 536 bytes but only 92 bytes follow/,
       ],
     ];
-    for (const [fn, Ctor, msg] of cases) {
-      expect(fn).toThrow(Ctor);
-      expect(fn).toThrow(msg);
-    }
+    for (const [fn, code, msg] of cases) expectThrows(T, fn, code, msg);
     expect([
       Array.from((layer.weights as Tconv3d.DlArray).data),
       Array.from((layer.bias as Tconv3d.DlArray).data),
@@ -533,7 +550,10 @@ describe("layer.saveWeights / loadWeights", () => {
 
   it("saveWeights needs learnables and distinct names", () => {
     const layer = T.transposedConv3dLayer(2, 2);
-    expect(() => layer.saveWeights({ weight: "w" })).toThrow(
+    expectThrows(
+      T,
+      () => layer.saveWeights({ weight: "w" }),
+      "TCONV3D_ARGUMENT",
       /saveWeights: the layer has no weights yet; call initialize\(X\) or set them/,
     );
     layer.weights = new Float32Array(16);

@@ -4,7 +4,7 @@
 
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import { values } from "./helpers.js";
+import { expectThrows, values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
@@ -275,97 +275,114 @@ describe("validation (the layer is unchanged after an error)", () => {
   it("rejects bad options with the name, value and expectation", () => {
     const { layer, grads } = tiny();
     const w = data(layer.weights);
-    const cases: Array<[() => unknown, typeof Error, RegExp]> = [
+    const cases: Array<[() => unknown, Tconv3d.Tconv3dErrorCode, RegExp]> = [
       [
         () => T.sgdmupdate(layer, grads, undefined, { learnRate: 0 }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /sgdmupdate: learnRate must be a positive finite number, got 0/,
       ],
       [
         () => T.sgdmupdate(layer, grads, undefined, { learnRate: Number.NaN }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /learnRate must be a positive finite number, got NaN/,
       ],
       [
         () => T.sgdmupdate(layer, grads, undefined, { momentum: 1.5 }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /momentum must be a number in \[0, 1\], got 1.5/,
       ],
       [
         () => T.sgdmupdate(layer, grads, undefined, { l2Regularization: -1 }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /l2Regularization must be a nonnegative finite number, got -1/,
       ],
       [
         () => T.sgdmupdate(layer, grads, undefined, { learnRate: "0.1" as unknown as number }),
-        TypeError,
+        "TCONV3D_ARGUMENT",
         /learnRate must be a positive finite number, got "0.1"/,
       ],
       [
         () => T.sgdmupdate(layer, grads, undefined, { learningRate: 0.1 } as never),
-        TypeError,
+        "TCONV3D_ARGUMENT",
         /unknown option "learningRate"; expected one of learnRate, momentum, l2Regularization/,
       ],
       [
         () => T.sgdmupdate(layer, grads, undefined, 0.1 as never),
-        TypeError,
+        "TCONV3D_ARGUMENT",
         /options must be an object, got 0.1/,
       ],
       [
         () => T.adamupdate(layer, grads, undefined, { gradientDecayFactor: 1 }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /adamupdate: gradientDecayFactor must be a number in \[0, 1\), got 1/,
       ],
       [
         () => T.adamupdate(layer, grads, undefined, { squaredGradientDecayFactor: -0.1 }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /squaredGradientDecayFactor must be a number in \[0, 1\), got -0.1/,
       ],
       [
         () => T.adamupdate(layer, grads, undefined, { epsilon: 0 }),
-        RangeError,
+        "TCONV3D_ARGUMENT",
         /epsilon must be a positive finite number, got 0/,
       ],
       [
         () => T.adamupdate(layer, grads, undefined, { momentum: 0.9 } as never),
-        TypeError,
+        "TCONV3D_ARGUMENT",
         /unknown option "momentum"/,
       ],
     ];
-    for (const [fn, Ctor, msg] of cases) {
-      expect(fn).toThrow(Ctor);
-      expect(fn).toThrow(msg);
-    }
+    for (const [fn, code, msg] of cases) expectThrows(T, fn, code, msg);
     expect(data(layer.weights)).toEqual(w);
   });
 
   it("rejects a wrong layer, missing learnables and bad gradients", () => {
     const { layer, grads } = tiny();
-    expect(() => T.sgdmupdate({} as never, grads)).toThrow(
+    expectThrows(
+      T,
+      () => T.sgdmupdate({} as never, grads),
+      "TCONV3D_ARGUMENT",
       /sgdmupdate: layer must be a TransposedConv3dLayer/,
     );
     const empty = T.transposedConv3dLayer(2, 3, { name: "up1" });
-    expect(() => T.adamupdate(empty, grads)).toThrow(
+    expectThrows(
+      T,
+      () => T.adamupdate(empty, grads),
+      "TCONV3D_ARGUMENT",
       /adamupdate: layer "up1" has no weights yet; call layer.initialize\(X\)/,
     );
-    expect(() => T.sgdmupdate(layer, undefined as never)).toThrow(
+    expectThrows(
+      T,
+      () => T.sgdmupdate(layer, undefined as never),
+      "TCONV3D_ARGUMENT",
       /grads must be \{ dLdW, dLdB \} as layer.backward returns, got undefined/,
     );
-    expect(() => T.sgdmupdate(layer, { dLdW: grads.dLdW } as never)).toThrow(
+    expectThrows(
+      T,
+      () => T.sgdmupdate(layer, { dLdW: grads.dLdW } as never),
+      "TCONV3D_ARGUMENT",
       /grads.dLdB must be a DlArray or Float32Array\/Float64Array, got undefined/,
     );
-    expect(() =>
-      T.sgdmupdate(layer, {
-        dLdW: T.dlarray(new Float32Array(12), [1, 2, 1, 3, 2]),
-        dLdB: grads.dLdB,
-      }),
-    ).toThrow(
+    expectThrows(
+      T,
+      () =>
+        T.sgdmupdate(layer, {
+          dLdW: T.dlarray(new Float32Array(12), [1, 2, 1, 3, 2]),
+          dLdB: grads.dLdB,
+        }),
+      "TCONV3D_SIZE",
       /grads.dLdW has size \[1,2,1,3,2\]; expected \[2,1,1,3,2\] \(the size of the weights\)/,
     );
-    expect(() => T.sgdmupdate(layer, { dLdW: new Float32Array(11), dLdB: grads.dLdB })).toThrow(
+    expectThrows(
+      T,
+      () => T.sgdmupdate(layer, { dLdW: new Float32Array(11), dLdB: grads.dLdB }),
+      "TCONV3D_SIZE",
       /grads.dLdW has 11 values; expected 12/,
     );
-    expect(() => T.adamupdate(layer, { dLdW: grads.dLdW, dLdB: new Float64Array(4) })).toThrow(
+    expectThrows(
+      T,
+      () => T.adamupdate(layer, { dLdW: grads.dLdW, dLdB: new Float64Array(4) }),
+      "TCONV3D_SIZE",
       /grads.dLdB has 4 values; expected 3 \(the size of the bias/,
     );
     // Trailing singleton dimensions do not matter.
@@ -388,24 +405,39 @@ describe("validation (the layer is unchanged after an error)", () => {
       dLdB: new Float32Array(3),
     });
     const before = data(layer.weights);
-    expect(() => T.sgdmupdate(layer, grads, otherState)).toThrow(
+    expectThrows(
+      T,
+      () => T.sgdmupdate(layer, grads, otherState),
+      "TCONV3D_SIZE",
       /sgdmupdate: the state was made for weights of size \[1,1,1,3,2\]; this layer's weights have size \[2,1,1,3,2\] \(a state from another layer\?\)/,
     );
     const adam = T.adamupdate(layer, grads);
     const after = data(layer.weights);
     expect(after).not.toEqual(before);
-    expect(() => T.sgdmupdate(layer, grads, adam as never)).toThrow(
+    expectThrows(
+      T,
+      () => T.sgdmupdate(layer, grads, adam as never),
+      "TCONV3D_ARGUMENT",
       /state must be undefined \(first step\) or what sgdmupdate returned, got a state of optimizer "adam"/,
     );
-    expect(() => T.adamupdate(layer, grads, { ...adam, iteration: -1 })).toThrow(
+    expectThrows(
+      T,
+      () => T.adamupdate(layer, grads, { ...adam, iteration: -1 }),
+      "TCONV3D_ARGUMENT",
       /state.iteration must be a nonnegative integer, got -1/,
     );
-    expect(() =>
-      T.adamupdate(layer, grads, { ...adam, weightAverageGrad: new Float32Array(5) }),
-    ).toThrow(/state.weightAverageGrad has 5 values; expected 12/);
-    expect(() =>
-      T.adamupdate(layer, grads, { ...adam, biasAverageSqGrad: [0, 0, 0] } as never),
-    ).toThrow(/state.biasAverageSqGrad must be a Float32Array or Float64Array, got/);
+    expectThrows(
+      T,
+      () => T.adamupdate(layer, grads, { ...adam, weightAverageGrad: new Float32Array(5) }),
+      "TCONV3D_SIZE",
+      /state.weightAverageGrad has 5 values; expected 12/,
+    );
+    expectThrows(
+      T,
+      () => T.adamupdate(layer, grads, { ...adam, biasAverageSqGrad: [0, 0, 0] } as never),
+      "TCONV3D_ARGUMENT",
+      /state.biasAverageSqGrad must be a Float32Array or Float64Array, got/,
+    );
     expect(data(layer.weights)).toEqual(after);
   });
 });

@@ -8,7 +8,7 @@
 
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectGradients, thrown, values } from "./helpers.js";
+import { expectGradients, expectThrows, thrown, values } from "./helpers.js";
 import { assertBuilt, loadRuntime } from "./runtime-helpers.js";
 
 type Variant = "simd" | "simd-threads";
@@ -29,8 +29,13 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
   });
 
   /** A WasmArray of the size, format and dtype of `like`, holding `fill` (or NaN). */
-  function resident(like: Tconv3d.DlArray, fill?: Tconv3d.FloatArray): Tconv3d.WasmArray {
-    const W = T.wasmArray(like.size, like.format, like.dtype);
+  function resident<A extends Tconv3d.FloatArray>(
+    like: Tconv3d.DlArray<A>,
+    fill?: Tconv3d.FloatArray,
+  ): Tconv3d.WasmArray<Tconv3d.SameDtype<A>> {
+    const W = T.wasmArray(like.size, like.format, like.dtype) as Tconv3d.WasmArray<
+      Tconv3d.SameDtype<A>
+    >;
     if (fill === undefined) W.data.fill(Number.NaN);
     else W.data.set(fill);
     return W;
@@ -147,8 +152,11 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
       const w = layer.weights as Tconv3d.DlArray;
       const Z = T.dltranspconv(X, w, 0, { stride: [2, 1, 2], cropping: 1, out: "wasm" });
       expect(Z).toBeInstanceOf(T.WasmArray);
-      expect(message(() => layer.predict(X, { out: "js" as "wasm" }))).toMatch(
-        /^TypeError: transposedConv3dLayer: options\.out must be "wasm" or a dlarray/,
+      expectThrows(
+        T,
+        () => layer.predict(X, { out: "js" as "wasm" }),
+        "TCONV3D_ARGUMENT",
+        /^transposedConv3dLayer: options\.out must be "wasm" or a dlarray/,
       );
       expect(message(() => layer.backward(X, Y, { out: "Wasm" as "wasm" }))).toMatch(
         /options\.out must be "wasm" or an object/,
@@ -232,27 +240,42 @@ export function wasmArraySuite(variant: Variant, threads: number): void {
       Xw.dispose(); // idempotent
       expect(Xw.disposed).toBe(true);
       expect(Yw.disposed).toBe(false);
-      expect(message(() => Xw.data)).toMatch(/disposed/);
-      expect(message(() => layer.predict(Xw))).toMatch(/^RangeError: .*X is a disposed WasmArray/);
-      expect(message(() => layer.backward(Xw, Y))).toMatch(
-        /^RangeError: .*X is a disposed WasmArray/,
-      );
+      const disposed = "TCONV3D_DISPOSED";
+      expectThrows(T, () => Xw.data, disposed, /disposed/);
+      expectThrows(T, () => layer.predict(Xw), disposed, /X is a disposed WasmArray/);
+      expectThrows(T, () => layer.backward(Xw, Y), disposed, /X is a disposed WasmArray/);
       Yw.dispose();
-      expect(message(() => layer.predict(X, { out: Yw }))).toMatch(
-        /^RangeError: transposedConv3dLayer: options\.out is a disposed WasmArray/,
+      expectThrows(
+        T,
+        () => layer.predict(X, { out: Yw }),
+        disposed,
+        /^transposedConv3dLayer: options\.out is a disposed WasmArray/,
       );
-      expect(message(() => layer.backward(X, Yw))).toMatch(/dLdY is a disposed WasmArray/);
-      expect(message(() => T.dltranspconv(X, Yw, 0))).toMatch(/weights is a disposed WasmArray/);
-      expect(message(() => T.wasmArray([2, 3], "SSSC", "half" as "single"))).toMatch(
-        /^TypeError: wasmArray: dtype must be "single" or "double", got "half"/,
+      expectThrows(T, () => layer.backward(X, Yw), disposed, /dLdY is a disposed WasmArray/);
+      expectThrows(T, () => T.dltranspconv(X, Yw, 0), disposed, /weights is a disposed WasmArray/);
+      expectThrows(
+        T,
+        () => T.wasmArray([2, 3], "SSSC", "half" as "single"),
+        "TCONV3D_ARGUMENT",
+        /^wasmArray: dtype must be "single" or "double", got "half"/,
       );
-      expect(message(() => T.wasmArray([2, -1]))).toMatch(/size must be an array/);
-      expect(message(() => T.wasmArray([2, 3, 4], "SC"))).toMatch(/format "SC" has 2 labels/);
-      expect(message(() => T.wasmArray([2 ** 31]))).toMatch(/at most what 4 GiB/);
-      // Passes the size check, but cannot fit next to what the memory already holds.
-      expect(message(() => T.wasmArray([2 ** 30 - 1]))).toMatch(
-        /^RangeError: wasmArray: size \[1073741823\]: cannot allocate 1073741823 elements \(4294967292 bytes\) in WASM memory/,
+      expectThrows(T, () => T.wasmArray([2, -1]), "TCONV3D_ARGUMENT", /size must be an array/);
+      expectThrows(
+        T,
+        () => T.wasmArray([2, 3, 4], "SC"),
+        "TCONV3D_FORMAT",
+        /format "SC" has 2 labels/,
       );
+      expectThrows(T, () => T.wasmArray([2 ** 31]), "TCONV3D_MEMORY", /at most what 4 GiB/);
+      // Passes the size check, but cannot fit next to what the memory already holds: the
+      // core's allocation failure, translated.
+      const e = expectThrows(
+        T,
+        () => T.wasmArray([2 ** 30 - 1]),
+        "TCONV3D_MEMORY",
+        /^wasmArray: size \[1073741823\]: cannot allocate 1073741823 elements \(4294967292 bytes\) in WASM memory/,
+      );
+      expect(e.cause).toBeInstanceOf(Error);
       expect(layer.predict(X).data).toEqual(Y.data);
       const Zw = resident(Y);
       expect(layer.predict(resident(X, X.data), { out: Zw }).data).toEqual(Y.data);

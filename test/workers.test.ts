@@ -80,7 +80,7 @@ describe("tconv3d in workerd (Miniflare)", () => {
       filter: k,
       numFilters: F,
       stride: [2, 1, 3],
-      cropping: [1, 0, 1],
+      cropping: [1, 0, 1] as const,
       format: "SSSCB",
       xSize,
       x: list(n(xSize), 1),

@@ -3,7 +3,8 @@
  * its gradients, computed by a Rust/WebAssembly core (SIMD128, threads where available).
  *
  * Call `await init()` once, then build layers with {@link transposedConv3dLayer} or use the
- * functional {@link dltranspconv}.
+ * functional {@link dltranspconv}. Every error the package throws is a {@link Tconv3dError}
+ * with a stable {@link Tconv3dError.code}.
  *
  * @module
  */
@@ -14,22 +15,38 @@ export {
   type DtypeOf,
   dlarray,
   type FloatArray,
+  type Format,
   fromNCDHW,
   fromNDHWC,
+  type IsFormat,
   type Label,
   type RowMajorTensor,
+  type SameDtype,
 } from "./dlarray/index.js";
 export {
+  ArgumentError,
+  BackendError,
+  FileFormatError,
+  FormatError,
+  MemoryError,
+  SizeError,
+  Tconv3dError,
+  type Tconv3dErrorCode,
+} from "./errors.js";
+export {
   type BiasInput,
+  type CheckedOptions,
   type DltranspconvOptions,
   dltranspconv,
   dltranspconvBackward,
+  type InvalidFormat,
 } from "./functional/dltranspconv.js";
 export type {
   BackwardOptions,
   GradientOutputs,
   Gradients,
   PredictOptions,
+  WasmOutput,
 } from "./functional/ops.js";
 export { WasmArray, wasmArray } from "./functional/wasm-array.js";
 export {
@@ -62,6 +79,7 @@ export {
 export type {
   CroppingInput,
   ParameterInput,
+  TransposedConv3dNameValues,
   TransposedConv3dOptions,
   Vec3,
 } from "./layer/options.js";
@@ -81,3 +99,4 @@ export {
   type SgdmState,
   sgdmupdate,
 } from "./training/update.js";
+export type { Exact, NameValueArgs } from "./typing.js";

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { expectThrows } from "../../../../test/helpers.js";
+import type { Tconv3dErrorCode } from "../errors.js";
+import * as E from "../errors.js";
 import { describeValue } from "./describe.js";
 import { DlArray, dlarray, type FloatArray, fromNCDHW, fromNDHWC } from "./dlarray.js";
 import { columnMajorStrides, isTrivialPermutation, permute } from "./permute.js";
@@ -38,99 +41,112 @@ function* subs(size: readonly number[]): Generator<number[]> {
 }
 
 describe("dlarray construction errors", () => {
-  type Ctor = typeof TypeError | typeof RangeError;
-  const cases: Array<[string, () => unknown, Ctor, string[]]> = [
+  const cases: Array<[string, () => unknown, Tconv3dErrorCode, string[]]> = [
     [
       "data not a float array",
       () => dlarray([1, 2, 3] as unknown as Float32Array, [3], "U"),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["dlarray", "data", "Float32Array or Float64Array", "[1,2,3]"],
     ],
     [
       "data an Int32Array",
       () => dlarray(new Int32Array(4) as unknown as Float32Array, [4]),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["data", "Int32Array(4)"],
     ],
     [
       "size not an array",
       () => dlarray(iota(4), 4 as unknown as number[]),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["size", "nonnegative integers", "got 4"],
     ],
     [
       "size with a string",
       () => dlarray(iota(4), ["4"] as unknown as number[]),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["size", '["4"]'],
     ],
     [
       "negative size",
       () => dlarray(iota(4), [4, -1]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["size", "nonnegative integers", "[4,-1]"],
     ],
     [
       "fractional size",
       () => dlarray(iota(4), [2.5, 2]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["size", "nonnegative integers", "[2.5,2]"],
     ],
-    ["NaN size", () => dlarray(iota(4), [Number.NaN]), RangeError, ["size", "[NaN]"]],
-    ["infinite size", () => dlarray(iota(4), [Infinity]), RangeError, ["size", "[Infinity]"]],
+    ["NaN size", () => dlarray(iota(4), [Number.NaN]), "TCONV3D_ARGUMENT", ["size", "[NaN]"]],
+    [
+      "infinite size",
+      () => dlarray(iota(4), [Infinity]),
+      "TCONV3D_ARGUMENT",
+      ["size", "[Infinity]"],
+    ],
     [
       "length mismatch",
       () => dlarray(iota(10), [2, 3], "SS"),
-      RangeError,
+      "TCONV3D_SIZE",
       ["data has 10 elements", "size [2,3] needs 6", "prod(size)"],
     ],
     [
       "length mismatch after padding",
       () => dlarray(iota(10), [2, 3], "SSSCB"),
-      RangeError,
+      "TCONV3D_SIZE",
       ["data has 10 elements", "[2,3,1,1,1]"],
     ],
     [
       "format not a string",
       () => dlarray(iota(4), [4], 5 as unknown as string),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["format", "string of dimension labels", "got 5"],
     ],
     [
       "unknown label",
-      () => dlarray(iota(4), [2, 2], "SX"),
-      RangeError,
+      () => dlarray(iota(4), [2, 2], "SX" as string),
+      "TCONV3D_FORMAT",
       ["format", '"SX"', 'unknown label "X"', "position 1", "S (spatial)"],
     ],
     [
       "lower-case label",
-      () => dlarray(iota(4), [2, 2], "ss"),
-      RangeError,
+      () => dlarray(iota(4), [2, 2], "ss" as string),
+      "TCONV3D_FORMAT",
       ['unknown label "s"', "position 0"],
     ],
-    ["C twice", () => dlarray(iota(4), [2, 2], "CC"), RangeError, ['label "C" 2 times', '"CC"']],
-    ["B twice", () => dlarray(iota(4), [1, 2, 2], "BSB"), RangeError, ['label "B" 2 times']],
-    ["T twice", () => dlarray(iota(4), [2, 2], "TT"), RangeError, ['label "T" 2 times']],
+    [
+      "C twice",
+      () => dlarray(iota(4), [2, 2], "CC" as string),
+      "TCONV3D_FORMAT",
+      ['label "C" 2 times', '"CC"'],
+    ],
+    [
+      "B twice",
+      () => dlarray(iota(4), [1, 2, 2], "BSB" as string),
+      "TCONV3D_FORMAT",
+      ['label "B" 2 times'],
+    ],
+    [
+      "T twice",
+      () => dlarray(iota(4), [2, 2], "TT" as string),
+      "TCONV3D_FORMAT",
+      ['label "T" 2 times'],
+    ],
     [
       "too few labels",
       () => dlarray(iota(24), [2, 3, 4], "SS"),
-      RangeError,
+      "TCONV3D_FORMAT",
       ['format "SS" has 2 labels', "size [2,3,4] has 3 dimensions", "one label per dimension"],
     ],
   ];
-  it.each(cases)("%s", (_name, make, ctor, parts) => {
-    let err: unknown;
-    try {
-      make();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ctor);
-    for (const p of parts) expect((err as Error).message).toContain(p);
+  it.each(cases)("%s", (_name, make, code, parts) => {
+    const err = expectThrows(E, make, code);
+    for (const p of parts) expect(err.message).toContain(p);
   });
 
   it("new DlArray validates like dlarray", () => {
-    expect(() => new DlArray(iota(3), [2])).toThrow(RangeError);
+    expectThrows(E, () => new DlArray(iota(3), [2]), "TCONV3D_SIZE", /dlarray: data has 3/);
   });
 });
 
@@ -189,7 +205,12 @@ describe("dlarray properties", () => {
 
   it("finddim rejects unknown labels", () => {
     const X = dlarray(iota(1), [], "SSSCB");
-    expect(() => X.finddim("X" as "S")).toThrow(/finddim: label must be one of .*got "X"/);
+    expectThrows(
+      E,
+      () => X.finddim("X" as "S"),
+      "TCONV3D_FORMAT",
+      /finddim: label must be one of .*got "X"/,
+    );
   });
 
   it("stripdims drops labels and shares data", () => {
@@ -255,8 +276,13 @@ describe("permute", () => {
   });
 
   it("rejects a non-permutation and a length mismatch", () => {
-    expect(() => permute(iota(6), [2, 3], [0, 0])).toThrow(/order must be a permutation.*\[0,0\]/);
-    expect(() => permute(iota(5), [2, 3], [1, 0])).toThrow(/5 elements.*needs 6/);
+    expectThrows(
+      E,
+      () => permute(iota(6), [2, 3], [0, 0]),
+      "TCONV3D_ARGUMENT",
+      /order must be a permutation.*\[0,0\]/,
+    );
+    expectThrows(E, () => permute(iota(5), [2, 3], [1, 0]), "TCONV3D_SIZE", /5 elements.*needs 6/);
   });
 
   it("isTrivialPermutation ignores singleton dimensions", () => {
@@ -378,59 +404,53 @@ describe("zero-copy interop", () => {
     }
   });
 
-  const errCases: Array<[string, () => unknown, typeof TypeError | typeof RangeError, string[]]> = [
+  const errCases: Array<[string, () => unknown, Tconv3dErrorCode, string[]]> = [
     [
       "toNCDHW on two S",
       () => dlarray(iota(8), [2, 2, 2], "SSC").toNCDHW(),
-      RangeError,
+      "TCONV3D_FORMAT",
       ["DlArray.toNCDHW", "exactly three S", '"SSC"'],
     ],
     [
       "toNDHWC on unformatted",
       () => dlarray(iota(8), [2, 2, 2]).toNDHWC(),
-      RangeError,
+      "TCONV3D_FORMAT",
       ["DlArray.toNDHWC", "exactly three S", 'format ""'],
     ],
     [
       "toNCDHW with a long T",
       () => dlarray(iota(16), [2, 2, 2, 1, 1, 2], "SSSCBT").toNCDHW(),
-      RangeError,
+      "TCONV3D_FORMAT",
       ["T dimension of length 2", "dimension 5"],
     ],
     [
       "fromNCDHW shape of 4",
       () => fromNCDHW(iota(8), [2, 2, 2, 1]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["fromNCDHW", "shape must be [N, C, D, H, W]", "[2,2,2,1]"],
     ],
     [
       "fromNCDHW length mismatch",
       () => fromNCDHW(iota(8), [1, 1, 2, 2, 3]),
-      RangeError,
+      "TCONV3D_SIZE",
       ["fromNCDHW", "data has 8 elements", "shape [1,1,2,2,3] needs 12"],
     ],
     [
       "fromNDHWC bad shape value",
       () => fromNDHWC(iota(8), [1, 1, 2, 2, -2]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["fromNDHWC", "shape", "nonnegative integers", "[1,1,2,2,-2]"],
     ],
     [
       "fromNDHWC bad data",
       () => fromNDHWC(new Uint8Array(8) as unknown as Float32Array, [1, 1, 2, 2, 2]),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["fromNDHWC", "data must be a Float32Array or Float64Array", "Uint8Array(8)"],
     ],
   ];
-  it.each(errCases)("%s", (_n, make, ctor, parts) => {
-    let err: unknown;
-    try {
-      make();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ctor);
-    for (const p of parts) expect((err as Error).message).toContain(p);
+  it.each(errCases)("%s", (_n, make, code, parts) => {
+    const err = expectThrows(E, make, code);
+    for (const p of parts) expect(err.message).toContain(p);
   });
 });
 
@@ -666,15 +686,9 @@ describe("spatialView", () => {
   ];
   it.each(errCases)("rejects format %j", (format, size, parts) => {
     const X = dlarray(iota(prod(size)), size, format);
-    let err: unknown;
-    try {
-      spatialView(X);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(RangeError);
-    for (const p of parts) expect((err as Error).message).toContain(p);
-    expect((err as Error).message).toContain("spatialView");
+    const err = expectThrows(E, () => spatialView(X), "TCONV3D_FORMAT", /^spatialView: /);
+    for (const p of parts) expect(err.message).toContain(p);
+    expect(() => spatialView(X, "predict")).toThrow(/^predict: /);
   });
 });
 

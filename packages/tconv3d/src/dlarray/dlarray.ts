@@ -11,6 +11,7 @@
  * @module
  */
 
+import { ArgumentError, FormatError, SizeError, type Tconv3dError } from "../errors.js";
 import { describeValue } from "./describe.js";
 import { type FloatArray, isTrivialPermutation, permute } from "./permute.js";
 
@@ -19,11 +20,55 @@ export type { FloatArray } from "./permute.js";
 /** A dimension label: `S` spatial, `C` channel, `B` batch, `T` time, `U` unspecified. */
 export type Label = "S" | "C" | "B" | "T" | "U";
 
+/**
+ * `true` when the string literal `F` is a format (see {@link Format}), else `false`.
+ *
+ * @typeParam F - the format as written.
+ * @typeParam Seen - the once-only labels (`C`, `B`, `T`) met so far; leave it out.
+ */
+export type IsFormat<F extends string, Seen extends string = never> = F extends ""
+  ? true
+  : F extends `${infer H}${infer R}`
+    ? H extends "S" | "U"
+      ? IsFormat<R, Seen>
+      : H extends "C" | "B" | "T"
+        ? [H] extends [Seen]
+          ? false
+          : IsFormat<R, Seen | H>
+        : false
+    : false;
+
+/**
+ * A format string checked at compile time: `F` itself when it is a valid format (labels `S`,
+ * `C`, `B`, `T`, `U`; `C`, `B` and `T` at most once; any length, `""` for unformatted),
+ * otherwise a string type that spells out the mistake, so that passing `"SSX"` fails to compile
+ * with that message. A plain `string` (not a literal) passes; it is checked at run time.
+ *
+ * ```ts
+ * dlarray(data, [8, 8, 8, 3, 2], "SSSCB"); // compiles
+ * dlarray(data, [8, 8, 8, 3, 2], "SSX"); // error: ... 'invalid format "SSX": ...'
+ * ```
+ *
+ * @typeParam F - the format as written (a string literal type, or `string`).
+ */
+export type Format<F extends string> = string extends F
+  ? F
+  : IsFormat<F> extends true
+    ? F
+    : `invalid format "${F}": expected labels S, C, B, T, U, with C, B and T at most once`;
+
 /** MATLAB's name for the element type: `"single"` is `Float32Array`, `"double"` `Float64Array`. */
 export type Dtype = "single" | "double";
 
 /** The element type ({@link Dtype}) that corresponds to a typed-array class. */
 export type DtypeOf<T extends FloatArray> = T extends Float64Array ? "double" : "single";
+
+/**
+ * The array type of `T`'s element type, whatever its buffer: `Float32Array` for single,
+ * `Float64Array` for double (a union stays a union). What a computation on `T` data returns:
+ * a new array of the same precision (or the caller's `out`), not necessarily `T`'s kind of buffer.
+ */
+export type SameDtype<T extends FloatArray> = T extends Float64Array ? Float64Array : Float32Array;
 
 /** A row-major tensor as PyTorch, ONNX Runtime or TF.js hold it. */
 export interface RowMajorTensor<T extends FloatArray = FloatArray> {
@@ -48,7 +93,7 @@ export function dtypeOf(data: FloatArray): Dtype {
   return data instanceof Float64Array ? "double" : "single";
 }
 
-function fail(ctor: typeof TypeError | typeof RangeError, where: string, msg: string): never {
+function fail(ctor: new (message: string) => Tconv3dError, where: string, msg: string): never {
   throw new ctor(`${where}: ${msg}`);
 }
 
@@ -59,14 +104,13 @@ function fail(ctor: typeof TypeError | typeof RangeError, where: string, msg: st
  * @param where - the function name for the message (e.g. `"dlarray"`).
  * @param argName - the argument name for the message (e.g. `"size"`).
  * @returns a fresh copy as a plain array.
- * @throws TypeError when `size` is not an array of numbers; RangeError when an entry is negative,
- *   non-integer or not finite.
+ * @throws {@link ArgumentError} when `size` is not an array of nonnegative integers.
  */
 export function checkSize(size: unknown, where: string, argName = "size"): number[] {
   const isList = Array.isArray(size) || (ArrayBuffer.isView(size) && !(size instanceof DataView));
   if (!isList) {
     fail(
-      TypeError,
+      ArgumentError,
       where,
       `${argName} must be an array of nonnegative integers, got ${describeValue(size)}`,
     );
@@ -75,7 +119,7 @@ export function checkSize(size: unknown, where: string, argName = "size"): numbe
   for (const s of arr) {
     if (typeof s !== "number") {
       fail(
-        TypeError,
+        ArgumentError,
         where,
         `${argName} must be an array of nonnegative integers, got ${describeValue(size)}`,
       );
@@ -85,7 +129,7 @@ export function checkSize(size: unknown, where: string, argName = "size"): numbe
   for (const s of nums) {
     if (!Number.isInteger(s) || s < 0 || !Number.isSafeInteger(s)) {
       fail(
-        RangeError,
+        ArgumentError,
         where,
         `${argName} must be an array of nonnegative integers, got ${describeValue(nums)}`,
       );
@@ -100,13 +144,14 @@ export function checkSize(size: unknown, where: string, argName = "size"): numbe
  * @param format - the value received (`undefined` means unformatted, `""`).
  * @param where - the function name for the message.
  * @returns the format string.
- * @throws TypeError when `format` is not a string; RangeError for an unknown or repeated label.
+ * @throws {@link ArgumentError} when `format` is not a string; {@link FormatError} for an
+ *   unknown or repeated label.
  */
 export function checkFormat(format: unknown, where: string): string {
   if (format === undefined) return "";
   if (typeof format !== "string") {
     fail(
-      TypeError,
+      ArgumentError,
       where,
       `format must be a string of dimension labels (S, C, B, T, U), got ${describeValue(format)}`,
     );
@@ -115,7 +160,7 @@ export function checkFormat(format: unknown, where: string): string {
     const ch = format[i] as string;
     if (!(LABELS as readonly string[]).includes(ch)) {
       fail(
-        RangeError,
+        FormatError,
         where,
         `format ${describeValue(format)} has unknown label ${describeValue(ch)} at position ${i}; ` +
           "expected only the labels S (spatial), C (channel), B (batch), T (time), U (unspecified)",
@@ -126,7 +171,7 @@ export function checkFormat(format: unknown, where: string): string {
     const count = format.split(l).length - 1;
     if (count > 1) {
       fail(
-        RangeError,
+        FormatError,
         where,
         `format ${describeValue(format)} has label "${l}" ${count} times; ` +
           "expected C, B and T at most once each (S and U may repeat)",
@@ -161,14 +206,15 @@ export class DlArray<T extends FloatArray = FloatArray> {
    * @param size - dimension lengths; with a format, trailing singleton dimensions may be omitted
    *   (e.g. format `"SSSCB"` with size `[4, 4, 4, 3]` means one batch item), and trailing
    *   extra dimensions of length 1 are dropped.
-   * @param format - dimension labels, or `""`/omitted for an unformatted array.
-   * @throws TypeError / RangeError naming the offending argument (see {@link dlarray}).
+   * @param format - dimension labels, or `""`/omitted for an unformatted array (checked at run
+   *   time only; {@link dlarray} also checks a literal at compile time).
+   * @throws {@link Tconv3dError} naming the offending argument (see {@link dlarray}).
    */
   constructor(data: T, size: readonly number[], format?: string) {
     const where = "dlarray";
     if (!isFloatArray(data)) {
       fail(
-        TypeError,
+        ArgumentError,
         where,
         `data must be a Float32Array or Float64Array, got ${describeValue(data)}`,
       );
@@ -180,7 +226,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
         const extra = sz.slice(fmt.length);
         if (extra.some((s) => s !== 1)) {
           fail(
-            RangeError,
+            FormatError,
             where,
             `format ${describeValue(fmt)} has ${fmt.length} labels but size ${describeValue(sz)} ` +
               `has ${sz.length} dimensions; expected one label per dimension ` +
@@ -195,7 +241,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
     for (const s of sz) numel *= s;
     if (numel !== data.length) {
       fail(
-        RangeError,
+        SizeError,
         where,
         `data has ${data.length} elements but size ${describeValue(sz)} needs ${numel}; ` +
           "expected data.length === prod(size)",
@@ -236,12 +282,12 @@ export class DlArray<T extends FloatArray = FloatArray> {
    * one). Empty when the label is absent or the array is unformatted.
    *
    * @param label - one of `S C B T U`.
-   * @throws RangeError when `label` is not one of those.
+   * @throws {@link FormatError} when `label` is not one of those.
    */
   finddim(label: Label): number[] {
     if (typeof label !== "string" || !(LABELS as readonly string[]).includes(label)) {
       fail(
-        RangeError,
+        FormatError,
         "DlArray.finddim",
         `label must be one of "S", "C", "B", "T", "U", got ${describeValue(label)}`,
       );
@@ -285,7 +331,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
    * Requires exactly three `S` dimensions; `C` and `B` may be absent (length 1); `T` and `U`
    * dimensions are allowed only with length 1.
    *
-   * @throws RangeError for other formats.
+   * @throws {@link FormatError} for other formats.
    */
   toNCDHW(): RowMajorTensor<T> {
     return this.toRowMajor("NCDHW");
@@ -296,7 +342,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
    * the dimensions longer than 1 already come in the order C, S, S, S, B (e.g. `"CSSSB"`),
    * otherwise a permuted copy. Same requirements as {@link DlArray.toNCDHW}.
    *
-   * @throws RangeError for formats without exactly three `S` dimensions.
+   * @throws {@link FormatError} for formats without exactly three `S` dimensions.
    */
   toNDHWC(): RowMajorTensor<T> {
     return this.toRowMajor("NDHWC");
@@ -307,7 +353,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
     const s = this.finddim("S");
     if (s.length !== 3) {
       fail(
-        RangeError,
+        FormatError,
         where,
         `needs exactly three S dimensions, got format ${describeValue(this.format)}`,
       );
@@ -321,7 +367,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
       if (l === "T" || l === "U") {
         if (this.size[i] !== 1) {
           fail(
-            RangeError,
+            FormatError,
             where,
             `format ${describeValue(this.format)} has a ${l} dimension of length ${this.size[i]} ` +
               `(dimension ${i}); expected only S, C and B dimensions, or T/U of length 1`,
@@ -355,15 +401,16 @@ export class DlArray<T extends FloatArray = FloatArray> {
  * @param format - dimension labels: `S` spatial (any number), `C` channel, `B` batch, `T` time
  *   (each at most once), `U` unspecified (any number), in any order; omitted or `""` for an
  *   unformatted array.
- * @throws TypeError when `data` is not a Float32Array/Float64Array, `size` not an array of
- *   numbers or `format` not a string; RangeError when `data.length !== prod(size)`, a size is
- *   negative or not an integer, a label is unknown or repeated (`C`, `B`, `T`), or there are more
- *   non-singleton dimensions than labels.
+ *   A string literal is checked at compile time too (see {@link Format}).
+ * @throws {@link ArgumentError} when `data` is not a Float32Array/Float64Array, `size` not an
+ *   array of nonnegative integers or `format` not a string; {@link FormatError} when a label is
+ *   unknown or repeated (`C`, `B`, `T`), or there are more non-singleton dimensions than labels;
+ *   {@link SizeError} when `data.length !== prod(size)`.
  */
-export function dlarray<T extends FloatArray>(
+export function dlarray<T extends FloatArray, F extends string = "">(
   data: T,
   size: readonly number[],
-  format?: string,
+  format?: Format<F>,
 ): DlArray<T> {
   return new DlArray(data, size, format);
 }
@@ -372,7 +419,7 @@ function checkShape5(shape: unknown, where: string, names: string): number[] {
   const sh = checkSize(shape, where, "shape");
   if (sh.length !== 5) {
     fail(
-      RangeError,
+      ArgumentError,
       where,
       `shape must be ${names} (5 nonnegative integers), got ${describeValue(sh)}`,
     );
@@ -383,7 +430,7 @@ function checkShape5(shape: unknown, where: string, names: string): number[] {
 function checkLength(data: FloatArray, shape: number[], where: string): void {
   if (!isFloatArray(data)) {
     fail(
-      TypeError,
+      ArgumentError,
       where,
       `data must be a Float32Array or Float64Array, got ${describeValue(data)}`,
     );
@@ -391,7 +438,7 @@ function checkLength(data: FloatArray, shape: number[], where: string): void {
   const numel = shape.reduce((a, b) => a * b, 1);
   if (data.length !== numel) {
     fail(
-      RangeError,
+      SizeError,
       where,
       `data has ${data.length} elements but shape ${describeValue(shape)} needs ${numel}; ` +
         "expected data.length === prod(shape)",
@@ -407,7 +454,8 @@ function checkLength(data: FloatArray, shape: number[], where: string): void {
  *
  * @param data - the row-major elements.
  * @param shape - `[N, C, D, H, W]`.
- * @throws TypeError / RangeError for a bad `data` or `shape`, or `data.length !== prod(shape)`.
+ * @throws {@link ArgumentError} for a bad `data` or `shape`; {@link SizeError} when
+ *   `data.length !== prod(shape)`.
  */
 export function fromNCDHW<T extends FloatArray>(data: T, shape: readonly number[]): DlArray<T> {
   const where = "fromNCDHW";
@@ -428,7 +476,8 @@ export function fromNCDHW<T extends FloatArray>(data: T, shape: readonly number[
  *
  * @param data - the row-major elements.
  * @param shape - `[N, D, H, W, C]`.
- * @throws TypeError / RangeError for a bad `data` or `shape`, or `data.length !== prod(shape)`.
+ * @throws {@link ArgumentError} for a bad `data` or `shape`; {@link SizeError} when
+ *   `data.length !== prod(shape)`.
  */
 export function fromNDHWC<T extends FloatArray>(data: T, shape: readonly number[]): DlArray<T> {
   const where = "fromNDHWC";

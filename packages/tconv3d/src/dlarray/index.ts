@@ -14,11 +14,14 @@ export {
   dlarray,
   dtypeOf,
   type FloatArray,
+  type Format,
   fromNCDHW,
   fromNDHWC,
+  type IsFormat,
   isFloatArray,
   type Label,
   type RowMajorTensor,
+  type SameDtype,
 } from "./dlarray.js";
 export { columnMajorStrides, isPermutation, isTrivialPermutation, permute } from "./permute.js";
 export { type BatchAxis, type SpatialView, spatialView } from "./view.js";

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { ArgumentError, SizeError } from "../errors.js";
+
 /** Float typed arrays that tensors in this package hold. */
 export type FloatArray = Float32Array | Float64Array;
 
@@ -68,7 +70,8 @@ export function isTrivialPermutation(size: readonly number[], order: readonly nu
  * @param size - source dimension lengths.
  * @param order - a permutation of `0 .. size.length-1` (0-based).
  * @returns the permuted copy (same element type as `data`) and its size.
- * @throws RangeError when `order` is not a permutation or `data.length !== prod(size)`.
+ * @throws {@link ArgumentError} when `order` is not a permutation; {@link SizeError} when
+ *   `data.length !== prod(size)`.
  */
 export function permute<T extends FloatArray>(
   data: T,
@@ -77,14 +80,14 @@ export function permute<T extends FloatArray>(
 ): { data: T; size: number[] } {
   const n = size.length;
   if (!isPermutation(order, n)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `permute: order must be a permutation of 0..${n - 1} (0-based), got [${order.join(",")}]`,
     );
   }
   let numel = 1;
   for (const s of size) numel *= s;
   if (data.length !== numel) {
-    throw new RangeError(
+    throw new SizeError(
       `permute: data has ${data.length} elements but size [${size.join(",")}] needs ${numel}`,
     );
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { FormatError } from "../errors.js";
 import { describeValue } from "./describe.js";
 import type { DlArray } from "./dlarray.js";
 import { columnMajorStrides } from "./permute.js";
@@ -69,9 +70,9 @@ export interface SpatialView {
   readonly foldable: boolean;
 }
 
-function unsupported(format: string, why: string): never {
-  throw new RangeError(
-    `spatialView: input format ${describeValue(format)} is not supported (${why}); expected ` +
+function unsupported(format: string, why: string, where: string): never {
+  throw new FormatError(
+    `${where}: input format ${describeValue(format)} is not supported (${why}); expected ` +
       'three S dimensions and a C, optionally B and T (e.g. "SSSC", "SSSCB", "SSSCBT", any order; ' +
       'T is then folded into the batch), or two S dimensions, a C and a T (e.g. "SSCBT"; T is then ' +
       "the third convolution axis)",
@@ -89,24 +90,25 @@ function unsupported(format: string, why: string): never {
  *   `SSCBT`).
  *
  * @param X - the labelled input.
+ * @param where - the function name that heads the messages.
  * @returns the view; check {@link SpatialView.foldable} before using `strides.n`.
- * @throws RangeError naming the format for unformatted arrays, `U` dimensions, a missing `C`, or
- *   a number of spatial axes other than the above.
+ * @throws {@link FormatError} naming the format for unformatted arrays, `U` dimensions, a
+ *   missing `C`, or a number of spatial axes other than the above.
  */
-export function spatialView(X: DlArray): SpatialView {
+export function spatialView(X: DlArray, where = "spatialView"): SpatialView {
   const format = X.format;
   if (format.length === 0) {
-    throw new RangeError(
-      'spatialView: input is unformatted (format ""); give it a format such as "SSSCB" ' +
+    throw new FormatError(
+      `${where}: input is unformatted (format ""); give it a format such as "SSSCB" ` +
         "(dlarray(data, size, format), or the dataFormat option)",
     );
   }
-  if (format.includes("U")) unsupported(format, "it has a U dimension");
+  if (format.includes("U")) unsupported(format, "it has a U dimension", where);
   const sDims = X.finddim("S");
   const cDim = X.finddim("C")[0];
   const bDim = X.finddim("B")[0];
   const tDim = X.finddim("T")[0];
-  if (cDim === undefined) unsupported(format, "it has no C dimension");
+  if (cDim === undefined) unsupported(format, "it has no C dimension", where);
 
   let convDims: [number, number, number];
   let timeAsSpatial = false;
@@ -116,7 +118,11 @@ export function spatialView(X: DlArray): SpatialView {
     convDims = [sDims[0] as number, sDims[1] as number, tDim];
     timeAsSpatial = true;
   } else {
-    unsupported(format, `it has ${sDims.length} S dimension${sDims.length === 1 ? "" : "s"}`);
+    unsupported(
+      format,
+      `it has ${sDims.length} S dimension${sDims.length === 1 ? "" : "s"}`,
+      where,
+    );
   }
 
   const size = X.size;

@@ -4,8 +4,17 @@
  * @module
  */
 
-import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
+import {
+  DlArray,
+  describeValue,
+  type FloatArray,
+  type Format,
+  isFloatArray,
+  type SameDtype,
+} from "../dlarray/index.js";
+import { ArgumentError, FormatError, SizeError } from "../errors.js";
 import { type CroppingInput, parseCropping, parseVec3 } from "../layer/options.js";
+import type { Exact } from "../typing.js";
 import type { ConvSpec } from "./engine.js";
 import {
   type BackwardOptions,
@@ -14,6 +23,7 @@ import {
   type Gradients,
   type Learnables,
   type PredictOptions,
+  type WasmOutput,
 } from "./ops.js";
 import { checkLive, WasmArray } from "./wasm-array.js";
 
@@ -25,9 +35,46 @@ export interface DltranspconvOptions {
   cropping?: CroppingInput;
   /** Dilation per spatial axis. Default 1. */
   dilationFactor?: number | readonly number[];
-  /** Labels for an unformatted `X` (e.g. `"SSSCB"`); an error when `X` is formatted. */
+  /**
+   * Labels for an unformatted `X` (e.g. `"SSSCB"`); an error when `X` is formatted. A literal
+   * is checked at compile time (see {@link Format}).
+   */
   dataFormat?: string;
 }
+
+/**
+ * What a `dataFormat` that is not a format is checked against: a type no string is, named so
+ * that the compiler's message says what is wrong (`Type '"SSX"' is not assignable to type
+ * 'InvalidFormat<"SSX">'`). An object type rather than {@link Format}'s message string, since
+ * the options' own `"SSX"` intersected with a string it is not would turn the whole options
+ * type into `never`, and the message into one about `undefined`.
+ *
+ * @typeParam F - the format as written.
+ */
+export interface InvalidFormat<F extends string> {
+  /** The format as written. */
+  readonly invalidFormat: F;
+  /** What a format is. */
+  readonly expected: "labels S, C, B, T, U, with C, B and T at most once";
+}
+
+/**
+ * Options `O` of {@link dltranspconv} or {@link dltranspconvBackward} as written, checked at
+ * compile time: no key outside `Shape` (see {@link Exact}), and a `dataFormat` literal that is a
+ * format (see {@link Format}).
+ *
+ * @typeParam O - the options as written (inferred at the call).
+ * @typeParam Shape - the options the function takes.
+ */
+export type CheckedOptions<O, Shape> = Exact<O, Shape> &
+  (O extends Readonly<Record<"dataFormat", infer F extends string>>
+    ? Format<F> extends F
+      ? unknown
+      : {
+          /** Not a format: see {@link InvalidFormat}. */
+          readonly dataFormat: InvalidFormat<F>;
+        }
+    : unknown);
 
 /** A bias as `dltranspconv` takes it: a scalar (same for every filter) or `numFilters` values. */
 export type BiasInput = number | readonly number[] | Float32Array | Float64Array | DlArray;
@@ -36,12 +83,12 @@ const OPTION_KEYS = new Set(["stride", "cropping", "dilationFactor", "dataFormat
 
 function labelled(X: unknown, dataFormat: string | undefined, where: string): DlArray {
   if (!(X instanceof DlArray)) {
-    throw new TypeError(`${where}: X must be a dlarray, got ${describeValue(X)}`);
+    throw new ArgumentError(`${where}: X must be a dlarray, got ${describeValue(X)}`);
   }
   checkLive(X, "X", where);
   if (dataFormat === undefined) return X;
   if (X.format !== "") {
-    throw new RangeError(
+    throw new FormatError(
       `${where}: dataFormat is for unformatted input; X already has format "${X.format}" (got dataFormat ${describeValue(dataFormat)})`,
     );
   }
@@ -55,7 +102,7 @@ function relabel(X: DlArray, format: string): DlArray {
 
 function specOf(weights: unknown, options: DltranspconvOptions | undefined, where: string) {
   if (!(weights instanceof DlArray)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: weights must be a dlarray of size [h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups], got ${describeValue(weights)}`,
     );
   }
@@ -63,22 +110,22 @@ function specOf(weights: unknown, options: DltranspconvOptions | undefined, wher
   const size = [...weights.size];
   while (size.length > 6 && size[size.length - 1] === 1) size.pop();
   if (size.length < 3 || size.length > 6) {
-    throw new RangeError(
+    throw new SizeError(
       `${where}: weights must have size [h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups], got size [${weights.size}]`,
     );
   }
   while (size.length < 6) size.push(1);
   const [h, w, d, fg, cg, g] = size as [number, number, number, number, number, number];
   if (h * w * d * fg * cg * g === 0) {
-    throw new RangeError(`${where}: weights must not be empty, got size [${weights.size}]`);
+    throw new SizeError(`${where}: weights must not be empty, got size [${weights.size}]`);
   }
   const o = options ?? {};
   if (typeof o !== "object" || o === null) {
-    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+    throw new ArgumentError(`${where}: options must be an object, got ${describeValue(options)}`);
   }
   for (const k of Object.keys(o)) {
     if (!OPTION_KEYS.has(k)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${where}: unknown option ${describeValue(k)}; expected one of ${[...OPTION_KEYS].join(", ")}`,
       );
     }
@@ -104,10 +151,10 @@ function biasValues(bias: unknown, numFilters: number, where: string): FloatArra
   if (bias instanceof DlArray) v = bias.data;
   else if (isFloatArray(bias)) v = bias;
   else if (Array.isArray(bias) && bias.every((b) => typeof b === "number")) v = bias;
-  else throw new TypeError(`${where}: ${expected}, got ${describeValue(bias)}`);
+  else throw new ArgumentError(`${where}: ${expected}, got ${describeValue(bias)}`);
   if (v.length === 1) return new Float64Array(numFilters).fill(v[0] as number);
   if (v.length !== numFilters) {
-    throw new RangeError(`${where}: ${expected}, got ${v.length} values`);
+    throw new SizeError(`${where}: ${expected}, got ${v.length} values`);
   }
   return Float64Array.from(v);
 }
@@ -117,29 +164,39 @@ function biasValues(bias: unknown, numFilters: number, where: string): FloatArra
  *
  * The output keeps the labels and label order of `X`; spatial lengths become
  * `stride*(n-1) + dilation*(k-1) + 1 - crops` and the `C` dimension `numFilters`. Computes
- * in the precision of `X` (weights and bias are converted).
+ * in the precision of `X` (weights and bias are converted), so a `DlArray<Float32Array>` `X`
+ * gives a `DlArray<Float32Array>`.
  *
  * @param X - formatted input (three `S`, a `C`, optional `B`/`T`), or unformatted with
  *   `options.dataFormat`.
- * @param weights - `[h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups]`, column-major.
+ * @param weights - `[h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups]`, column-major,
+ *   of either precision.
  * @param bias - a scalar (0: none) or `numFilters` values.
  * @param options - stride, cropping, dilationFactor, dataFormat; `out`: an array to write the
- *   output into instead of a new one, as for `transposedConv3dLayer`'s `predict`.
+ *   output into instead of a new one, as for `transposedConv3dLayer`'s `predict`, or `"wasm"`
+ *   for a new {@link WasmArray}. Checked at compile time (see {@link CheckedOptions}).
  * @returns the output (`out` when given).
- * @throws TypeError / RangeError naming the bad argument; nothing is computed then.
+ * @throws Tconv3dError naming the bad argument (ArgumentError, FormatError, SizeError; see
+ *   `transposedConv3dLayer`'s `predict`); nothing is computed then.
  */
-export function dltranspconv(
-  X: DlArray,
+export function dltranspconv<
+  T extends FloatArray,
+  const O extends DltranspconvOptions & PredictOptions<T> & WasmOutput,
+>(
+  X: DlArray<T>,
   weights: DlArray,
   bias: BiasInput,
-  options: DltranspconvOptions & { readonly out: "wasm" },
-): WasmArray;
-export function dltranspconv(
-  X: DlArray,
+  options: CheckedOptions<O, DltranspconvOptions & PredictOptions<T>>,
+): WasmArray<SameDtype<T>>;
+export function dltranspconv<
+  T extends FloatArray,
+  const O extends DltranspconvOptions & PredictOptions<T>,
+>(
+  X: DlArray<T>,
   weights: DlArray,
   bias: BiasInput,
-  options?: DltranspconvOptions & PredictOptions,
-): DlArray;
+  options?: CheckedOptions<O, DltranspconvOptions & PredictOptions<T>>,
+): DlArray<SameDtype<T>>;
 export function dltranspconv(
   X: DlArray,
   weights: DlArray,
@@ -167,9 +224,29 @@ export function dltranspconv(
  * @param weights - the forward weights.
  * @param dLdY - gradient of the loss with respect to the output.
  * @param options - as for {@link dltranspconv}, but `out` is `{ dLdX?, dLdW?, dLdB? }` as for
- *   `transposedConv3dLayer`'s `backward`.
- * @returns `{ dLdX, dLdW, dLdB }`.
+ *   `transposedConv3dLayer`'s `backward`, or `"wasm"` for new {@link WasmArray}s.
+ * @returns `{ dLdX, dLdW, dLdB }`, each in the precision of `X` (which `dLdY` must share).
+ * @throws Tconv3dError naming the bad argument, as {@link dltranspconv} does, and for a `dLdY`
+ *   of another size, format or precision than the output's.
  */
+export function dltranspconvBackward<
+  T extends FloatArray,
+  const O extends DltranspconvOptions & BackwardOptions<T> & WasmOutput,
+>(
+  X: DlArray<T>,
+  weights: DlArray,
+  dLdY: DlArray<SameDtype<T>>,
+  options: CheckedOptions<O, DltranspconvOptions & BackwardOptions<T>>,
+): Gradients<SameDtype<T>, WasmArray<SameDtype<T>>>;
+export function dltranspconvBackward<
+  T extends FloatArray,
+  const O extends DltranspconvOptions & BackwardOptions<T>,
+>(
+  X: DlArray<T>,
+  weights: DlArray,
+  dLdY: DlArray<SameDtype<T>>,
+  options?: CheckedOptions<O, DltranspconvOptions & BackwardOptions<T>>,
+): Gradients<SameDtype<T>>;
 export function dltranspconvBackward(
   X: DlArray,
   weights: DlArray,

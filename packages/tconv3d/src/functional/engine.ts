@@ -16,7 +16,9 @@ import {
   type SpatialView,
   spatialView,
 } from "../dlarray/index.js";
+import { SizeError } from "../errors.js";
 import type { CroppingSpec, Vec3 } from "../layer/options.js";
+import { callCore } from "./core-errors.js";
 import { glue, typed, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
 import { detachSafe, WasmArray } from "./wasm-array.js";
 
@@ -42,14 +44,13 @@ export interface Mapped {
 
 const LABEL_RANK: Readonly<Record<string, number>> = { S: 0, C: 1, B: 2, T: 3, U: 4 };
 
-/** Maps `X` onto the kernel's view, copying into canonical order only when it must. */
+/**
+ * Maps `X` onto the kernel's view, copying into canonical order only when it must.
+ *
+ * @throws FormatError (headed by `where`) when `X`'s labels do not fit a convolution.
+ */
 export function mapInput(X: DlArray, where: string): Mapped {
-  let v: SpatialView;
-  try {
-    v = spatialView(X);
-  } catch (e) {
-    throw new RangeError(`${where}: ${(e as Error).message.replace(/^spatialView: /, "")}`);
-  }
+  const v = spatialView(X, where);
   if (v.foldable) return { array: X, view: v, back: null };
   const dims = [...X.format];
   const order = dims
@@ -64,7 +65,7 @@ export function mapInput(X: DlArray, where: string): Mapped {
     back[src] = k;
   });
   const array = X.toCanonical();
-  return { array, view: spatialView(array), back };
+  return { array, view: spatialView(array, where), back };
 }
 
 /** `[n, s0, s1, s2, c, origin]` element strides of a view, as the core takes them. */
@@ -72,31 +73,37 @@ export function strides(v: SpatialView): Uint32Array {
   return Uint32Array.from([v.strides.n, ...v.strides.s, v.strides.c, 0]);
 }
 
-/** Validates the geometry in the core; its messages name the parameter, value and expectation. */
+/**
+ * Validates the geometry in the core; its messages name the parameter, value and expectation.
+ *
+ * @throws SizeError for a channel count other than the spec's, or crops that leave no output;
+ *   the other errors of the core as {@link callCore} translates them.
+ */
 export function makeConv(spec: ConvSpec, v: SpatialView, where: string): WasmConv {
   if (v.channels !== spec.numChannels) {
-    throw new RangeError(
+    throw new SizeError(
       `${where}: the input has ${v.channels} channels (its C dimension); expected NumChannels = ${spec.numChannels}`,
     );
   }
   const manual = spec.cropping.mode === "manual" ? spec.cropping : null;
-  try {
-    return new (glue().Conv)(
-      v.batch,
-      spec.numChannels,
-      spec.numFilters,
-      spec.numGroups,
-      Uint32Array.from(v.spatial),
-      Uint32Array.from(spec.filterSize),
-      Uint32Array.from(spec.stride),
-      Uint32Array.from(spec.dilationFactor),
-      Int32Array.from(manual?.begin ?? [0, 0, 0]),
-      Int32Array.from(manual?.end ?? [0, 0, 0]),
-      manual === null,
-    );
-  } catch (e) {
-    throw new RangeError(`${where}: ${(e as Error).message}`);
-  }
+  const Conv = glue().Conv;
+  return callCore(
+    where,
+    () =>
+      new Conv(
+        v.batch,
+        spec.numChannels,
+        spec.numFilters,
+        spec.numGroups,
+        Uint32Array.from(v.spatial),
+        Uint32Array.from(spec.filterSize),
+        Uint32Array.from(spec.stride),
+        Uint32Array.from(spec.dilationFactor),
+        Int32Array.from(manual?.begin ?? [0, 0, 0]),
+        Int32Array.from(manual?.end ?? [0, 0, 0]),
+        manual === null,
+      ),
+  );
 }
 
 /** The size of `like`'s (mapped) array with new spatial and channel lengths. */

@@ -7,6 +7,7 @@
  */
 
 import { DlArray, type Dtype, describeValue, type FloatArray } from "../dlarray/index.js";
+import { ArgumentError, FormatError, SizeError } from "../errors.js";
 import { checkLive, detachable, WasmArray } from "./wasm-array.js";
 
 /** What an output array must be: its size, labels and precision. */
@@ -34,6 +35,10 @@ export function sameSize(a: readonly number[], b: readonly number[]): boolean {
  * `out` when it is a dlarray matching `spec` that shares no memory with any of `avoid` (the
  * weights, the other outputs); throws naming `name` otherwise. `undefined` stays `undefined`
  * (a new JS array is made); `"wasm"` becomes a new WasmArray matching `spec`.
+ *
+ * @throws ArgumentError for something other than a dlarray, another dtype, or shared memory;
+ *   FormatError for another format; SizeError for another size; MemoryError when a `"wasm"`
+ *   output does not fit in WASM memory.
  */
 export function checkOutput(
   out: unknown,
@@ -47,21 +52,29 @@ export function checkOutput(
   checkLive(out, name, where);
   const want = `"wasm" or a dlarray of size [${spec.size}], format "${spec.format}" and dtype "${spec.dtype}"`;
   if (!(out instanceof DlArray)) {
-    throw new TypeError(`${where}: ${name} must be ${want}, got ${describeValue(out)}`);
+    throw new ArgumentError(`${where}: ${name} must be ${want}, got ${describeValue(out)}`);
   }
-  if (!sameSize(out.size, spec.size) || out.format !== spec.format || out.dtype !== spec.dtype) {
-    throw new RangeError(
+  // One message for any mismatch; the class says which part of it is wrong (the size first).
+  const Mismatch = !sameSize(out.size, spec.size)
+    ? SizeError
+    : out.format !== spec.format
+      ? FormatError
+      : out.dtype !== spec.dtype
+        ? ArgumentError
+        : null;
+  if (Mismatch !== null) {
+    throw new Mismatch(
       `${where}: ${name} must be ${want}, got size [${out.size}], format "${out.format}" and dtype "${out.dtype}"`,
     );
   }
   if (!(out instanceof WasmArray) && detachable(out.data)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${where}: ${name} is a view of WASM memory wrapped in a plain dlarray; pass the WasmArray itself (or its stripdims())`,
     );
   }
   for (const a of avoid) {
     if (a.data != null && overlaps(out.data, a.data)) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${where}: ${name} shares memory with ${a.what}; an output must not overlap the weights or another output`,
       );
     }
@@ -76,11 +89,11 @@ export function checkOutput(
 export function outOption(options: unknown, where: string): unknown {
   if (options === undefined) return undefined;
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+    throw new ArgumentError(`${where}: options must be an object, got ${describeValue(options)}`);
   }
   for (const k of Object.keys(options)) {
     if (k !== "out") {
-      throw new TypeError(`${where}: unknown option ${describeValue(k)}; expected out`);
+      throw new ArgumentError(`${where}: unknown option ${describeValue(k)}; expected out`);
     }
   }
   return (options as { out?: unknown }).out;

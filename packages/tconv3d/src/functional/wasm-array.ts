@@ -11,8 +11,11 @@ import {
   type Dtype,
   describeValue,
   type FloatArray,
+  type Format,
 } from "../dlarray/index.js";
+import { ArgumentError, BackendError, MemoryError } from "../errors.js";
 import { wasm } from "../runtime/index.js";
+import { callCore } from "./core-errors.js";
 import { typed, view, type WasmBuffer } from "./wasm-api.js";
 
 /** One WASM buffer and the objects that can still reach its memory (the array, its views). */
@@ -48,7 +51,9 @@ function hold<V extends object>(a: Allocation, target: V): V {
 /** The element type a `dtype` argument names (`"single"` when omitted). */
 function checkDtype(dtype: unknown): Dtype {
   if (dtype === undefined || dtype === "single" || dtype === "double") return dtype ?? "single";
-  throw new TypeError(`wasmArray: dtype must be "single" or "double", got ${describeValue(dtype)}`);
+  throw new ArgumentError(
+    `wasmArray: dtype must be "single" or "double", got ${describeValue(dtype)}`,
+  );
 }
 
 /**
@@ -72,7 +77,12 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
   /** Use {@link wasmArray}. */
   private constructor(alloc: Allocation, dtype: Dtype, size: readonly number[], format?: string) {
     const buf = alloc.buf;
-    if (buf === null) throw new Error("WasmArray: this array was disposed; its memory is freed");
+    if (buf === null) {
+      throw new BackendError(
+        "TCONV3D_DISPOSED",
+        "WasmArray: this array was disposed; its memory is freed",
+      );
+    }
     const v = view(dtype, buf) as T;
     super(v, size, format);
     this.#alloc = alloc;
@@ -87,17 +97,12 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
     const dt = checkDtype(dtype);
     const n = checkSize(size, "wasmArray").reduce((p, q) => p * q, 1);
     if (!Number.isSafeInteger(n) || n > 2 ** 32 / (dt === "single" ? 4 : 8)) {
-      throw new RangeError(
+      throw new MemoryError(
         `wasmArray: size ${describeValue(size)} holds ${n} elements; expected at most what 4 GiB of WASM memory holds`,
       );
     }
     const { Buffer } = typed(dt);
-    let buf: WasmBuffer;
-    try {
-      buf = new Buffer(n);
-    } catch (e) {
-      throw new RangeError(`wasmArray: size ${describeValue(size)}: ${(e as Error).message}`);
-    }
+    const buf = callCore(`wasmArray: size ${describeValue(size)}`, () => new Buffer(n));
     const alloc: Allocation = { buf, holders: 0 };
     try {
       return new WasmArray(alloc, dt, size as number[], format as string | undefined);
@@ -110,7 +115,10 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
   /** The elements: a view of WASM memory, made afresh when a memory growth detached the last. */
   override get data(): T {
     if (this.#alloc.buf === null) {
-      throw new Error("WasmArray.data: this array was disposed; its memory is freed");
+      throw new BackendError(
+        "TCONV3D_DISPOSED",
+        "WasmArray.data: this array was disposed; its memory is freed",
+      );
     }
     if (this.#view.length !== this.#length) {
       this.#view = hold(this.#alloc, view(this.#dtype, this.#alloc.buf) as T);
@@ -148,13 +156,16 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
   /**
    * The buffer the kernels use in place of a copy.
    *
-   * @throws RangeError naming `name` when the array was disposed.
+   * @throws BackendError `"TCONV3D_DISPOSED"` naming `name` when the array was disposed.
    * @internal
    */
   buffer(name: string, where: string): WasmBuffer {
     const b = this.#alloc.buf;
     if (b === null) {
-      throw new RangeError(`${where}: ${name} is a disposed WasmArray; its memory is freed`);
+      throw new BackendError(
+        "TCONV3D_DISPOSED",
+        `${where}: ${name} is a disposed WasmArray; its memory is freed`,
+      );
     }
     return b;
   }
@@ -205,21 +216,26 @@ export function detachSafe<T extends FloatArray>(data: T): T {
  * ```
  *
  * @param size - dimension lengths, as for {@link dlarray}.
- * @param format - dimension labels, as for {@link dlarray}.
+ * @param format - dimension labels, as for {@link dlarray} (a literal checked at compile time).
  * @param dtype - `"single"` (default) or `"double"`.
- * @throws TypeError / RangeError naming the offending argument; Error before `init()`.
+ * @throws ArgumentError / FormatError naming the offending argument; MemoryError when WASM
+ *   memory cannot hold it; the runtime's error before `init()`.
  */
-export function wasmArray(
+export function wasmArray<F extends string = "">(
   size: readonly number[],
-  format?: string,
+  format?: Format<F>,
   dtype?: "single",
 ): WasmArray<Float32Array>;
-export function wasmArray(
+export function wasmArray<F extends string = "">(
   size: readonly number[],
-  format: string | undefined,
+  format: Format<F> | undefined,
   dtype: "double",
 ): WasmArray<Float64Array>;
-export function wasmArray(size: readonly number[], format?: string, dtype?: Dtype): WasmArray;
+export function wasmArray<F extends string = "">(
+  size: readonly number[],
+  format?: Format<F>,
+  dtype?: Dtype,
+): WasmArray;
 export function wasmArray(size: readonly number[], format?: string, dtype?: Dtype): WasmArray {
   return WasmArray.make(size, format, dtype);
 }

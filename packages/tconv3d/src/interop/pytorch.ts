@@ -12,6 +12,7 @@
  */
 
 import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
+import { ArgumentError, SizeError } from "../errors.js";
 import { type TransposedConv3dLayer, transposedConv3dLayer } from "../layer/layer.js";
 import type { TransposedConv3dOptions } from "../layer/options.js";
 
@@ -97,7 +98,7 @@ const KEYS = new Set([
 
 function one<T>(p: Record<string, unknown>, a: string, b: string): T | undefined {
   if (p[a] !== undefined && p[b] !== undefined) {
-    throw new TypeError(`${WHERE}: give ${a} or ${b}, not both`);
+    throw new ArgumentError(`${WHERE}: give ${a} or ${b}, not both`);
   }
   return (p[a] ?? p[b]) as T | undefined;
 }
@@ -111,9 +112,9 @@ function tuple(value: unknown, name: string, min: number, dflt: number): [number
   else if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
     v = Array.from(value as ArrayLike<unknown>);
     if (v.length === 1) v = [v[0], v[0], v[0]];
-  } else throw new TypeError(`${WHERE}: ${expected}, got ${describeValue(value)}`);
+  } else throw new ArgumentError(`${WHERE}: ${expected}, got ${describeValue(value)}`);
   if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < min)) {
-    throw new RangeError(`${WHERE}: ${expected}, got ${describeValue(value)}`);
+    throw new ArgumentError(`${WHERE}: ${expected}, got ${describeValue(value)}`);
   }
   return v as [number, number, number];
 }
@@ -150,16 +151,17 @@ const rev = (v: readonly number[]): [number, number, number] => [
  *
  * @param params - the module's parameters (see {@link ConvTranspose3dParams}).
  * @returns the layer, weights and bias set (copied).
- * @throws TypeError / RangeError naming the parameter, the value and what was expected.
+ * @throws ArgumentError naming the parameter, the value and what was expected; SizeError when
+ *   `weight`, `kernel_shape` or `bias` disagree with `weightShape`.
  */
 export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedConv3dLayer {
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    throw new TypeError(`${WHERE}: params must be an object, got ${describeValue(params)}`);
+    throw new ArgumentError(`${WHERE}: params must be an object, got ${describeValue(params)}`);
   }
   const p = params as unknown as Record<string, unknown>;
   for (const k of Object.keys(p)) {
     if (!KEYS.has(k)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${WHERE}: unknown parameter ${describeValue(k)}; expected one of ${[...KEYS].join(", ")}` +
           (k === "output_shape" || k === "outputShape"
             ? " (ONNX output_shape depends on the input size: give pads instead)"
@@ -169,7 +171,7 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
   }
   const weight = p.weight;
   if (!isFloatArray(weight)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${WHERE}: weight must be a Float32Array or Float64Array (row-major [Cin, Cout/groups, kD, kH, kW]), got ${describeValue(weight)}`,
     );
   }
@@ -179,37 +181,37 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
     ws.length !== 5 ||
     ws.some((s) => !Number.isSafeInteger(s) || (s as number) < 1)
   ) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${WHERE}: weightShape must be 5 positive integers [Cin, Cout/groups, kD, kH, kW], got ${describeValue(ws)}`,
     );
   }
   const [cin, fg, kD, kH, kW] = ws as [number, number, number, number, number];
   if (weight.length !== cin * fg * kD * kH * kW) {
-    throw new RangeError(
+    throw new SizeError(
       `${WHERE}: weight has ${weight.length} values; weightShape [${ws}] needs ${cin * fg * kD * kH * kW}`,
     );
   }
   const groups = one<number>(p, "groups", "group") ?? 1;
   if (typeof groups !== "number" || !Number.isSafeInteger(groups) || groups < 1) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${WHERE}: groups must be a positive integer, got ${describeValue(groups)}`,
     );
   }
   if (cin % groups !== 0) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${WHERE}: weightShape[0] (Cin) = ${cin} must be a multiple of groups = ${groups}`,
     );
   }
   if (p.kernel_shape !== undefined) {
     const ks = tuple(p.kernel_shape, "kernel_shape", 1, 1);
     if (ks[0] !== kD || ks[1] !== kH || ks[2] !== kW) {
-      throw new RangeError(
+      throw new SizeError(
         `${WHERE}: kernel_shape [${ks}] does not match weightShape [${ws}] (expected [${kD}, ${kH}, ${kW}])`,
       );
     }
   }
   if (p.padding_mode !== undefined && p.padding_mode !== "zeros") {
-    throw new RangeError(
+    throw new ArgumentError(
       `${WHERE}: padding_mode must be "zeros" (the only mode of ConvTranspose3d), got ${describeValue(p.padding_mode)}`,
     );
   }
@@ -219,15 +221,15 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
   const autoPad = one<string>(p, "autoPad", "auto_pad") ?? "NOTSET";
   const modes = ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"];
   if (typeof autoPad !== "string" || !modes.includes(autoPad)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${WHERE}: auto_pad must be one of ${modes.map((m) => `"${m}"`).join(", ")}, got ${describeValue(autoPad)}`,
     );
   }
   if (p.padding !== undefined && p.pads !== undefined) {
-    throw new TypeError(`${WHERE}: give padding (PyTorch) or pads (ONNX), not both`);
+    throw new ArgumentError(`${WHERE}: give padding (PyTorch) or pads (ONNX), not both`);
   }
   if (autoPad !== "NOTSET" && (p.padding !== undefined || p.pads !== undefined)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${WHERE}: auto_pad "${autoPad}" computes the padding; do not also give padding or pads`,
     );
   }
@@ -264,7 +266,7 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
         (x) => !Number.isSafeInteger(x) || (x as number) < 0,
       )
     ) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${WHERE}: pads must be 6 nonnegative integers [beginD, beginH, beginW, endD, endH, endW], got ${describeValue(pads)}`,
       );
     }
@@ -284,7 +286,7 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
   for (let a = 0; a < 3; a++) {
     const o = outputPadding[a] as number;
     if (o >= (stride[a] as number) && o >= (dilation[a] as number)) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${WHERE}: output_padding ${describeValue(one(p, "outputPadding", "output_padding"))} along ` +
           `${"DHW"[a]} is ${o}; expected less than stride (${stride[a]}) or dilation (${dilation[a]})`,
       );
@@ -293,7 +295,7 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
 
   const layerOptions = p.layerOptions ?? {};
   if (layerOptions === null || typeof layerOptions !== "object" || Array.isArray(layerOptions)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${WHERE}: layerOptions must be an object, got ${describeValue(layerOptions)}`,
     );
   }
@@ -306,7 +308,7 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
   ];
   for (const k of Object.keys(layerOptions)) {
     if (!allowed.includes(k)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${WHERE}: layerOptions may hold ${allowed.join(", ")}; got ${describeValue(k)}`,
       );
     }
@@ -316,12 +318,12 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
   let b: FloatArray | null = null;
   if (bias !== undefined && bias !== null) {
     if (!isFloatArray(bias)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${WHERE}: bias must be a Float32Array or Float64Array of Cout = ${cout} values (or null), got ${describeValue(bias)}`,
       );
     }
     if (bias.length !== cout) {
-      throw new RangeError(
+      throw new SizeError(
         `${WHERE}: bias has ${bias.length} values; expected Cout = weightShape[1] * groups = ${cout}`,
       );
     }

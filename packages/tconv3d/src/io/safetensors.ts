@@ -30,6 +30,7 @@
 
 import { describeValue } from "../dlarray/describe.js";
 import { isFloatArray } from "../dlarray/dlarray.js";
+import { ArgumentError, FileFormatError, SizeError } from "../errors.js";
 
 /** The element types of the safetensors format (bytes per element in {@link DTYPE_BYTES}). */
 export type SafetensorsDtype =
@@ -114,15 +115,25 @@ const WHERE = "loadSafetensors";
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A file that breaks the format: the rule, and the tensor, in the message. */
 function fail(where: string, msg: string): never {
-  throw new SafetensorsError(`${where}: ${msg}`);
+  throw new FileFormatError(`${where}: ${msg}`);
 }
 
-/** A file that breaks the safetensors format, or a tensor that cannot be written. */
-export class SafetensorsError extends Error {
-  /** `"SafetensorsError"`. */
-  override name = "SafetensorsError";
+function argumentError(where: string, msg: string): never {
+  throw new ArgumentError(`${where}: ${msg}`);
 }
+
+/**
+ * The class of a malformed safetensors file: {@link FileFormatError} (code `"TCONV3D_FILE"`),
+ * under this name for the code written before the package had one error hierarchy
+ * (`instanceof SafetensorsError` still holds).
+ *
+ * @deprecated Use {@link FileFormatError}.
+ */
+export const SafetensorsError = FileFormatError;
+/** @deprecated Use {@link FileFormatError}. */
+export type SafetensorsError = FileFormatError;
 
 function asBytes(value: unknown, where: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
@@ -130,7 +141,7 @@ function asBytes(value: unknown, where: string): Uint8Array {
   if (ArrayBuffer.isView(value)) {
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
-  throw new TypeError(
+  throw new ArgumentError(
     `${where}: bytes must be a Uint8Array, ArrayBuffer or ArrayBufferView, got ${describeValue(value)}`,
   );
 }
@@ -221,8 +232,8 @@ function decode(
  *
  * @param bytes - the whole file.
  * @returns the tensors (in the order of their data) and the metadata.
- * @throws TypeError when `bytes` is not binary data; {@link SafetensorsError} naming the broken
- *   rule (and the tensor) for a malformed file.
+ * @throws ArgumentError when `bytes` is not binary data; {@link FileFormatError} naming the
+ *   broken rule (and the tensor) for a malformed file.
  */
 export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
   const where = WHERE;
@@ -403,8 +414,8 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFi
  *
  * @param bytes - the whole file.
  * @returns the tensors by name, in the order of their data.
- * @throws TypeError when `bytes` is not binary data; {@link SafetensorsError} for a malformed
- *   file (see the module notes for what is checked).
+ * @throws ArgumentError when `bytes` is not binary data; {@link FileFormatError} for a
+ *   malformed file (see the module notes for what is checked).
  */
 export function loadSafetensors(
   bytes: Uint8Array | ArrayBuffer,
@@ -420,7 +431,8 @@ export function loadSafetensors(
  * @param tensors - name → `{ data, shape, dtype? }` (row-major values).
  * @param metadata - optional `__metadata__` (string values).
  * @returns the file's bytes.
- * @throws TypeError / {@link SafetensorsError} for a bad name, shape, data or dtype.
+ * @throws ArgumentError for a bad name, shape, data, dtype or metadata; SizeError when a
+ *   tensor's data does not hold `prod(shape)` values.
  */
 export function saveSafetensors(
   tensors: ReadonlyMap<string, SafetensorsInput> | Readonly<Record<string, SafetensorsInput>>,
@@ -428,7 +440,7 @@ export function saveSafetensors(
 ): Uint8Array {
   const where = "saveSafetensors";
   if (tensors === null || typeof tensors !== "object") {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: tensors must be a Map or an object of { data, shape, dtype? }, got ${describeValue(tensors)}`,
     );
   }
@@ -445,33 +457,32 @@ export function saveSafetensors(
   const outs: Out[] = [];
   for (const [name, t] of list) {
     if (typeof name !== "string" || name.length === 0 || name === "__metadata__") {
-      fail(
+      argumentError(
         where,
         `tensor names must be nonempty strings other than "__metadata__", got ${describeValue(name)}`,
       );
     }
     if (t === null || typeof t !== "object" || !isFloatArray(t.data)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${where}: tensor "${name}" must be { data: Float32Array | Float64Array, shape, dtype? }, got ${describeValue(t)}`,
       );
     }
     const shape = t.shape;
     if (!Array.isArray(shape) || shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
-      fail(
+      argumentError(
         where,
         `tensor "${name}": shape must be an array of nonnegative integers, got ${describeValue(shape)}`,
       );
     }
     const count = shape.reduce((a: number, b: number) => a * b, 1);
     if (count !== t.data.length) {
-      fail(
-        where,
-        `tensor "${name}": shape [${shape}] needs ${count} values, data has ${t.data.length}`,
+      throw new SizeError(
+        `${where}: tensor "${name}": shape [${shape}] needs ${count} values, data has ${t.data.length}`,
       );
     }
     const dtype = t.dtype ?? (t.data instanceof Float64Array ? "F64" : "F32");
     if (dtype !== "F32" && dtype !== "F64" && dtype !== "F16" && dtype !== "BF16") {
-      fail(
+      argumentError(
         where,
         `tensor "${name}": dtype must be "F32", "F64", "F16" or "BF16", got ${describeValue(dtype)}`,
       );
@@ -481,13 +492,13 @@ export function saveSafetensors(
   const meta: Record<string, string> = {};
   if (metadata !== undefined) {
     if (!isPlainObject(metadata)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${where}: metadata must be an object of strings, got ${describeValue(metadata)}`,
       );
     }
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== "string") {
-        throw new TypeError(
+        throw new ArgumentError(
           `${where}: metadata entry "${k}" must be a string, got ${describeValue(v)}`,
         );
       }

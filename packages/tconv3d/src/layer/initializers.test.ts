@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { expectThrows } from "../../../../test/helpers.js";
 import { dlarray } from "../dlarray/dlarray.js";
+import type { Tconv3dErrorCode } from "../errors.js";
+import * as E from "../errors.js";
 import { fans, getRng, initialize, Rng, rngSeed, setSeed } from "./initializers.js";
 
 function stats(a: ArrayLike<number>): { mean: number; variance: number; min: number; max: number } {
@@ -78,21 +81,22 @@ describe("Rng (xoshiro128** seeded by SplitMix64)", () => {
     expect(s.min).toBeGreaterThan(-7);
   });
 
-  const badSeeds: Array<[unknown, typeof TypeError | typeof RangeError]> = [
-    [-1, RangeError],
-    [1.5, RangeError],
-    [Number.NaN, RangeError],
-    [2 ** 53, RangeError],
-    ["1", TypeError],
-  ];
-  it.each(badSeeds)("rejects seed %j", (seed, ctor) => {
-    expect(() => new Rng(seed as number)).toThrow(ctor);
-    expect(() => setSeed(seed as number)).toThrow(ctor);
-    expect(() => setSeed(seed as number)).toThrow(/rngSeed: seed must be a nonnegative integer/);
+  const badSeeds: unknown[] = [-1, 1.5, Number.NaN, 2 ** 53, "1"];
+  it.each(badSeeds)("rejects seed %j", (seed) => {
+    expectThrows(E, () => new Rng(seed as number), "TCONV3D_ARGUMENT", /Rng\.seed: seed must/);
+    expectThrows(
+      E,
+      () => setSeed(seed as number),
+      "TCONV3D_ARGUMENT",
+      /rngSeed: seed must be a nonnegative integer/,
+    );
   });
 
   it("setState rejects an all-zero state", () => {
-    expect(() => new Rng().setState({ s: [0, 0, 0, 0], spare: null })).toThrow(
+    expectThrows(
+      E,
+      () => new Rng().setState({ s: [0, 0, 0, 0], spare: null }),
+      "TCONV3D_ARGUMENT",
       /not all zero, got \[0,0,0,0\]/,
     );
   });
@@ -191,58 +195,52 @@ describe("initialize: custom functions", () => {
     expect(initialize(() => X, [2], "double", 1, 1)).toBe(X.data);
   });
 
-  const bad: Array<[string, () => unknown, typeof TypeError | typeof RangeError, string[]]> = [
+  const bad: Array<[string, () => unknown, Tconv3dErrorCode, string[]]> = [
     [
       "wrong length",
       () => initialize(() => new Float32Array(5), [2, 3], "single", 1, 1, undefined, "L"),
-      RangeError,
+      "TCONV3D_SIZE",
       ["L: the initializer function returned 5 values for size [2,3]; expected 6"],
     ],
     [
       "wrong type",
       () => initialize(() => "x" as unknown as number[], [2], "single", 1, 1),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["must return a Float32Array, Float64Array, number[] or DlArray", '"x"'],
     ],
     [
       "unknown name",
       () => initialize("xavier" as "he", [2], "single", 1, 1),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ['initializer must be one of "glorot"', '"xavier"'],
     ],
     [
       "bad dtype",
       () => initialize("zeros", [2], "half" as "single", 1, 1),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ['dtype must be "single" or "double"', '"half"'],
     ],
     [
       "bad size",
       () => initialize("zeros", [2, -1], "single", 1, 1),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["size must be an array of nonnegative integers", "[2,-1]"],
     ],
     [
       "zero fan-in for he",
       () => initialize("he", [2], "single", 0, 1),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ['fanIn must be a positive finite number for "he", got 0'],
     ],
     [
       "NaN fan-out for glorot",
       () => initialize("glorot", [2], "single", 1, Number.NaN),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ['fanOut must be a positive finite number for "glorot", got NaN'],
     ],
   ];
-  it.each(bad)("%s", (_n, make, ctor, parts) => {
-    let err: unknown;
-    try {
-      make();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ctor);
-    for (const p of parts) expect((err as Error).message).toContain(p);
+  it.each(bad)("%s", (_n, make, code, parts) => {
+    const err = expectThrows(E, make, code);
+    for (const p of parts) expect(err.message).toContain(p);
   });
 });

@@ -29,6 +29,7 @@
 
 import { describeValue } from "../dlarray/describe.js";
 import { DlArray, type Dtype, type FloatArray, isFloatArray } from "../dlarray/dlarray.js";
+import { ArgumentError, SizeError } from "../errors.js";
 
 /** Built-in weight initializers. */
 export type WeightsInitializerName = "glorot" | "he" | "narrow-normal" | "zeros" | "ones";
@@ -72,12 +73,12 @@ const MASK64 = (1n << 64n) - 1n;
 
 function checkSeed(seed: unknown, where: string): number {
   if (typeof seed !== "number") {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: seed must be a nonnegative integer (at most 2^53 - 1), got ${describeValue(seed)}`,
     );
   }
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${where}: seed must be a nonnegative integer (at most 2^53 - 1), got ${describeValue(seed)}`,
     );
   }
@@ -96,7 +97,7 @@ export class Rng {
 
   /**
    * @param seed - a nonnegative integer (at most 2^53 - 1); 0 by default.
-   * @throws TypeError / RangeError for another seed.
+   * @throws ArgumentError for another seed.
    */
   constructor(seed = 0) {
     this.seed(seed);
@@ -106,7 +107,7 @@ export class Rng {
    * Restarts the stream from `seed`: equal seeds give equal streams.
    *
    * @param seed - a nonnegative integer (at most 2^53 - 1).
-   * @throws TypeError / RangeError for another seed.
+   * @throws ArgumentError for another seed.
    */
   seed(seed: number): void {
     let x = BigInt(checkSeed(seed, "Rng.seed"));
@@ -130,7 +131,7 @@ export class Rng {
    * Sets the raw xoshiro128** state (the reference implementation's `s[0..3]`).
    *
    * @param state - four 32-bit words, not all zero, and an optional cached normal.
-   * @throws RangeError for an all-zero or malformed state.
+   * @throws ArgumentError for an all-zero or malformed state.
    */
   setState(state: RngState): void {
     const s = state?.s;
@@ -140,7 +141,7 @@ export class Rng {
       s.some((w) => !Number.isInteger(w) || w < -0x80000000 || w > 0xffffffff) ||
       s.every((w) => w === 0)
     ) {
-      throw new RangeError(
+      throw new ArgumentError(
         `Rng.setState: state.s must be four 32-bit integers, not all zero, got ${describeValue(s)}`,
       );
     }
@@ -204,7 +205,7 @@ let moduleRng = new Rng(0);
  * `rng(seed)`). The package exports this as `rngSeed`.
  *
  * @param seed - a nonnegative integer (at most 2^53 - 1).
- * @throws TypeError / RangeError for another seed.
+ * @throws ArgumentError for another seed.
  */
 export function setSeed(seed: number): void {
   checkSeed(seed, "rngSeed");
@@ -216,7 +217,7 @@ export function setSeed(seed: number): void {
  * weights. The generator starts from seed 0, like MATLAB's `rng default`.
  *
  * @param seed - a nonnegative integer (at most 2^53 - 1).
- * @throws TypeError / RangeError for another seed.
+ * @throws ArgumentError for another seed.
  */
 export function rngSeed(seed: number): void {
   setSeed(seed);
@@ -249,7 +250,7 @@ export function fans(
 
 function checkFan(v: unknown, name: string, label: string, kind: string): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${label}: ${name} must be a positive finite number for "${kind}", got ${describeValue(v)}`,
     );
   }
@@ -275,8 +276,8 @@ function checkFan(v: unknown, name: string, label: string, kind: string): number
  * @param rng - the generator; the module-level one ({@link getRng}) by default.
  * @param label - prefix of error messages, e.g. `"transposedConv3dLayer: WeightsInitializer"`.
  * @returns the values, column-major, of the requested precision.
- * @throws TypeError / RangeError for an unknown name, a bad size/dtype/fan, or a function result
- *   of the wrong type or length.
+ * @throws ArgumentError for an unknown name, a bad size/dtype/fan, or a function result of the
+ *   wrong type; SizeError for a function result of the wrong length.
  */
 export function initialize(
   init: InitializerName | InitializerFunction,
@@ -288,12 +289,12 @@ export function initialize(
   label = "initialize",
 ): FloatArray {
   if (!Array.isArray(size) || size.some((s) => !Number.isSafeInteger(s) || s < 0)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${label}: size must be an array of nonnegative integers, got ${describeValue(size)}`,
     );
   }
   if (dtype !== "single" && dtype !== "double") {
-    throw new RangeError(
+    throw new ArgumentError(
       `${label}: dtype must be "single" or "double", got ${describeValue(dtype)}`,
     );
   }
@@ -307,13 +308,13 @@ export function initialize(
     else if (isFloatArray(got)) values = got;
     else if (Array.isArray(got) && got.every((v) => typeof v === "number")) values = got;
     else {
-      throw new TypeError(
+      throw new ArgumentError(
         `${label}: the initializer function must return a Float32Array, Float64Array, ` +
           `number[] or DlArray, got ${describeValue(got)}`,
       );
     }
     if (values.length !== numel) {
-      throw new RangeError(
+      throw new SizeError(
         `${label}: the initializer function returned ${values.length} values for size ` +
           `${describeValue([...size])}; expected ${numel}`,
       );
@@ -346,7 +347,7 @@ export function initialize(
       for (let i = 0; i < numel; i++) out[i] = rng.nextNormal() * 0.01;
       return out;
     default:
-      throw new RangeError(
+      throw new ArgumentError(
         `${label}: initializer must be one of "glorot", "he", "narrow-normal", "zeros", "ones" ` +
           `or a function, got ${describeValue(init)}`,
       );

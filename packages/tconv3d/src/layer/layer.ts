@@ -4,7 +4,15 @@
  * @module
  */
 
-import { DlArray, describeValue, type FloatArray, spatialView } from "../dlarray/index.js";
+import {
+  DlArray,
+  describeValue,
+  type FloatArray,
+  type SameDtype,
+  spatialView,
+} from "../dlarray/index.js";
+import { ArgumentError, SizeError } from "../errors.js";
+import { callCore } from "../functional/core-errors.js";
 import type { ConvSpec } from "../functional/engine.js";
 import {
   type BackwardOptions,
@@ -14,11 +22,13 @@ import {
   type Learnables,
   PlanCache,
   type PredictOptions,
+  type WasmOutput,
 } from "../functional/ops.js";
 import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
-import type { WasmArray } from "../functional/wasm-array.js";
+import { checkLive, type WasmArray } from "../functional/wasm-array.js";
 import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "../io/safetensors.js";
+import type { Exact, NameValueArgs } from "../typing.js";
 import {
   BIAS_INITIALIZERS,
   type BiasInitializerName,
@@ -34,6 +44,8 @@ import {
   parseFactor,
   parseInitializer,
   parseLayerArgs,
+  type TransposedConv3dNameValues,
+  type TransposedConv3dOptions,
   type Vec3,
 } from "./options.js";
 
@@ -181,7 +193,7 @@ export class TransposedConv3dLayer {
   /** Sets the name (a string). */
   set name(value: string) {
     if (typeof value !== "string") {
-      throw new TypeError(`${WHERE}: Name must be a string, got ${describeValue(value)}`);
+      throw new ArgumentError(`${WHERE}: Name must be a string, got ${describeValue(value)}`);
     }
     this.layerName = value;
   }
@@ -226,18 +238,23 @@ export class TransposedConv3dLayer {
   get croppingSize(): [[number, number, number], [number, number, number]] {
     const c = this.effectiveCropping();
     if (c.mode === "manual") return [[...c.begin], [...c.end]];
-    const conv = new (glue().Conv)(
-      1,
-      this.numGroups,
-      this.numGroups,
-      this.numGroups,
-      Uint32Array.of(1, 1, 1),
-      Uint32Array.from(this.filterSize),
-      Uint32Array.from(this.stride),
-      Uint32Array.from(this.dilationFactor),
-      Int32Array.of(0, 0, 0),
-      Int32Array.of(0, 0, 0),
-      true,
+    const Conv = glue().Conv;
+    const conv = callCore(
+      `${WHERE}.croppingSize`,
+      () =>
+        new Conv(
+          1,
+          this.numGroups,
+          this.numGroups,
+          this.numGroups,
+          Uint32Array.of(1, 1, 1),
+          Uint32Array.from(this.filterSize),
+          Uint32Array.from(this.stride),
+          Uint32Array.from(this.dilationFactor),
+          Int32Array.of(0, 0, 0),
+          Int32Array.of(0, 0, 0),
+          true,
+        ),
     );
     try {
       const [b0, b1, b2] = conv.cropBegin() as unknown as [number, number, number];
@@ -304,7 +321,7 @@ export class TransposedConv3dLayer {
 
   private spec(): ConvSpec {
     if (this.channels === "auto") {
-      throw new Error(
+      throw new ArgumentError(
         `${WHERE} "${this.name}": NumChannels is not known yet; call initialize(X) first`,
       );
     }
@@ -322,17 +339,22 @@ export class TransposedConv3dLayer {
   /**
    * Resolves `numChannels` from `X` and runs the initializers for empty weights or bias
    * (MATLAB's `initialize`). Learnables are single precision unless given otherwise.
+   *
+   * @throws FormatError when `X` has no spatial and channel dimensions the layer can use;
+   *   SizeError when its channel count does not fit `NumChannels` or `NumGroups`; BackendError
+   *   `"TCONV3D_DISPOSED"` for a disposed {@link WasmArray}.
    */
   initialize(X: DlArray): this {
-    const v = spatialView(X);
+    checkLive(X, "X", WHERE);
+    const v = spatialView(X, WHERE);
     if (this.channels === "auto") {
       if (v.channels % this.numGroups !== 0) {
-        throw new RangeError(
+        throw new SizeError(
           `${WHERE}: the input has ${v.channels} channels; expected a multiple of NumGroups = ${this.numGroups}`,
         );
       }
     } else if (v.channels !== this.channels) {
-      throw new RangeError(
+      throw new SizeError(
         `${WHERE}: the input has ${v.channels} channels (its C dimension); expected NumChannels = ${this.channels}`,
       );
     }
@@ -377,7 +399,7 @@ export class TransposedConv3dLayer {
       // A malformed input: the compute path reports it.
     }
     if (channels !== null && channels !== this.channels) {
-      throw new RangeError(
+      throw new SizeError(
         `${WHERE}: the input has ${channels} channels (its C dimension); expected NumChannels = ${this.channels}`,
       );
     }
@@ -392,7 +414,8 @@ export class TransposedConv3dLayer {
 
   /**
    * The forward pass. Initializes lazily when the learnables are empty. The output keeps the
-   * labels and label order of `X` and its precision.
+   * labels and label order of `X` and its precision (a `DlArray<Float32Array>` gives a
+   * `DlArray<Float32Array>` whatever the precision of the weights, which are converted).
    *
    * @param options - `out`: an array to write the output into instead of a new one (same
    *   size, format and dtype as a new one would have; it may be `X` itself or an earlier
@@ -400,11 +423,16 @@ export class TransposedConv3dLayer {
    *   first-touch cost of a new array's memory, which on large outputs is a large part of a
    *   call. `out` is then returned. `out: "wasm"` returns a new {@link WasmArray} (in WASM
    *   memory: nothing is copied out). A `WasmArray` `X` or `out` is read or written in place.
+   * @throws Tconv3dError before any work: FormatError for an input without the dimensions the
+   *   layer needs, SizeError for a wrong channel count or crops that leave no output,
+   *   ArgumentError / FormatError / SizeError for a bad `out`, MemoryError when WASM memory
+   *   cannot hold the call.
    */
-  predict(X: DlArray, options: { readonly out: "wasm" }): WasmArray;
-  predict(X: DlArray, options?: PredictOptions): DlArray;
+  predict<T extends FloatArray>(X: DlArray<T>, options: WasmOutput): WasmArray<SameDtype<T>>;
+  predict<T extends FloatArray>(X: DlArray<T>, options?: PredictOptions<T>): DlArray<SameDtype<T>>;
   predict(X: DlArray, options?: PredictOptions): DlArray {
     const out = outOption(options, WHERE);
+    checkLive(X, "X", WHERE); // before the lazy initialization reads X
     const p = this.learnables(X);
     return forward(X, this.spec(), p, this.plans, WHERE, out);
   }
@@ -417,9 +445,23 @@ export class TransposedConv3dLayer {
    *   be `X` or `dLdY`, but must not share memory with the weights, the bias or each other).
    *   The gradients returned are then those arrays. `out: "wasm"` returns every gradient as a
    *   new {@link WasmArray}. `WasmArray` inputs and outputs are read or written in place.
+   * @returns the gradients, each in the precision of `X` (`dLdY` must have it too).
+   * @throws Tconv3dError before any work, as {@link TransposedConv3dLayer.predict} does, and for
+   *   a `dLdY` of another size, format or precision than the output's.
    */
+  backward<T extends FloatArray>(
+    X: DlArray<T>,
+    dLdY: DlArray<SameDtype<T>>,
+    options: WasmOutput,
+  ): Gradients<SameDtype<T>, WasmArray<SameDtype<T>>>;
+  backward<T extends FloatArray>(
+    X: DlArray<T>,
+    dLdY: DlArray<SameDtype<T>>,
+    options?: BackwardOptions<T>,
+  ): Gradients<SameDtype<T>>;
   backward(X: DlArray, dLdY: DlArray, options?: BackwardOptions): Gradients {
     const out = outOption(options, WHERE);
+    checkLive(X, "X", WHERE); // before the lazy initialization reads X
     const p = this.learnables(X);
     return backward(X, this.spec(), p, dLdY, this.plans, WHERE, out);
   }
@@ -442,8 +484,8 @@ export class TransposedConv3dLayer {
    * @param source - the file's bytes, or the tensors {@link loadSafetensors} returned.
    * @param names - the tensor names.
    * @returns this layer.
-   * @throws SafetensorsError for a malformed file; Error / RangeError naming the tensor for a
-   *   missing name, a non-float dtype or a wrong shape.
+   * @throws FileFormatError for a malformed file; ArgumentError naming the tensor for a
+   *   missing name or a non-float dtype, SizeError for a wrong shape.
    */
   loadWeights(
     source: Uint8Array | ArrayBuffer | ReadonlyMap<string, SafetensorsTensor>,
@@ -461,12 +503,12 @@ export class TransposedConv3dLayer {
         const have = [...tensors.keys()];
         const list = have.slice(0, 12).map((n) => `"${n}"`);
         if (have.length > 12) list.push(`... (${have.length} in all)`);
-        throw new Error(
+        throw new ArgumentError(
           `${where}: no tensor named "${name}"; the file holds ${have.length === 0 ? "no tensors" : list.join(", ")}`,
         );
       }
       if (t.data === null) {
-        throw new RangeError(
+        throw new ArgumentError(
           `${where}: tensor "${name}" has dtype ${t.dtype}; expected F32, F64, F16 or BF16`,
         );
       }
@@ -489,7 +531,7 @@ export class TransposedConv3dLayer {
       c % g === 0 &&
       (cKnown === null || c === cKnown);
     if (!fits) {
-      throw new RangeError(
+      throw new SizeError(
         `${where}: tensor "${names_.weight}" has shape [${s}]; expected ` +
           `[${cKnown ?? "NumChannels"}, ${fg}, ${k3}, ${k2}, ${k1}] ` +
           "([NumChannels, NumFilters/NumGroups, k3, k2, k1]: the layer's weight size " +
@@ -503,7 +545,7 @@ export class TransposedConv3dLayer {
     if (names_.bias !== undefined) {
       const bt = pick(names_.bias);
       if (bt.shape.length !== 1 || bt.shape[0] !== this.numFilters) {
-        throw new RangeError(
+        throw new SizeError(
           `${where}: tensor "${names_.bias}" has shape [${bt.shape}]; expected [${this.numFilters}] (NumFilters)`,
         );
       }
@@ -525,13 +567,16 @@ export class TransposedConv3dLayer {
    * @param names - the tensor names.
    * @param metadata - optional `__metadata__` (string values).
    * @returns the file's bytes.
-   * @throws Error when the layer has no weights (or no bias, when named) yet.
+   * @throws ArgumentError when the layer has no weights (or no bias, when named) yet, or the
+   *   names are malformed or equal.
    */
   saveWeights(names: WeightNames, metadata?: Readonly<Record<string, string>>): Uint8Array {
     const where = `${WHERE}.saveWeights`;
     const names_ = checkNames(names, where);
     if (this.w === null) {
-      throw new Error(`${where}: the layer has no weights yet; call initialize(X) or set them`);
+      throw new ArgumentError(
+        `${where}: the layer has no weights yet; call initialize(X) or set them`,
+      );
     }
     const [k1, k2, k3] = this.filterSize;
     const c = this.channels as number;
@@ -546,10 +591,12 @@ export class TransposedConv3dLayer {
     ]);
     if (names_.bias !== undefined) {
       if (this.b === null) {
-        throw new Error(`${where}: the layer has no bias yet; call initialize(X) or set it`);
+        throw new ArgumentError(
+          `${where}: the layer has no bias yet; call initialize(X) or set it`,
+        );
       }
       if (names_.bias === names_.weight) {
-        throw new RangeError(
+        throw new ArgumentError(
           `${where}: weight and bias need different names, got "${names_.bias}" twice`,
         );
       }
@@ -594,19 +641,47 @@ export class TransposedConv3dLayer {
 }
 
 /**
- * Creates a transposed 3-D convolution layer (MATLAB's `transposedConv3dLayer`).
+ * Creates a transposed 3-D convolution layer (MATLAB's `transposedConv3dLayer`), its options
+ * given as one object with camelCase keys.
  *
  * @example
  * ```ts
  * const layer = transposedConv3dLayer(11, 32, { stride: [4, 4, 2], name: "up1" });
+ * ```
+ * @param filterSize - `[h, w, d]`, or one length for all three.
+ * @param numFilters - number of filters.
+ * @param options - the options; a key it does not declare fails to compile (see {@link Exact}).
+ * @returns the layer.
+ * @throws ArgumentError naming the bad argument or option; SizeError for `weights` or `bias` of
+ *   the wrong size.
+ */
+export function transposedConv3dLayer<const O extends TransposedConv3dOptions>(
+  filterSize: number | readonly number[],
+  numFilters: number,
+  options?: Exact<O, TransposedConv3dOptions>,
+): TransposedConv3dLayer;
+/**
+ * Creates a transposed 3-D convolution layer (MATLAB's `transposedConv3dLayer`), its options
+ * given as MATLAB's Name-Value pairs.
+ *
+ * @example
+ * ```ts
  * const same = transposedConv3dLayer(11, 32, "Stride", [4, 4, 2], "Cropping", "same");
  * ```
  * @param filterSize - `[h, w, d]`, or one length for all three.
  * @param numFilters - number of filters.
- * @param rest - an options object or MATLAB Name-Value pairs (case-insensitive names).
+ * @param nameValues - pairs of a name (PascalCase as in MATLAB, or camelCase; any letter case
+ *   at run time) and its value, typed by {@link TransposedConv3dNameValues}: a misspelt name, a
+ *   value of the wrong type or a name without a value fails to compile.
  * @returns the layer.
- * @throws TypeError / RangeError naming the bad argument.
+ * @throws ArgumentError naming the bad argument or option; SizeError for `Weights` or `Bias` of
+ *   the wrong size.
  */
+export function transposedConv3dLayer<const A extends readonly unknown[]>(
+  filterSize: number | readonly number[],
+  numFilters: number,
+  ...nameValues: NameValueArgs<TransposedConv3dNameValues, A>
+): TransposedConv3dLayer;
 export function transposedConv3dLayer(
   filterSize: number | readonly number[],
   numFilters: number,
@@ -623,13 +698,13 @@ function checkNames(names: unknown, where: string): WeightNames {
     !ok((names as WeightNames).weight) ||
     ((names as WeightNames).bias !== undefined && !ok((names as WeightNames).bias))
   ) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: names must be { weight: string, bias?: string } (nonempty tensor names), got ${describeValue(names)}`,
     );
   }
   for (const k of Object.keys(names)) {
     if (k !== "weight" && k !== "bias") {
-      throw new TypeError(
+      throw new ArgumentError(
         `${where}: unknown key ${describeValue(k)} in names; expected weight, bias`,
       );
     }

@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { expectThrows } from "../../../../test/helpers.js";
 import { DlArray, dlarray } from "../dlarray/dlarray.js";
+import type { Tconv3dErrorCode } from "../errors.js";
+import * as E from "../errors.js";
 import { type LayerArgs, parseCropping, parseLayerArgs, parseVec3 } from "./options.js";
-
-type Ctor = typeof TypeError | typeof RangeError;
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe("defaults", () => {
   it("match MATLAB's layer", () => {
@@ -245,56 +237,56 @@ describe("learnable parameters", () => {
 describe("every validation error", () => {
   const W = (size: number[]): DlArray =>
     dlarray(new Float32Array(size.reduce((a, b) => a * b, 1)), size);
-  const cases: Array<[string, () => unknown, Ctor, string[]]> = [
+  const cases: Array<[string, () => unknown, Tconv3dErrorCode, string[]]> = [
     // FilterSize / NumFilters
     [
       "filterSize 0",
       () => parseLayerArgs(0, 8),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["FilterSize must be a positive integer or a vector of 3 positive integers, got 0"],
     ],
     [
       "filterSize 2-vector",
       () => parseLayerArgs([3, 3], 8),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["FilterSize", "got [3,3]"],
     ],
     [
       "filterSize fractional",
       () => parseLayerArgs([3, 3, 2.5], 8),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["FilterSize", "[3,3,2.5]"],
     ],
     [
       "filterSize string",
       () => parseLayerArgs("3" as unknown as number, 8),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["FilterSize", 'got "3"'],
     ],
     [
       "filterSize string element",
       () => parseLayerArgs([3, "3", 3] as unknown as number[], 8),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["FilterSize", '[3,"3",3]'],
     ],
     [
       "numFilters 0",
       () => parseLayerArgs(3, 0),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["NumFilters must be a positive integer, got 0"],
     ],
-    ["numFilters 1.5", () => parseLayerArgs(3, 1.5), RangeError, ["NumFilters", "got 1.5"]],
+    ["numFilters 1.5", () => parseLayerArgs(3, 1.5), "TCONV3D_ARGUMENT", ["NumFilters", "got 1.5"]],
     [
       "numFilters vector",
       () => parseLayerArgs(3, [8] as unknown as number),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["NumFilters", "got [8]"],
     ],
     // Stride / DilationFactor
     [
       "stride [0,1,2]",
       () => parseLayerArgs(3, 8, { stride: [0, 1, 2] }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       [
         "transposedConv3dLayer: Stride must be a positive integer or a vector of 3 positive integers, got [0,1,2]",
       ],
@@ -302,68 +294,68 @@ describe("every validation error", () => {
     [
       "stride NaN",
       () => parseLayerArgs(3, 8, "Stride", Number.NaN),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Stride", "got NaN"],
     ],
     [
       "stride 4-vector",
       () => parseLayerArgs(3, 8, "Stride", [1, 1, 1, 1]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Stride", "[1,1,1,1]"],
     ],
     [
       "stride string",
       () => parseLayerArgs(3, 8, { stride: "2" }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Stride", 'got "2"'],
     ],
     [
       "stride null",
       () => parseLayerArgs(3, 8, { stride: null as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Stride", "got null"],
     ],
     [
       "dilation 0",
       () => parseLayerArgs(3, 8, { dilationFactor: 0 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["DilationFactor must be a positive integer", "got 0"],
     ],
     [
       "dilation boolean",
       () => parseLayerArgs(3, 8, { dilationFactor: true as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["DilationFactor", "got true"],
     ],
     // Cropping
     [
       "cropping valid",
       () => parseLayerArgs(3, 8, { cropping: "valid" as "same" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ['Cropping must be "same"', 'got "valid"'],
     ],
     [
       "cropping negative",
       () => parseLayerArgs(3, 8, { cropping: -1 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "got -1"],
     ],
     [
       "cropping fractional",
       () => parseLayerArgs(3, 8, "Cropping", [1, 0.5, 1]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "[1,0.5,1]"],
     ],
     [
       "cropping 2-vector",
       () => parseLayerArgs(3, 8, "Cropping", [1, 1]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "[1,1]"],
     ],
     [
       "cropping flat 6-vector",
       () => parseLayerArgs(3, 8, "Cropping", [0, 1, 0, 1, 0, 1]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "[0,1,0,1,0,1]", "[[t, l, f], [b, r, bk]] here"],
     ],
     [
@@ -373,7 +365,7 @@ describe("every validation error", () => {
           [1, 1],
           [1, 1],
         ]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "[[1,1],[1,1]]"],
     ],
     [
@@ -383,19 +375,19 @@ describe("every validation error", () => {
           [1, 1, 1],
           [1, -1, 1],
         ]),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "[[1,1,1],[1,-1,1]]"],
     ],
     [
       "cropping object",
       () => parseLayerArgs(3, 8, { cropping: { t: 1 } as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", "{t: 1}"],
     ],
     [
       "cropping string elements",
       () => parseLayerArgs(3, 8, { cropping: ["1", 1, 1] as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", '["1",1,1]'],
     ],
     [
@@ -407,57 +399,57 @@ describe("every validation error", () => {
             ["a", 1, 1],
           ] as unknown as number,
         }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Cropping", '[[1,1,1],["a",1,1]]'],
     ],
     // NumChannels / NumGroups
     [
       "numChannels 0",
       () => parseLayerArgs(3, 8, { numChannels: 0 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ['NumChannels must be "auto" or a positive integer, got 0'],
     ],
     [
       "numChannels word",
       () => parseLayerArgs(3, 8, { numChannels: "many" as "auto" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["NumChannels", 'got "many"'],
     ],
     [
       "numChannels array",
       () => parseLayerArgs(3, 8, { numChannels: [3] as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["NumChannels", "got [3]"],
     ],
     [
       "numGroups 0",
       () => parseLayerArgs(3, 8, { numGroups: 0 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["NumGroups must be a positive integer, got 0"],
     ],
     [
       "numGroups string",
       () => parseLayerArgs(3, 8, { numGroups: "2" as unknown as number }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["NumGroups", 'got "2"'],
     ],
     [
       "numFilters not divisible",
       () => parseLayerArgs(3, 8, { numGroups: 3 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["NumFilters must be divisible by NumGroups, got NumFilters 8 and NumGroups 3"],
     ],
     [
       "numChannels not divisible",
       () => parseLayerArgs(3, 8, { numGroups: 2, numChannels: 3 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["NumChannels must be divisible by NumGroups, got NumChannels 3 and NumGroups 2"],
     ],
     // Initializers
     [
       "weights initializer unknown",
       () => parseLayerArgs(3, 8, { weightsInitializer: "xavier" as "he" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       [
         'WeightsInitializer must be one of "glorot", "he", "narrow-normal", "zeros", "ones" or a function, got "xavier"',
       ],
@@ -465,7 +457,7 @@ describe("every validation error", () => {
     [
       "bias initializer glorot",
       () => parseLayerArgs(3, 8, { biasInitializer: "glorot" as "ones" }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       [
         'BiasInitializer must be one of "zeros", "narrow-normal", "ones" or a function, got "glorot"',
       ],
@@ -473,88 +465,88 @@ describe("every validation error", () => {
     [
       "initializer number",
       () => parseLayerArgs(3, 8, "WeightsInitializer", 1),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["WeightsInitializer", "got 1"],
     ],
     // Factors
     [
       "negative factor",
       () => parseLayerArgs(3, 8, { weightLearnRateFactor: -1 }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["WeightLearnRateFactor must be a nonnegative finite number, got -1"],
     ],
     [
       "infinite factor",
       () => parseLayerArgs(3, 8, { biasLearnRateFactor: Infinity }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["BiasLearnRateFactor", "got Infinity"],
     ],
     [
       "NaN factor",
       () => parseLayerArgs(3, 8, { weightL2Factor: Number.NaN }),
-      RangeError,
+      "TCONV3D_ARGUMENT",
       ["WeightL2Factor", "got NaN"],
     ],
     [
       "string factor",
       () => parseLayerArgs(3, 8, "BiasL2Factor", "0"),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["BiasL2Factor", 'got "0"'],
     ],
     // Name
     [
       "name number",
       () => parseLayerArgs(3, 8, { name: 5 as unknown as string }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Name must be a string, got 5"],
     ],
     // Weights / Bias
     [
       "weights number[]",
       () => parseLayerArgs(1, 1, { weights: [1] as unknown as Float32Array }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Weights must be a DlArray, Float32Array or Float64Array", "got [1]"],
     ],
     [
       "weights wrong filter size",
       () => parseLayerArgs(3, 8, { weights: W([3, 3, 2, 8, 4]) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Weights must have size [3,3,3,8,NumChannels]", "got size [3,3,2,8,4]"],
     ],
     [
       "weights wrong numFilters",
       () => parseLayerArgs(3, 8, { weights: W([3, 3, 3, 4, 4]) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Weights must have size [3,3,3,8,NumChannels]", "got size [3,3,3,4,4]"],
     ],
     [
       "weights vs numChannels",
       () => parseLayerArgs(3, 8, { numChannels: 2, weights: W([3, 3, 3, 8, 4]) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Weights must have size [3,3,3,8,2]", "got size [3,3,3,8,4]"],
     ],
     [
       "weights grouped vs numGroups",
       () => parseLayerArgs(2, 8, { numGroups: 2, weights: W([2, 2, 2, 4, 3, 4]) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Weights must have size [2,2,2,4,NumChannels/NumGroups,2]", "got size [2,2,2,4,3,4]"],
     ],
     [
       "weights 7-D",
       () => parseLayerArgs(2, 8, { weights: W([2, 2, 2, 8, 1, 1, 2]) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Weights must have size", "[2,2,2,8,1,1,2]"],
     ],
     [
       "raw weights length",
       () => parseLayerArgs(2, 3, { weights: new Float32Array(25) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Weights has 25 values; expected a multiple of prod(FilterSize) * NumFilters = 24"],
     ],
     [
       "raw weights vs numChannels",
       () => parseLayerArgs(2, 3, { numChannels: 2, weights: new Float32Array(24) }),
-      RangeError,
+      "TCONV3D_SIZE",
       [
         "Weights has 24 values; expected prod(FilterSize) * NumFilters * NumChannels/NumGroups = 8 * 3 * 2/1 = 48",
       ],
@@ -562,38 +554,38 @@ describe("every validation error", () => {
     [
       "bias length",
       () => parseLayerArgs(2, 3, { bias: new Float32Array(4) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Bias must hold NumFilters = 3 values (size [1,1,1,3]), got Float32Array(4)"],
     ],
     [
       "bias DlArray size",
       () => parseLayerArgs(2, 3, { bias: W([1, 1, 1, 4]) }),
-      RangeError,
+      "TCONV3D_SIZE",
       ["Bias must hold NumFilters = 3 values", "got size [1,1,1,4]"],
     ],
     [
       "bias string",
       () => parseLayerArgs(2, 3, { bias: "zeros" as unknown as Float32Array }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Bias must be a DlArray", 'got "zeros"'],
     ],
     // Argument structure
     [
       "unknown option",
       () => parseLayerArgs(3, 8, { strides: 2 }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ['unknown option "strides"; expected one of Stride, Cropping'],
     ],
     [
       "unknown NV name",
       () => parseLayerArgs(3, 8, "Padding", 1),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ['unknown option "Padding"'],
     ],
     [
       "odd NV count",
       () => parseLayerArgs(3, 8, "Stride", 2, "Cropping"),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       [
         'Name-Value arguments must come in pairs; "Cropping" has no value (got 3 arguments after NumFilters)',
       ],
@@ -601,32 +593,30 @@ describe("every validation error", () => {
     [
       "NV name not a string",
       () => parseLayerArgs(3, 8, "Stride", 2, 5, 1),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["Name-Value argument 2 must start with an option name (a string), got 5"],
     ],
     [
       "positional junk",
       () => parseLayerArgs(3, 8, 5),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["expected an options object or Name-Value pairs after NumFilters, got 5"],
     ],
     [
       "array instead of object",
       () => parseLayerArgs(3, 8, [1, 2]),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ["expected an options object or Name-Value pairs", "got [1,2]"],
     ],
     [
       "same option twice in an object",
       () => parseLayerArgs(3, 8, { stride: 1, Stride: 2 }),
-      TypeError,
+      "TCONV3D_ARGUMENT",
       ['option Stride given twice, as "stride" and "Stride"'],
     ],
   ];
-  it.each(cases)("%s", (_n, make, ctor, parts) => {
-    const err = thrown(make);
-    expect(err).toBeInstanceOf(ctor);
-    const msg = (err as Error).message;
+  it.each(cases)("%s", (_n, make, code, parts) => {
+    const msg = expectThrows(E, make, code).message;
     expect(msg.startsWith("transposedConv3dLayer: ")).toBe(true);
     for (const p of parts) expect(msg).toContain(p);
   });
@@ -635,12 +625,22 @@ describe("every validation error", () => {
 describe("exported validators", () => {
   it("parseVec3 and parseCropping take the caller's name", () => {
     expect(parseVec3(2, "Stride", "dltranspconv")).toEqual([2, 2, 2]);
-    expect(() => parseVec3(0, "Stride", "dltranspconv")).toThrow(/^dltranspconv: Stride/);
+    expectThrows(
+      E,
+      () => parseVec3(0, "Stride", "dltranspconv"),
+      "TCONV3D_ARGUMENT",
+      /^dltranspconv: Stride/,
+    );
     expect(parseCropping([2], "dltranspconv")).toEqual({
       mode: "manual",
       begin: [2, 2, 2],
       end: [2, 2, 2],
     });
-    expect(() => parseCropping("full", "dltranspconv")).toThrow(/^dltranspconv: Cropping/);
+    expectThrows(
+      E,
+      () => parseCropping("full", "dltranspconv"),
+      "TCONV3D_ARGUMENT",
+      /^dltranspconv: Cropping/,
+    );
   });
 });

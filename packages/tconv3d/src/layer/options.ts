@@ -15,13 +15,18 @@
  * array `[[t, l, f], [b, r, bk]]`. A flat 6-vector is rejected rather than guessed at.
  *
  * Every error names the argument (MATLAB's PascalCase name), the value received and what was
- * expected; wrong types throw `TypeError`, wrong values `RangeError`.
+ * expected: a wrong type or value, or an unknown option, throws `ArgumentError`; weights or a
+ * bias of the wrong size throw `SizeError`.
+ *
+ * At compile time the options object is checked against {@link TransposedConv3dOptions} (no
+ * unknown key, see `Exact`) and Name-Value pairs against {@link TransposedConv3dNameValues}.
  *
  * @module
  */
 
 import { describeValue } from "../dlarray/describe.js";
 import { DlArray, type FloatArray, isFloatArray } from "../dlarray/dlarray.js";
+import { ArgumentError, SizeError } from "../errors.js";
 import {
   BIAS_INITIALIZERS,
   type BiasInitializerName,
@@ -129,24 +134,37 @@ export interface LayerArgs {
   readonly name: string;
 }
 
+/**
+ * The Name-Value names of `transposedConv3dLayer`, each mapped to the type of its value: every
+ * option's camelCase name and MATLAB's PascalCase one (`"stride"` and `"Stride"`, ...). Only
+ * these two spellings compile; at run time names are matched in any letter case, as in MATLAB.
+ * A value `undefined` counts as absent, as in the options object.
+ */
+export type TransposedConv3dNameValues = {
+  [K in keyof TransposedConv3dOptions as K | Capitalize<K>]-?:
+    | TransposedConv3dOptions[K]
+    | undefined;
+};
+
 /** MATLAB's Name-Value names, keyed by the camelCase option name. */
-export const OPTION_NAMES: Readonly<Record<keyof TransposedConv3dOptions, string>> = Object.freeze({
-  stride: "Stride",
-  cropping: "Cropping",
-  numChannels: "NumChannels",
-  weightsInitializer: "WeightsInitializer",
-  biasInitializer: "BiasInitializer",
-  weights: "Weights",
-  bias: "Bias",
-  weightLearnRateFactor: "WeightLearnRateFactor",
-  biasLearnRateFactor: "BiasLearnRateFactor",
-  weightL2Factor: "WeightL2Factor",
-  biasL2Factor: "BiasL2Factor",
-  name: "Name",
-  dilationFactor: "DilationFactor",
-  numGroups: "NumGroups",
-  outputPadding: "OutputPadding",
-});
+export const OPTION_NAMES: Readonly<{ [K in keyof TransposedConv3dOptions]-?: Capitalize<K> }> =
+  Object.freeze({
+    stride: "Stride",
+    cropping: "Cropping",
+    numChannels: "NumChannels",
+    weightsInitializer: "WeightsInitializer",
+    biasInitializer: "BiasInitializer",
+    weights: "Weights",
+    bias: "Bias",
+    weightLearnRateFactor: "WeightLearnRateFactor",
+    biasLearnRateFactor: "BiasLearnRateFactor",
+    weightL2Factor: "WeightL2Factor",
+    biasL2Factor: "BiasL2Factor",
+    name: "Name",
+    dilationFactor: "DilationFactor",
+    numGroups: "NumGroups",
+    outputPadding: "OutputPadding",
+  });
 
 type OptionKey = keyof TransposedConv3dOptions;
 
@@ -156,11 +174,11 @@ const BY_LOWER: ReadonlyMap<string, OptionKey> = new Map(
 
 const WHERE = "transposedConv3dLayer";
 
-function typeError(where: string, msg: string): never {
-  throw new TypeError(`${where}: ${msg}`);
+function argumentError(where: string, msg: string): never {
+  throw new ArgumentError(`${where}: ${msg}`);
 }
-function rangeError(where: string, msg: string): never {
-  throw new RangeError(`${where}: ${msg}`);
+function sizeError(where: string, msg: string): never {
+  throw new SizeError(`${where}: ${msg}`);
 }
 
 function isNumberList(v: unknown): v is ArrayLike<unknown> {
@@ -183,8 +201,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * @param argName - the MATLAB name for messages, e.g. `"Stride"`.
  * @param where - the function name for messages.
  * @returns a frozen `[a, b, c]`.
- * @throws TypeError when not a number or an array of numbers; RangeError for a wrong length or
- *   a value that is not a positive integer.
+ * @throws ArgumentError when not a positive integer or 3 of them.
  */
 export function parseVec3(value: unknown, argName: string, where = WHERE): Vec3 {
   const expected = `${argName} must be a positive integer or a vector of 3 positive integers`;
@@ -198,12 +215,12 @@ function integers3(value: unknown, min: number, expected: string, where: string)
   else if (isNumberList(value)) {
     v = Array.from(value);
     if (v.length === 1) v = [v[0], v[0], v[0]];
-  } else typeError(where, `${expected}, got ${describeValue(value)}`);
+  } else argumentError(where, `${expected}, got ${describeValue(value)}`);
   if (v.some((x) => typeof x !== "number")) {
-    typeError(where, `${expected}, got ${describeValue(value)}`);
+    argumentError(where, `${expected}, got ${describeValue(value)}`);
   }
   if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < min)) {
-    rangeError(where, `${expected}, got ${describeValue(value)}`);
+    argumentError(where, `${expected}, got ${describeValue(value)}`);
   }
   return v as number[];
 }
@@ -216,8 +233,8 @@ function integers3(value: unknown, min: number, expected: string, where: string)
  * @param value - the value received.
  * @param where - the function name for messages.
  * @returns the normalized, frozen cropping.
- * @throws TypeError for a value of the wrong type; RangeError for a wrong shape or a negative or
- *   non-integer crop (a flat 6-vector gets a hint about the nested form).
+ * @throws ArgumentError for a value of the wrong type or shape, or a negative or non-integer
+ *   crop (a flat 6-vector gets a hint about the nested form).
  */
 export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
   const expected =
@@ -234,27 +251,27 @@ export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
 
   if (typeof value === "string") {
     if (value.toLowerCase() === "same") return Object.freeze({ mode: "same" as const });
-    rangeError(where, `${expected}, ${got}`);
+    argumentError(where, `${expected}, ${got}`);
   }
   if (typeof value === "number") {
-    if (!isCrop(value)) rangeError(where, `${expected}, ${got}`);
+    if (!isCrop(value)) argumentError(where, `${expected}, ${got}`);
     return freeze([value, value, value], [value, value, value]);
   }
-  if (!isNumberList(value)) typeError(where, `${expected}, ${got}`);
+  if (!isNumberList(value)) argumentError(where, `${expected}, ${got}`);
   const v = Array.from(value);
   if (v.length === 2 && v.every(isNumberList)) {
     const rows = v.map((r) => Array.from(r as ArrayLike<unknown>));
     if (rows.some((r) => r.some((x) => typeof x !== "number"))) {
-      typeError(where, `${expected}, ${got}`);
+      argumentError(where, `${expected}, ${got}`);
     }
     if (rows.some((r) => r.length !== 3 || r.some((x) => !isCrop(x)))) {
-      rangeError(where, `${expected}, ${got}`);
+      argumentError(where, `${expected}, ${got}`);
     }
     return freeze(rows[0] as number[], rows[1] as number[]);
   }
-  if (v.some((x) => typeof x !== "number")) typeError(where, `${expected}, ${got}`);
+  if (v.some((x) => typeof x !== "number")) argumentError(where, `${expected}, ${got}`);
   if (v.length === 6) {
-    rangeError(
+    argumentError(
       where,
       `${expected}, ${got}; MATLAB's 2-by-3 matrix [t l f; b r bk] is written ` +
         "[[t, l, f], [b, r, bk]] here",
@@ -264,15 +281,15 @@ export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
     const c = v[0] as number;
     return freeze([c, c, c], [c, c, c]);
   }
-  if (v.length !== 3 || v.some((x) => !isCrop(x))) rangeError(where, `${expected}, ${got}`);
+  if (v.length !== 3 || v.some((x) => !isCrop(x))) argumentError(where, `${expected}, ${got}`);
   return freeze(v as number[], [...(v as number[])]);
 }
 
 function parsePositiveInt(value: unknown, argName: string, where: string): number {
   const expected = `${argName} must be a positive integer`;
-  if (typeof value !== "number") typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (typeof value !== "number") argumentError(where, `${expected}, got ${describeValue(value)}`);
   if (!Number.isSafeInteger(value) || value < 1) {
-    rangeError(where, `${expected}, got ${describeValue(value)}`);
+    argumentError(where, `${expected}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -284,13 +301,13 @@ function parsePositiveInt(value: unknown, argName: string, where: string): numbe
  * @param argName - the MATLAB name for messages, e.g. `"WeightL2Factor"`.
  * @param where - the function name for messages.
  * @returns the factor.
- * @throws TypeError for a non-number; RangeError for a negative, NaN or infinite value.
+ * @throws ArgumentError for a non-number, or a negative, NaN or infinite value.
  */
 export function parseFactor(value: unknown, argName: string, where: string = WHERE): number {
   const expected = `${argName} must be a nonnegative finite number`;
-  if (typeof value !== "number") typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (typeof value !== "number") argumentError(where, `${expected}, got ${describeValue(value)}`);
   if (!Number.isFinite(value) || value < 0) {
-    rangeError(where, `${expected}, got ${describeValue(value)}`);
+    argumentError(where, `${expected}, got ${describeValue(value)}`);
   }
   return value === 0 ? 0 : value; // -0 -> 0
 }
@@ -303,7 +320,7 @@ export function parseFactor(value: unknown, argName: string, where: string = WHE
  * @param names - the built-in names allowed.
  * @param where - the function name for messages.
  * @returns the lower-case name or the function.
- * @throws TypeError for another type; RangeError for an unknown name.
+ * @throws ArgumentError for another type or an unknown name.
  */
 export function parseInitializer<N extends string>(
   value: unknown,
@@ -313,10 +330,10 @@ export function parseInitializer<N extends string>(
 ): N | InitializerFunction {
   const expected = `${argName} must be one of ${names.map((n) => `"${n}"`).join(", ")} or a function`;
   if (typeof value === "function") return value as InitializerFunction;
-  if (typeof value !== "string") typeError(where, `${expected}, got ${describeValue(value)}`);
+  if (typeof value !== "string") argumentError(where, `${expected}, got ${describeValue(value)}`);
   const lower = value.toLowerCase();
   const hit = names.find((n) => n === lower);
-  if (hit === undefined) rangeError(where, `${expected}, got ${describeValue(value)}`);
+  if (hit === undefined) argumentError(where, `${expected}, got ${describeValue(value)}`);
   return hit;
 }
 
@@ -324,7 +341,7 @@ function parameterData(value: unknown, argName: string, where: string): FloatArr
   if (value === null) return null;
   if (value instanceof DlArray) return value.numel === 0 ? null : value.data;
   if (isFloatArray(value)) return value.length === 0 ? null : value;
-  return typeError(
+  return argumentError(
     where,
     `${argName} must be a DlArray, Float32Array or Float64Array (or null), got ` +
       describeValue(value),
@@ -338,7 +355,7 @@ function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey,
   const lookup = (name: string): OptionKey => {
     const key = BY_LOWER.get(name.toLowerCase());
     if (key === undefined) {
-      typeError(where, `unknown option ${describeValue(name)}; expected one of ${known}`);
+      argumentError(where, `unknown option ${describeValue(name)}; expected one of ${known}`);
     }
     return key;
   };
@@ -350,7 +367,7 @@ function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey,
       const key = lookup(name);
       const prev = spelled.get(key);
       if (prev !== undefined) {
-        typeError(where, `option ${OPTION_NAMES[key]} given twice, as "${prev}" and "${name}"`);
+        argumentError(where, `option ${OPTION_NAMES[key]} given twice, as "${prev}" and "${name}"`);
       }
       spelled.set(key, name);
       if (obj[name] !== undefined) out.set(key, obj[name]);
@@ -358,14 +375,14 @@ function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey,
     return out;
   }
   if (typeof rest[0] !== "string") {
-    typeError(
+    argumentError(
       where,
       "expected an options object or Name-Value pairs after NumFilters, got " +
         describeValue(rest.length === 1 ? rest[0] : rest),
     );
   }
   if (rest.length % 2 !== 0) {
-    typeError(
+    argumentError(
       where,
       `Name-Value arguments must come in pairs; ${describeValue(rest[rest.length - 1])} has no ` +
         `value (got ${rest.length} arguments after NumFilters)`,
@@ -374,7 +391,7 @@ function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey,
   for (let i = 0; i < rest.length; i += 2) {
     const name = rest[i];
     if (typeof name !== "string") {
-      typeError(
+      argumentError(
         where,
         `Name-Value argument ${i / 2 + 1} must start with an option name (a string), got ` +
           describeValue(name),
@@ -406,7 +423,8 @@ function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey,
  * @param numFilters - positive integer.
  * @param rest - nothing, one {@link TransposedConv3dOptions} object, or MATLAB Name-Value pairs.
  * @returns the normalized, frozen arguments.
- * @throws TypeError for a wrong type or an unknown option; RangeError for a wrong value.
+ * @throws ArgumentError for a wrong type or value, an unknown option, or options that
+ *   contradict each other; SizeError for `Weights` or `Bias` of the wrong size.
  */
 export function parseLayerArgs(
   filterSize: number | readonly number[],
@@ -436,34 +454,37 @@ export function parseLayerArgs(
     const v = get("numChannels");
     if (typeof v === "string") {
       if (v.toLowerCase() !== "auto") {
-        rangeError(
+        argumentError(
           where,
           `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`,
         );
       }
     } else if (typeof v === "number") {
       if (!Number.isSafeInteger(v) || v < 1) {
-        rangeError(
+        argumentError(
           where,
           `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`,
         );
       }
       numChannels = v;
     } else {
-      typeError(where, `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`);
+      argumentError(
+        where,
+        `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`,
+      );
     }
   }
 
   let numGroups = has("numGroups") ? parsePositiveInt(get("numGroups"), "NumGroups", where) : 1;
   const checkGroups = (): void => {
     if (nf % numGroups !== 0) {
-      rangeError(
+      argumentError(
         where,
         `NumFilters must be divisible by NumGroups, got NumFilters ${nf} and NumGroups ${numGroups}`,
       );
     }
     if (numChannels !== "auto" && numChannels % numGroups !== 0) {
-      rangeError(
+      argumentError(
         where,
         `NumChannels must be divisible by NumGroups, got NumChannels ${numChannels} and ` +
           `NumGroups ${numGroups}`,
@@ -489,7 +510,8 @@ export function parseLayerArgs(
   let name = "";
   if (has("name")) {
     const v = get("name");
-    if (typeof v !== "string") typeError(where, `Name must be a string, got ${describeValue(v)}`);
+    if (typeof v !== "string")
+      argumentError(where, `Name must be a string, got ${describeValue(v)}`);
     name = v;
   }
 
@@ -523,7 +545,7 @@ export function parseLayerArgs(
             ? `[${fs.join(",")},${nf},${C}] ([h, w, d, NumFilters, NumChannels])`
             : `[${fs.join(",")},${nf / g},${numChannels === "auto" ? "NumChannels/NumGroups" : Number(C) / g},${g}] ` +
               "([h, w, d, NumFilters/NumGroups, NumChannels/NumGroups, NumGroups])";
-        rangeError(where, `Weights must have size ${want}, got size ${describeValue(wIn.size)}`);
+        sizeError(where, `Weights must have size ${want}, got size ${describeValue(wIn.size)}`);
       }
       numChannels = c * g;
     } else {
@@ -539,7 +561,7 @@ export function parseLayerArgs(
               "(prod(FilterSize) * NumFilters * NumChannels/NumGroups values)"
             : `prod(FilterSize) * NumFilters * NumChannels/NumGroups = ` +
               `${k} * ${nf} * ${numChannels}/${numGroups} = ${(k * nf * numChannels) / numGroups}`;
-        rangeError(where, `Weights has ${wData.length} values; expected ${expected}`);
+        sizeError(where, `Weights has ${wData.length} values; expected ${expected}`);
       }
       numChannels = cPerGroup * numGroups;
       wSize =
@@ -557,7 +579,7 @@ export function parseLayerArgs(
   const bData = parameterData(bIn, "Bias", where);
   if (bData !== null) {
     if (bData.length !== nf) {
-      rangeError(
+      sizeError(
         where,
         `Bias must hold NumFilters = ${nf} values (size [1,1,1,${nf}]), got ` +
           (bIn instanceof DlArray ? `size ${describeValue(bIn.size)}` : describeValue(bIn)),
@@ -597,9 +619,8 @@ export function parseLayerArgs(
  * @param cropping - the parsed cropping.
  * @param where - the function name for messages.
  * @returns a frozen `[a, b, c]`.
- * @throws TypeError for a value of the wrong type; RangeError for a wrong length, a negative or
- *   non-integer value, a value not below the stride or dilation, or nonzero padding with
- *   `"same"` cropping.
+ * @throws ArgumentError for a value of the wrong type or length, a negative or non-integer
+ *   value, a value not below the stride or dilation, or nonzero padding with `"same"` cropping.
  */
 export function parseOutputPadding(
   value: unknown,
@@ -616,7 +637,7 @@ export function parseOutputPadding(
     const s = stride[a] as number;
     const d = dilationFactor[a] as number;
     if (o >= s && o >= d) {
-      rangeError(
+      argumentError(
         where,
         `OutputPadding along spatial dimension ${a + 1} is ${o}; expected less than its Stride ` +
           `(${s}) or its DilationFactor (${d}), as PyTorch's output_padding (got ${describeValue(value)})`,
@@ -624,7 +645,7 @@ export function parseOutputPadding(
     }
   }
   if (cropping.mode === "same" && op.some((o) => o !== 0)) {
-    rangeError(
+    argumentError(
       where,
       `OutputPadding ${describeValue(value)} needs manual cropping; Cropping "same" already fixes ` +
         "the output length (n*stride)",

@@ -24,6 +24,7 @@
  */
 
 import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
+import { ArgumentError, SizeError } from "../errors.js";
 import { learnablesOf, TransposedConv3dLayer } from "../layer/layer.js";
 
 /** Optimizer state of {@link sgdmupdate}: one velocity per learnable, in its precision. */
@@ -99,13 +100,13 @@ function options<T extends object>(
     value !== undefined &&
     (value === null || typeof value !== "object" || Array.isArray(value))
   ) {
-    throw new TypeError(`${where}: options must be an object, got ${describeValue(value)}`);
+    throw new ArgumentError(`${where}: options must be an object, got ${describeValue(value)}`);
   }
   const o = (value ?? {}) as Record<string, unknown>;
   const keys = Object.keys(spec);
   for (const k of Object.keys(o)) {
     if (!keys.includes(k)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${where}: unknown option ${describeValue(k)}; expected one of ${keys.join(", ")}`,
       );
     }
@@ -116,9 +117,10 @@ function options<T extends object>(
   >) {
     const v = o[k] === undefined ? dflt : o[k];
     if (typeof v !== "number") {
-      throw new TypeError(`${where}: ${k} must be ${expected}, got ${describeValue(v)}`);
+      throw new ArgumentError(`${where}: ${k} must be ${expected}, got ${describeValue(v)}`);
     }
-    if (!ok(v)) throw new RangeError(`${where}: ${k} must be ${expected}, got ${describeValue(v)}`);
+    if (!ok(v))
+      throw new ArgumentError(`${where}: ${k} must be ${expected}, got ${describeValue(v)}`);
     out[k] = v;
   }
   return out as Record<keyof T & string, number>;
@@ -155,19 +157,19 @@ interface Target {
 /** Checks the layer and the gradients; returns the layer's own learnables. */
 function target(layer: unknown, grads: unknown, where: string): Target {
   if (!(layer instanceof TransposedConv3dLayer)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: layer must be a TransposedConv3dLayer (from transposedConv3dLayer), got ${describeValue(layer)}`,
     );
   }
   const own = learnablesOf(layer);
   if (own.weights === null || own.bias === null) {
-    throw new Error(
+    throw new ArgumentError(
       `${where}: layer "${layer.name}" has no ${own.weights === null ? "weights" : "bias"} yet; ` +
         "call layer.initialize(X) (or predict/backward) first",
     );
   }
   if (grads === null || typeof grads !== "object") {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: grads must be { dLdW, dLdB } as layer.backward returns, got ${describeValue(grads)}`,
     );
   }
@@ -177,7 +179,7 @@ function target(layer: unknown, grads: unknown, where: string): Target {
     const what = key === "dLdW" ? "the weights" : "the bias";
     if (v instanceof DlArray) {
       if (!sameSize(v.size, expected.size)) {
-        throw new RangeError(
+        throw new SizeError(
           `${where}: grads.${key} has size [${v.size}]; expected [${expected.size}] (the size of ${what})`,
         );
       }
@@ -185,13 +187,13 @@ function target(layer: unknown, grads: unknown, where: string): Target {
     }
     if (isFloatArray(v)) {
       if (v.length !== expected.numel) {
-        throw new RangeError(
+        throw new SizeError(
           `${where}: grads.${key} has ${v.length} values; expected ${expected.numel} (the size of ${what}, [${expected.size}])`,
         );
       }
       return v;
     }
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: grads.${key} must be a DlArray or Float32Array/Float64Array, got ${describeValue(v)}`,
     );
   };
@@ -213,12 +215,12 @@ function stateArray(
 ): FloatArray {
   const v = state[key];
   if (!isFloatArray(v)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: state.${key} must be a Float32Array or Float64Array, got ${describeValue(v)}`,
     );
   }
   if (v.length !== numel) {
-    throw new RangeError(
+    throw new SizeError(
       `${where}: state.${key} has ${v.length} values; expected ${numel} (a state made for another layer?)`,
     );
   }
@@ -238,14 +240,14 @@ function checkState(
       typeof state === "object" && typeof (state as { optimizer?: unknown }).optimizer === "string"
         ? `a state of optimizer "${(state as { optimizer: string }).optimizer}"`
         : describeValue(state);
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: state must be undefined (first step) or what ${fn} returned, got ${got}`,
     );
   }
   const s = state as Record<string, unknown>;
   const ws = s.weightSize;
   if (!Array.isArray(ws) || !sameSize(ws as number[], t.w.size)) {
-    throw new RangeError(
+    throw new SizeError(
       `${where}: the state was made for weights of size ${describeValue(ws)}; this layer's ` +
         `weights have size [${t.w.size}] (a state from another layer?)`,
     );
@@ -277,7 +279,9 @@ function copyLike(p: DlArray, src: FloatArray): FloatArray {
  * @param state - `undefined` (or `null`) on the first step, then the state returned last time.
  * @param opts - `learnRate` (0.01), `momentum` (0.9), `l2Regularization` (1e-4).
  * @returns the new state (velocities) for the next step.
- * @throws TypeError / RangeError naming the bad argument; the layer is unchanged then.
+ * @throws ArgumentError naming the bad argument (a layer without learnables, options out of
+ *   range, a state of the other optimizer); SizeError for gradients or a state of another size.
+ *   The layer is unchanged then.
  */
 export function sgdmupdate(
   layer: TransposedConv3dLayer,
@@ -337,7 +341,9 @@ export function sgdmupdate(
  * @param opts - `learnRate` (0.001), `gradientDecayFactor` (0.9), `squaredGradientDecayFactor`
  *   (0.999), `epsilon` (1e-8), `l2Regularization` (1e-4).
  * @returns the new state (moving averages, iteration) for the next step.
- * @throws TypeError / RangeError naming the bad argument; the layer is unchanged then.
+ * @throws ArgumentError naming the bad argument (a layer without learnables, options out of
+ *   range, a state of the other optimizer); SizeError for gradients or a state of another size.
+ *   The layer is unchanged then.
  */
 export function adamupdate(
   layer: TransposedConv3dLayer,
@@ -359,7 +365,7 @@ export function adamupdate(
   if (s !== null) {
     const it = s.iteration;
     if (typeof it !== "number" || !Number.isSafeInteger(it) || it < 0) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${where}: state.iteration must be a nonnegative integer, got ${describeValue(it)}`,
       );
     }
