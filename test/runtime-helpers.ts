@@ -5,18 +5,25 @@ import { fileURLToPath } from "node:url";
 
 export const RUNTIME_DIST = new URL("../packages/tconv3d/dist/runtime/index.js", import.meta.url);
 
-/** The runtime module (`init`, `backendInfo` and the package-internal `wasm()`). */
-export type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js");
+const BACKEND_DIST = new URL("../packages/tconv3d/dist/runtime/backend.js", import.meta.url);
 
-/** The runtime module, after the package's Node entry (`import "tconv3d"`) installed Node's
- * environment; both are one module instance, so `init` here is the package's. */
+/** The runtime (`init`, `backendInfo`) with the package-internal `wasm()`. */
+export type Runtime = typeof import("../packages/tconv3d/dist/runtime/index.js") &
+  Pick<typeof import("../packages/tconv3d/dist/runtime/backend.js"), "wasm">;
+
+/** The runtime, after the package's Node entry (`import "tconv3d"`) installed Node's
+ * environment; all are one module instance, so `init` here is the package's. */
 export async function loadRuntime(): Promise<Runtime> {
   await import("tconv3d");
-  return import("../packages/tconv3d/dist/runtime/index.js");
+  const [rt, { wasm }] = await Promise.all([
+    import("../packages/tconv3d/dist/runtime/index.js"),
+    import("../packages/tconv3d/dist/runtime/backend.js"),
+  ]);
+  return { ...rt, wasm };
 }
 
 /** The same, for a child process's `node --input-type=module -e` script (cwd: the repo). */
-export const LOAD_RUNTIME = `await import("tconv3d"); const rt = await import(${JSON.stringify(RUNTIME_DIST.href)});`;
+export const LOAD_RUNTIME = `await import("tconv3d"); const rt = { ...(await import(${JSON.stringify(RUNTIME_DIST.href)})), wasm: (await import(${JSON.stringify(BACKEND_DIST.href)})).wasm };`;
 const WASM_DIR = new URL("../packages/tconv3d/wasm/", import.meta.url);
 
 /** Throws a clear error unless `scripts/build-wasm.sh` and `pnpm --filter tconv3d build` ran. */

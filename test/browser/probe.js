@@ -1,5 +1,6 @@
 // Runs in the page's main thread or in a dedicated Worker: init the runtime, prove the pool.
 const RUNTIME = new URL("../../packages/tconv3d/dist/runtime/index.js", import.meta.url).href;
+const BACKEND = new URL("../../packages/tconv3d/dist/runtime/backend.js", import.meta.url).href;
 const PACKAGE = new URL("../../packages/tconv3d/dist/browser.js", import.meta.url).href;
 
 /** A forward and backward on WasmArrays against the same on JS arrays, bit for bit, before
@@ -37,10 +38,11 @@ export async function probe({ variant, threads }) {
   // The browser entry installs the web environment; the runtime module is the same instance.
   await import(PACKAGE);
   const rt = await import(RUNTIME);
+  const { wasm } = await import(BACKEND);
   const t0 = performance.now();
   const info = await rt.init({ variant, threads });
   const initMs = performance.now() - t0;
-  const w = rt.wasm();
+  const w = wasm();
   const t1 = performance.now();
   const distinct = w.exports.pool_distinct_workers(64);
   const poolMs = performance.now() - t1;

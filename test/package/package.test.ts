@@ -3,10 +3,11 @@
 // ESM-only, and require("tconv3d") works where the package runs (Node >= 20.19, the engines
 // range, loads ES modules without top-level await through require); the last test proves it.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
+import ts from "typescript";
 import { describe, expect, inject, it } from "vitest";
 import { projectWith } from "./install.js";
 
@@ -95,4 +96,43 @@ describe("the packed package", () => {
     );
     expect(out.trim()).toBe("simd");
   });
+});
+
+describe("the packed package's types in a user's TypeScript project", () => {
+  // What a Workers or browser project writes; checked with the package resolved through its
+  // package.json (exports and their `types` conditions), as tsc resolves it for users.
+  const APP = `import { type BackendInfo, type DlArray, dlarray, init, transposedConv3dLayer } from "tconv3d";
+import wasm from "tconv3d/wasm/simd/tconv3d_wasm_bg.wasm";
+
+const module: WebAssembly.Module = wasm;
+export async function run(): Promise<[BackendInfo, DlArray<Float32Array>]> {
+  const info = await init({ module });
+  const layer = transposedConv3dLayer(3, 2, { stride: 2 });
+  return [info, layer.predict(dlarray(new Float32Array(8 * 3), [2, 2, 2, 3], "SSSC"))];
+}
+`;
+
+  for (const moduleResolution of ["NodeNext", "Bundler"] as const) {
+    it(`type-checks under moduleResolution ${moduleResolution}, the .wasm import included`, () => {
+      const dir = projectWith(tarball, "types");
+      writeFileSync(join(dir, "app.ts"), APP);
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+      const program = ts.createProgram([join(dir, "app.ts")], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+        module: moduleResolution === "NodeNext" ? ts.ModuleKind.NodeNext : ts.ModuleKind.ESNext,
+        moduleResolution:
+          moduleResolution === "NodeNext"
+            ? ts.ModuleResolutionKind.NodeNext
+            : ts.ModuleResolutionKind.Bundler,
+        types: [],
+      });
+      const errors = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      expect(errors).toEqual([]);
+    });
+  }
 });

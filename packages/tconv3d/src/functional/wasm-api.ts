@@ -7,7 +7,7 @@
  */
 
 import type { Dtype, FloatArray } from "../dlarray/index.js";
-import { wasm } from "../runtime/index.js";
+import { wasm } from "../runtime/backend.js";
 
 /** A buffer owned by the WASM side (`BufferF32` / `BufferF64`). */
 export interface WasmBuffer {

@@ -14,7 +14,7 @@ import {
   type Format,
 } from "../dlarray/index.js";
 import { ArgumentError, BackendError, MemoryError } from "../errors.js";
-import { wasm } from "../runtime/index.js";
+import { wasm } from "../runtime/backend.js";
 import { callCore } from "./core-errors.js";
 import { typed, view, type WasmBuffer } from "./wasm-api.js";
 

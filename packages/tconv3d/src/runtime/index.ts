@@ -12,7 +12,5 @@ export {
   type InitOptions,
   init,
   type Variant,
-  type WasmBindings,
-  type WasmRuntime,
-  wasm,
+  type WasmPaths,
 } from "./loader.js";

@@ -11,6 +11,7 @@ import * as simdGlue from "../../wasm/simd/tconv3d_wasm.js";
 import poolWorkerSource from "../../wasm/simd-threads/pool-worker-source.js";
 import * as threadsGlue from "../../wasm/simd-threads/tconv3d_wasm.js";
 import { ArgumentError, BackendError } from "../errors.js";
+import { currentBackend, makeRuntime, setBackend, type WasmRuntime } from "./backend.js";
 import { detectFeatures } from "./detect.js";
 import type { Host, PoolWorker } from "./host.js";
 import type { WorkerStartMessage } from "./protocol.js";
@@ -102,35 +103,6 @@ export interface BackendInfo {
   fallback?: string;
 }
 
-/** The wasm-bindgen exports shared by every variant (typed from the generated glue). */
-export type WasmBindings = Omit<
-  typeof simdGlue,
-  "default" | "initSync" | "InitInput" | "InitOutput"
->;
-
-/**
- * The loaded backend, for the package's own modules (see {@link wasm}).
- *
- * Memory views: buffers live in the wasm linear memory, and a call into wasm may grow it.
- * Growth detaches a non-shared `ArrayBuffer`, and a `SharedArrayBuffer` view keeps its old
- * length (other threads' growth may not even be visible yet). So never keep a typed array
- * across a call into wasm: re-derive it with {@link WasmRuntime.f32} (etc.) after each call.
- */
-export interface WasmRuntime {
-  /** The wasm-bindgen exports (functions and classes). */
-  readonly exports: WasmBindings;
-  /** The instance's linear memory (shared in `simd-threads`). */
-  readonly memory: WebAssembly.Memory;
-  /** What was loaded. */
-  readonly info: BackendInfo;
-  /** The memory's current buffer (refreshed first for shared memories). */
-  buffer(): ArrayBuffer | SharedArrayBuffer;
-  /** A fresh `Float32Array` over `len` floats at byte address `ptr`. */
-  f32(ptr: number, len: number): Float32Array;
-  /** A fresh `Float64Array` over `len` doubles at byte address `ptr`. */
-  f64(ptr: number, len: number): Float64Array;
-}
-
 const MAX_AUTO_THREADS = 8;
 
 interface Request {
@@ -140,7 +112,6 @@ interface Request {
 
 let host: Host | undefined;
 let pending: { request: Request; promise: Promise<BackendInfo> } | undefined;
-let loaded: WasmRuntime | undefined;
 
 /**
  * Installs the environment's half of the loader; the package's entry points call it (the first
@@ -171,7 +142,7 @@ export function init(options: InitOptions = {}): Promise<BackendInfo> {
     return Promise.reject(error);
   }
   if (pending !== undefined) {
-    const info = loaded?.info;
+    const info = currentBackend()?.info;
     if (!sameRequest(request, pending.request, info)) {
       return Promise.reject(
         new BackendError(
@@ -186,7 +157,7 @@ export function init(options: InitOptions = {}): Promise<BackendInfo> {
   }
   const promise = load(request, options).then(
     (runtime) => {
-      loaded = runtime;
+      setBackend(runtime);
       return runtime.info;
     },
     (error: unknown) => {
@@ -206,6 +177,7 @@ export function init(options: InitOptions = {}): Promise<BackendInfo> {
  * @throws BackendError (`TCONV3D_NOT_INITIALIZED`) before `init()` has completed.
  */
 export function backendInfo(): BackendInfo {
+  const loaded = currentBackend();
   if (loaded === undefined) {
     throw new BackendError(
       "TCONV3D_NOT_INITIALIZED",
@@ -213,22 +185,6 @@ export function backendInfo(): BackendInfo {
     );
   }
   return { ...loaded.info };
-}
-
-/**
- * The loaded backend: wasm-bindgen exports, memory and view helpers. Internal to the package.
- *
- * @throws BackendError (`TCONV3D_NOT_INITIALIZED`) before `init()` has completed.
- * @internal
- */
-export function wasm(): WasmRuntime {
-  if (loaded === undefined) {
-    throw new BackendError(
-      "TCONV3D_NOT_INITIALIZED",
-      "tconv3d: call await init() before computing",
-    );
-  }
-  return loaded;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +326,7 @@ async function load(request: Request, options: InitOptions): Promise<WasmRuntime
   module ??= await env.compile(wasmUrl(env, variantOf(false, relaxed), options.wasmPaths));
   const out = simdGlue.initSync({ module });
   const variant = checkVariant(request, simdGlue.variant_relaxed(), false);
-  return makeRuntime(simdGlue, out.memory, { variant, threads: 1, fallback });
+  return makeRuntime(simdGlue, out.memory, info(variant, 1, fallback));
 }
 
 async function loadThreaded(
@@ -389,11 +345,7 @@ async function loadThreaded(
   const variant = checkVariant(request, threadsGlue.variant_relaxed(), true);
   const script = workerUrl === undefined ? undefined : env.resolve(workerUrl);
   await startPool(env, module, out.memory, threads, script);
-  return makeRuntime(threadsGlue, out.memory, {
-    variant,
-    threads: threadsGlue.pool_threads(),
-    fallback: undefined,
-  });
+  return makeRuntime(threadsGlue, out.memory, info(variant, threadsGlue.pool_threads(), undefined));
 }
 
 /** The URL of a variant's `.wasm`: from `wasmPaths`, else beside the package's code. */
@@ -446,34 +398,14 @@ function checkVariant(request: Request, relaxed: boolean, threaded: boolean): Va
   return variant;
 }
 
-function makeRuntime(
-  exports: WasmBindings,
-  memory: WebAssembly.Memory,
-  how: { variant: Variant; threads: number; fallback: string | undefined },
-): WasmRuntime {
-  const shared =
-    typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
-  const buffer = (): ArrayBuffer | SharedArrayBuffer => {
-    // Another thread may have grown a shared memory; grow(0) makes this agent see the new size
-    // (toyobayashi/wasm-util#7). It cannot fail and costs a lock.
-    if (shared) memory.grow(0);
-    return memory.buffer;
-  };
-  const info: BackendInfo = {
-    variant: how.variant,
+function info(variant: Variant, threads: number, fallback: string | undefined): BackendInfo {
+  return {
+    variant,
     simd: true,
-    relaxedSimd: traits(how.variant).relaxed,
-    threads: how.threads,
-    ...(how.fallback === undefined ? {} : { fallback: how.fallback }),
+    relaxedSimd: traits(variant).relaxed,
+    threads,
+    ...(fallback === undefined ? {} : { fallback }),
   };
-  return Object.freeze({
-    exports,
-    memory,
-    info: Object.freeze(info),
-    buffer,
-    f32: (ptr: number, len: number) => new Float32Array(buffer(), ptr, len),
-    f64: (ptr: number, len: number) => new Float64Array(buffer(), ptr, len),
-  });
 }
 
 function importsMemory(module: WebAssembly.Module): boolean {
