@@ -5,6 +5,9 @@
 // are copied unless the caller asks for a transfer; errors thrown in the worker arrive as the same
 // class, code and message as the synchronous API's, and the backend keeps working; terminate()
 // rejects pending and later calls with a BackendError.
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import type * as Tconv3d from "tconv3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { thrown, values } from "./helpers.js";
@@ -322,6 +325,42 @@ describe("initWorker in Node", () => {
       expect(e.message).toMatch(/another worker backend/);
     } finally {
       one.terminate();
+    }
+  });
+
+  it("init options reach the worker: a relative wasmPaths, a compiled module, the worker's path", async () => {
+    const { X, options } = fixture(CASES[0]);
+    const want = T.transposedConv3dLayer(3, 4, options).predict(X);
+    const wasm = readFileSync(
+      new URL("../packages/tconv3d/wasm/simd/tconv3d_wasm_bg.wasm", import.meta.url),
+    );
+    const tries = [
+      // Relative to the working directory (the repository here), as init() resolves it.
+      {
+        variant: "simd",
+        threads: 1,
+        wasmPaths: relative(
+          process.cwd(),
+          fileURLToPath(new URL("../packages/tconv3d/wasm", import.meta.url)),
+        ),
+      },
+      { module: await WebAssembly.compile(wasm) },
+      {
+        variant: "simd",
+        threads: 1,
+        apiWorkerUrl: fileURLToPath(
+          new URL("../packages/tconv3d/dist/async/worker-node.js", import.meta.url),
+        ),
+      },
+    ] as const;
+    for (const init of tries) {
+      const b = await T.initWorker(init);
+      try {
+        expect(b.info).toMatchObject({ variant: "simd", threads: 1 });
+        expectSame(await (await b.transposedConv3dLayer(3, 4, options)).predict(X), want);
+      } finally {
+        b.terminate();
+      }
     }
   });
 

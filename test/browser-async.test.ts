@@ -8,6 +8,7 @@
 // BackendError. The checks run in test/browser/async-page.js.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StaticServer, serveIsolated } from "./browser/server.js";
@@ -51,6 +52,7 @@ interface AsyncResult {
     argumentError: boolean;
   };
   terminate: { status: string; backendError: boolean; code?: string; message?: string }[];
+  locations: Record<string, { info: Record<string, unknown>; same: boolean }>;
 }
 type Outcome = { ok: true; result: AsyncResult } | { ok: false; error: string };
 
@@ -79,12 +81,38 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function run(query: string): Promise<AsyncResult> {
+/** The worker as a bundler would emit it: one iife file. */
+async function workerBundle(): Promise<string> {
+  const entry = fileURLToPath(
+    new URL("../packages/tconv3d/dist/async/worker-web.js", import.meta.url),
+  );
+  const r = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    write: false,
+    logLevel: "silent",
+  });
+  return r.outputFiles[0]?.text ?? "";
+}
+
+async function run(query: string, bundle?: string): Promise<AsyncResult> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   try {
-    await page.goto(`${server.origin}/test/browser/async.html?${query}`);
+    await page.goto(
+      `${server.origin}/test/browser/async.html?${query}${bundle ? "&bundle=1" : ""}`,
+    );
+    if (bundle !== undefined) {
+      await page.waitForFunction("typeof window.__tconv3dGo === 'function'");
+      await page.evaluate((text) => {
+        const w = window as unknown as { __tconv3dWorkerBundle: string; __tconv3dGo(): void };
+        w.__tconv3dWorkerBundle = text;
+        w.__tconv3dGo();
+      }, bundle);
+    }
     const o = (await page.evaluate("window.__tconv3dAsync")) as Outcome;
     expect(errors).toEqual([]);
     if (!o.ok) throw new Error(`in the page: ${o.error}`);
@@ -119,14 +147,19 @@ function expectAll(r: AsyncResult): void {
     expect(t).toMatchObject({ status: "rejected", backendError: true, code: "TCONV3D_WORKER" });
     expect(t.message).toMatch(/terminated \(terminate\(\)\)/);
   }
+  for (const l of Object.values(r.locations)) expect(l.same).toBe(true);
+  expect(r.locations.relative?.info).toMatchObject({ variant: "simd" });
+  expect(r.locations.explicitScript?.info).toMatchObject({ variant: "simd" });
 }
 
 describe.runIf(existsSync(CHROMIUM))("the async API in Chromium", () => {
-  it("simd-threads, 2 threads: equals the synchronous API bit for bit, resident arrays, transfer, errors, terminate", async () => {
-    const r = await run("variant=simd-threads&threads=2");
+  it("simd-threads, 2 threads: equals the synchronous API bit for bit, resident arrays, transfer, errors, terminate, worker and .wasm locations", async () => {
+    const r = await run("variant=simd-threads&threads=2", await workerBundle());
     expect(r.crossOriginIsolated).toBe(true);
     expect(r.workerInfo).toMatchObject({ variant: "simd-threads", threads: 2 });
     expectAll(r);
+    // The worker bundled into one iife file starts from a blob: URL and runs the pool.
+    expect(r.locations.iifeBundle?.info).toMatchObject({ variant: "simd-threads", threads: 2 });
   });
 
   it("simd, 1 thread: the same", async () => {

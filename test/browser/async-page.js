@@ -156,6 +156,45 @@ async function terminate() {
   }));
 }
 
+/**
+ * Where the worker and the .wasm are, given by the caller: page-relative URLs (resolved against
+ * the page, not the worker's script), and a single-file iife bundle of the worker from a blob:
+ * URL (the test bundles it with esbuild, as a bundler would emit it).
+ */
+async function locations(bundle) {
+  const { X, options: o } = fixture(false);
+  const expected = T.transposedConv3dLayer(3, 4, o).predict(X);
+  const wasmPaths = "../../packages/tconv3d/wasm/";
+  const out = {};
+  const tries = {
+    relative: { variant: "simd", threads: 1, wasmPaths },
+    explicitScript: {
+      variant: "simd",
+      threads: 1,
+      apiWorkerUrl: "../../packages/tconv3d/dist/async/worker-web.js",
+    },
+  };
+  if (bundle !== null) {
+    const url = URL.createObjectURL(new Blob([bundle], { type: "text/javascript" }));
+    // A bundle has no import.meta.url of the package to find its .wasm by: give their folder.
+    tries.iifeBundle = {
+      ...options,
+      apiWorkerUrl: url,
+      wasmPaths: new URL(wasmPaths, location.href),
+    };
+  }
+  for (const [name, init] of Object.entries(tries)) {
+    const b = await T.initWorker(init);
+    try {
+      const layer = await b.transposedConv3dLayer(3, 4, o);
+      out[name] = { info: b.info, same: same(await layer.predict(X), expected) };
+    } finally {
+      b.terminate();
+    }
+  }
+  return out;
+}
+
 let backend;
 
 async function main() {
@@ -172,11 +211,18 @@ async function main() {
       transfer: await transfer(),
       errors: await errors(),
       terminate: await terminate(),
+      locations: await locations(window.__tconv3dWorkerBundle ?? null),
     };
   } finally {
     backend.terminate();
   }
 }
+
+// The test may first hand over a bundle of the worker (see locations()).
+await new Promise((resolve) => {
+  if (params.get("bundle") !== "1") resolve();
+  else window.__tconv3dGo = resolve;
+});
 
 window.__tconv3dAsync = main().then(
   (result) => ({ ok: true, result }),
