@@ -90,7 +90,7 @@ function busyMs() {
   }
 }
 
-/** CPU time (ms) of process `root` and its descendants (Chromium's processes), from /proc. */
+/** CPU time (ms) of process `root` and its descendants, from /proc. */
 function treeCpuMs(root) {
   const stats = new Map();
   for (const d of readdirSync("/proc")) {
@@ -116,17 +116,13 @@ function treeCpuMs(root) {
   return sum;
 }
 
-/** CPU use from here on: `done()` gives the cores other processes (not this one, not
- * Chromium's) kept busy meanwhile, on average. */
-function foreignMeter(browserPid) {
-  const self = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
-  const a = { m: busyMs(), t: treeCpuMs(browserPid), s: self(), w: performance.now() };
+/** CPU use from here on: `done()` gives the cores other processes (not this one nor its
+ * descendants, Chromium's processes) kept busy meanwhile, on average. */
+function foreignMeter() {
+  const a = { m: busyMs(), t: treeCpuMs(process.pid), w: performance.now() };
   return () => {
     const wall = performance.now() - a.w;
-    const other = busyMs() - a.m - (treeCpuMs(browserPid) - a.t) - (self() - a.s);
+    const other = busyMs() - a.m - (treeCpuMs(process.pid) - a.t);
     return Math.max(0, other) / wall;
   };
 }
@@ -172,7 +168,7 @@ async function rounds(ctx, reps, round) {
   const kept = [];
   let discarded = 0;
   while (kept.length < reps) {
-    const done = foreignMeter(ctx.browserPid);
+    const done = foreignMeter();
     const result = await round();
     const foreign = done();
     ctx.foreign.push(foreign);
@@ -284,7 +280,6 @@ async function main() {
   });
   const version = browser.version();
   const ctx = {
-    browserPid: browser.process()?.pid ?? -1,
     maxWait: o.maxWait,
     foreign: [],
     discarded: 0,
