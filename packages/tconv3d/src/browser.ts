@@ -1,7 +1,7 @@
 /**
  * The package's entry point for browsers, Deno and other web-standard runtimes:
- * `.wasm` fetched, pool workers and the async API's worker as module Web Workers. The export
- * conditions in package.json pick it; everything else is in `index.ts`.
+ * `.wasm` fetched, pool workers as module Web Workers. The export conditions in package.json pick
+ * it; everything else is in `index.ts`.
  *
  * @module
  */

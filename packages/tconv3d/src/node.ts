@@ -1,7 +1,7 @@
 /**
  * The package's entry point for Node.js and Bun: `.wasm` files read from disk, pool
- * workers and the async API's worker from `node:worker_threads`. The export conditions in
- * package.json pick it; everything else is in `index.ts`.
+ * workers from `node:worker_threads`. The export conditions in package.json pick
+ * it; everything else is in `index.ts`.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * The package's entry point for Cloudflare Workers (workerd): the single-threaded
- * build imported with the code (no async API: no threads). The export conditions in
- * package.json pick it; everything else is in `index.ts`.
+ * build imported with the code. The export conditions in package.json pick
+ * it; everything else is in `index.ts`.
  *
  * @module
  */

@@ -38,7 +38,7 @@ export interface WorkerInitOptions extends InitOptions {
   /**
    * The API worker's script, where a bundler did not emit it: the URL of the package's
    * `dist/async/worker-web.js` served with the modules beside it, or of a single-file bundle of
-   * it (browsers, Deno); the path or URL of `dist/async/worker-node.js` (Node). By default the
+   * it (the browser entry); the path or URL of `dist/async/worker-node.js` (the Node entry). By default the
    * package's own, next to its code. Relative URLs resolve against the page.
    */
   apiWorkerUrl?: string | URL;
@@ -67,10 +67,11 @@ function resolveLocations(options: InitOptions, host: ApiWorkerHost): InitOption
 }
 
 /**
- * Starts a dedicated worker (a module Web Worker in browsers and Deno, a `worker_threads` Worker
- * in Node) that calls `init(options)` and then runs the calls of the returned
- * {@link WorkerBackend}. A page's main thread stays free while it computes; in the worker, the
- * threaded build's pool runs without a spinning main thread beside it. Each call starts its own
+ * Starts a dedicated worker (a module Web Worker with the package's browser entry, a
+ * `worker_threads` Worker with its Node entry) that calls `init(options)` and then runs the
+ * calls of the returned {@link WorkerBackend}. A page's main thread stays free while it
+ * computes; in the worker, the threaded build's pool runs without a spinning main thread beside
+ * it. Each call starts its own
  * worker, with its own backend (so different variants or thread counts can run side by side);
  * stop it with {@link WorkerBackend.terminate}.
  *

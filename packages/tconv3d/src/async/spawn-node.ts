@@ -1,5 +1,5 @@
 /**
- * The async API's worker in Node.js and Bun: a `node:worker_threads` Worker running
+ * The async API's worker with the Node entry (Node.js, Bun): a `node:worker_threads` Worker running
  * `worker-node.js` beside this file, with the parent's Node flags (as the pool's workers).
  *
  * @module

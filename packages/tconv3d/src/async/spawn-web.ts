@@ -1,5 +1,5 @@
 /**
- * The async API's worker in browsers and Deno: a module Web Worker. The package's own worker
+ * The async API's worker with the browser entry: a module Web Worker. The package's own worker
  * script is named by a literal `new Worker(new URL("./worker-web.js", import.meta.url), { type:
  * "module" })`, the form Vite and webpack 5 detect and bundle; without a bundler the browser
  * loads `worker-web.js` and its imports beside this file.

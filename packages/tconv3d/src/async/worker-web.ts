@@ -1,5 +1,5 @@
 /**
- * The async API's worker in browsers and Deno (a module Web Worker started by
+ * The async API's worker with the browser entry (a module Web Worker started by
  * `spawn-web.ts`): installs the web host and serves the client. Its graph has no top-level
  * await and no dynamic `import()`, so that a bundler can emit it as one single-file worker;
  * and it never imports `spawn-web.ts` (a worker that names itself is a cycle bundlers refuse).
