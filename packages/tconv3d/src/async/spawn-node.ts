@@ -1,6 +1,6 @@
 /**
- * The async API's worker with the Node entry (Node.js, Bun): a `node:worker_threads` Worker running
- * `worker-node.js` beside this file, with the parent's Node flags (as the pool's workers).
+ * The async API's worker with the Node entry (Node.js, Bun): a `node:worker_threads` Worker
+ * running `worker-node.js` beside this file, with the parent's Node flags (as the pool's).
  *
  * @module
  * @internal
