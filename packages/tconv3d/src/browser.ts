@@ -6,9 +6,12 @@
  * @module
  */
 
+import { useApiWorkerHost } from "./async/spawn.js";
+import { webApiWorkerHost } from "./async/spawn-web.js";
 import { webHost } from "./runtime/host-web.js";
 import { useHost } from "./runtime/loader.js";
 
+useApiWorkerHost(webApiWorkerHost);
 useHost(webHost);
 
 export * from "./index.js";

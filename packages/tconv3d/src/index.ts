@@ -10,6 +10,24 @@
  */
 
 export {
+  type ArrayInput,
+  initWorker,
+  type OptimizerStateOf,
+  RemoteArray,
+  type RemoteBackwardOptions,
+  type RemoteGradientOutputs,
+  type RemoteGradients,
+  RemoteLayer,
+  type RemoteLayerProperties,
+  type RemoteLearnableGradients,
+  RemoteObject,
+  RemoteOptimizerState,
+  type RemotePredictOptions,
+  type TransferOption,
+  WorkerBackend,
+  type WorkerInitOptions,
+} from "./async/index.js";
+export {
   DlArray,
   type Dtype,
   type DtypeOf,

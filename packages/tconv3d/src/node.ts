@@ -7,9 +7,12 @@
  * @module
  */
 
+import { useApiWorkerHost } from "./async/spawn.js";
+import { nodeApiWorkerHost } from "./async/spawn-node.js";
 import { nodeHost } from "./runtime/host-node.js";
 import { useHost } from "./runtime/loader.js";
 
+useApiWorkerHost(nodeApiWorkerHost);
 useHost(nodeHost);
 
 export * from "./index.js";

@@ -6,9 +6,12 @@
  * @module
  */
 
+import { useApiWorkerHost } from "./async/spawn.js";
+import { workerdApiWorkerHost } from "./async/spawn-workerd.js";
 import { workerdHost } from "./runtime/host-workerd.js";
 import { useHost } from "./runtime/loader.js";
 
+useApiWorkerHost(workerdApiWorkerHost);
 useHost(workerdHost);
 
 export * from "./index.js";

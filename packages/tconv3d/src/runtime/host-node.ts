@@ -36,7 +36,7 @@ function workerExecArgv(): string[] {
   return out;
 }
 
-function newWorker(script: URL, name: string): Worker {
+export function newWorker(script: URL, name: string): Worker {
   const execArgv = workerExecArgv();
   try {
     return new Worker(script, { name, execArgv });

@@ -1,0 +1,392 @@
+#!/usr/bin/env node
+
+// The async API (initWorker) against the synchronous API on a page's main thread, in Chromium
+// (Debian's /usr/bin/chromium through playwright-core), on one large forward of
+// bench/shapes.json. Not a test: it measures, and writes a markdown section for BENCHMARKS.md.
+//
+//   pnpm bench:async                          writes bench/results/async.md
+//   pnpm bench:async -- --quick --out -       fewer runs, print only
+//
+// Flags: --shape ID (default gan-c), --reps N (default 9; --quick: 3), --out FILE ("-" prints
+// only), --max-wait SECONDS (wait for a quiet machine first; default 60), --help.
+//
+// (a) Responsiveness: a 5 ms setInterval timer runs on the page; the longest gap between two
+//     ticks that spans any part of a call is how long the page could not run anything (input
+//     handling, rendering). Synchronous calls on the main thread, against the async API.
+// (b) Scaling: the async API's call time with 1 and 2 pool threads of the same build (backends
+//     side by side in one page, calls alternated), by value (X copied to the worker, Y
+//     transferred back) and resident (X in the worker, Y written into a resident array); and the
+//     synchronous API on the main thread for contrast (it spins there beside the pool).
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, relative, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { serveIsolated } from "./lib/isolated-server.mjs";
+import { median, ms, num, ratio, table } from "./lib/table.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolvePath(HERE, "..");
+const CHROMIUM = "/usr/bin/chromium";
+const THREADED = "simd-threads-relaxed";
+const SINGLE = "simd-relaxed";
+const TARGET_GAP_MS = 20;
+const TARGET_SPEEDUP = 1.8;
+
+function parseArgs(argv) {
+  const o = {
+    shape: "gan-c",
+    reps: null,
+    quick: false,
+    out: join(HERE, "results", "async.md"),
+    maxWait: 60,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const eq = a.indexOf("=");
+      if (eq >= 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new Error(`bench:async: ${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === "--") continue;
+    if (a === "--quick") o.quick = true;
+    else if (a === "--shape" || a.startsWith("--shape=")) o.shape = value();
+    else if (a === "--reps" || a.startsWith("--reps=")) o.reps = Number(value());
+    else if (a === "--out" || a.startsWith("--out=")) {
+      const v = value();
+      o.out = v === "-" ? null : resolvePath(process.cwd(), v);
+    } else if (a === "--max-wait" || a.startsWith("--max-wait=")) o.maxWait = Number(value());
+    else if (a === "--help" || a === "-h") {
+      console.log(
+        readFileSync(fileURLToPath(import.meta.url), "utf8")
+          .split("\n")
+          .slice(2, 20)
+          .join("\n"),
+      );
+      process.exit(0);
+    } else throw new Error(`bench:async: unknown argument ${a}`);
+  }
+  o.reps ??= o.quick ? 3 : 9;
+  if (!(Number.isInteger(o.reps) && o.reps >= 1))
+    throw new Error("bench:async: --reps must be a positive integer");
+  return o;
+}
+
+/** Machine-wide busy CPU time from /proc/stat, in ms (USER_HZ = 100). */
+function busyMs() {
+  try {
+    const v = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return (v.reduce((a, b) => a + b, 0) - v[3] - v[4]) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU time (ms) of process `root` and its descendants, from /proc. */
+function treeCpuMs(root) {
+  const stats = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const text = readFileSync(`/proc/${d}/stat`, "utf8");
+      // Fields after the parenthesised command: state ppid ... utime(14) stime(15).
+      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const inTree = (pid) => {
+    for (let p = pid, n = 0; p > 1 && n < 64; n++) {
+      if (p === root) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, s] of stats) if (inTree(pid)) sum += s.cpu;
+  return sum;
+}
+
+/** CPU use from here on: `done()` gives the cores other processes (not this one nor its
+ * descendants, Chromium's processes) kept busy meanwhile, on average. */
+function foreignMeter() {
+  const a = { m: busyMs(), t: treeCpuMs(process.pid), w: performance.now() };
+  return () => {
+    const wall = performance.now() - a.w;
+    const other = busyMs() - a.m - (treeCpuMs(process.pid) - a.t);
+    return Math.max(0, other) / wall;
+  };
+}
+
+/** Cores kept busy over the next `ms` milliseconds (by anyone). */
+async function busyCores(ms_) {
+  const a = busyMs();
+  await new Promise((r) => setTimeout(r, ms_));
+  return (busyMs() - a) / ms_;
+}
+
+/** Waits (at most `maxWait` s) until the machine is quiet; returns the last reading. */
+async function waitForQuiet(maxWait) {
+  const end = Date.now() + maxWait * 1000;
+  let cores = await busyCores(1000);
+  while (cores > 0.15 && Date.now() < end) cores = await busyCores(1000);
+  return cores;
+}
+
+async function openPage(browser, origin, g) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // The package's warnings (a fallback to one thread) would void the figures.
+  page.on("console", (m) => {
+    if (m.text().includes("tconv3d")) errors.push(m.text());
+  });
+  await page.goto(`${origin}/bench/async/page.html`);
+  await page.waitForFunction(() => window.bench?.ready === true);
+  await page.evaluate((geom) => window.bench.prepare(geom), g);
+  return { page, errors };
+}
+
+/** Other processes' load above which a round is discarded and redone. */
+const FOREIGN_MAX = 0.15;
+
+/**
+ * Runs `round()` `reps` times; a round during which other processes kept more than
+ * FOREIGN_MAX cores busy is discarded and redone (after waiting for quiet), at most `reps`
+ * times in all. Returns the kept rounds' results and the bookkeeping.
+ */
+async function rounds(ctx, reps, round) {
+  const kept = [];
+  let discarded = 0;
+  while (kept.length < reps) {
+    const done = foreignMeter();
+    const result = await round();
+    const foreign = done();
+    ctx.foreign.push(foreign);
+    if (foreign > FOREIGN_MAX && discarded < reps) {
+      discarded++;
+      ctx.discarded++;
+      await waitForQuiet(Math.min(30, ctx.maxWait));
+      continue;
+    }
+    kept.push(result);
+  }
+  return kept;
+}
+
+const measure = (page, kind, timer) =>
+  page.evaluate(([k, t]) => window.bench.measure(k, t), [kind, timer]);
+
+/** The synchronous API on a page's main thread with `threads` threads: times and gaps. */
+async function syncPage(ctx, browser, origin, g, threads, reps) {
+  const { page, errors } = await openPage(browser, origin, g);
+  try {
+    const info = await page.evaluate((o) => window.bench.syncSetup(o), {
+      variant: THREADED,
+      threads,
+    });
+    for (let i = 0; i < 2; i++) await measure(page, "sync", false);
+    const kept = await rounds(ctx, reps, async () => ({
+      ms: (await measure(page, "sync", false)).ms,
+      gap: (await measure(page, "sync", true)).gap,
+    }));
+    if (errors.length > 0) throw new Error(`page errors: ${errors.join("; ")}`);
+    return { info, times: kept.map((k) => k.ms), gaps: kept.map((k) => k.gap) };
+  } finally {
+    await page.close();
+  }
+}
+
+/** The async API: backends with 1 and 2 threads of the threaded build and one of the
+ * single-threaded build, in one page, calls alternated. */
+async function asyncPage(ctx, browser, origin, g, reps) {
+  const { page, errors } = await openPage(browser, origin, g);
+  try {
+    const setup = (key, options) =>
+      page.evaluate(([k, o]) => window.bench.asyncSetup(k, o), [key, options]);
+    const infos = {
+      t1: await setup("t1", { variant: THREADED, threads: 1 }),
+      t2: await setup("t2", { variant: THREADED, threads: 2 }),
+      s1: await setup("s1", { variant: SINGLE, threads: 1 }),
+    };
+    const agree = await page.evaluate(() => window.bench.agree("t1", "t2"));
+    const timed = ["async:t1", "async:t2", "resident:t1", "resident:t2", "async:s1"];
+    const gapped = ["idle", "async:t2", "resident:t2", "async:t1"];
+    for (const k of timed) for (let i = 0; i < 2; i++) await measure(page, k, false);
+    const kept = await rounds(ctx, reps, async () => {
+      const round = { times: {}, gaps: {}, gapTimes: {} };
+      for (const k of timed) round.times[k] = (await measure(page, k, false)).ms;
+      for (const k of gapped) {
+        const m = await measure(page, k, true);
+        round.gaps[k] = m.gap;
+        round.gapTimes[k] = m.ms;
+      }
+      return round;
+    });
+    const column = (part, keys) =>
+      Object.fromEntries(keys.map((k) => [k, kept.map((r) => r[part][k])]));
+    const times = column("times", timed);
+    const gaps = column("gaps", gapped);
+    const gapTimes = column("gapTimes", gapped);
+    if (errors.length > 0) throw new Error(`page errors: ${errors.join("; ")}`);
+    return { infos, agree, times, gaps, gapTimes };
+  } finally {
+    await page.close();
+  }
+}
+
+const range = (xs) => `${ms(Math.min(...xs))}–${ms(Math.max(...xs))}`;
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const dist = join(ROOT, "packages/tconv3d/dist/browser.js");
+  if (!existsSync(dist)) throw new Error("bench:async needs the built package: pnpm build");
+  if (!existsSync(CHROMIUM)) throw new Error(`bench:async needs Chromium at ${CHROMIUM}`);
+  const shapes = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
+  const shape = shapes.find((s) => s.id === o.shape);
+  if (shape === undefined) {
+    throw new Error(
+      `bench:async: no shape "${o.shape}" in bench/shapes.json (${shapes.map((s) => s.id).join(", ")})`,
+    );
+  }
+  const g = geometry(shape);
+  const started = new Date();
+  const t0 = performance.now();
+  console.error(`bench:async: waiting (at most ${o.maxWait} s) for a quiet machine...`);
+  const quiet = await waitForQuiet(o.maxWait);
+  const load0 = os.loadavg()[0];
+
+  const server = await serveIsolated(ROOT);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  const version = browser.version();
+  const ctx = {
+    maxWait: o.maxWait,
+    foreign: [],
+    discarded: 0,
+  };
+  let m2;
+  let m1;
+  let a;
+  try {
+    console.error("bench:async: synchronous API, main thread, 2 threads...");
+    m2 = await syncPage(ctx, browser, server.origin, g, 2, o.reps);
+    console.error("bench:async: synchronous API, main thread, 1 thread...");
+    m1 = await syncPage(ctx, browser, server.origin, g, 1, o.reps);
+    console.error("bench:async: async API...");
+    a = await asyncPage(ctx, browser, server.origin, g, o.reps);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const gflops = (t) => g.flops / (t * 1e6);
+
+  const gapRows = [
+    ["page idle (no call)", "–", "–", ms(median(a.gaps.idle)), ms(Math.max(...a.gaps.idle))],
+    ["sync, main thread", "2", ms(median(m2.times)), ms(median(m2.gaps)), ms(Math.max(...m2.gaps))],
+    ["sync, main thread", "1", ms(median(m1.times)), ms(median(m1.gaps)), ms(Math.max(...m1.gaps))],
+    [
+      "async, by value",
+      "2",
+      ms(median(a.gapTimes["async:t2"])),
+      ms(median(a.gaps["async:t2"])),
+      ms(Math.max(...a.gaps["async:t2"])),
+    ],
+    [
+      "async, resident",
+      "2",
+      ms(median(a.gapTimes["resident:t2"])),
+      ms(median(a.gaps["resident:t2"])),
+      ms(Math.max(...a.gaps["resident:t2"])),
+    ],
+    [
+      "async, by value",
+      "1",
+      ms(median(a.gapTimes["async:t1"])),
+      ms(median(a.gaps["async:t1"])),
+      ms(Math.max(...a.gaps["async:t1"])),
+    ],
+  ];
+  const row = (api, build, threads, xs, base) => [
+    api,
+    build,
+    threads,
+    ms(median(xs)),
+    range(xs),
+    num(gflops(median(xs))),
+    base === undefined ? "–" : ratio(median(base) / median(xs)),
+  ];
+  const timeRows = [
+    row("async, by value", THREADED, "1", a.times["async:t1"]),
+    row("async, by value", THREADED, "2", a.times["async:t2"], a.times["async:t1"]),
+    row("async, resident", THREADED, "1", a.times["resident:t1"]),
+    row("async, resident", THREADED, "2", a.times["resident:t2"], a.times["resident:t1"]),
+    row("async, by value", SINGLE, "1", a.times["async:s1"]),
+    row("sync, main thread", THREADED, "1", m1.times),
+    row("sync, main thread", THREADED, "2", m2.times, m1.times),
+  ];
+  const gapAsync = median(a.gaps["async:t2"]);
+  const gapResident = median(a.gaps["resident:t2"]);
+  const speedValue = median(a.times["async:t1"]) / median(a.times["async:t2"]);
+  const speedResident = median(a.times["resident:t1"]) / median(a.times["resident:t2"]);
+  const verdict = (ok) => (ok ? "met" : "**not met**");
+
+  const md = `## Async API in Chromium (\`initWorker\`)
+
+Generated by \`bench/async.mjs\` — rerun \`pnpm bench:async\` to refresh (this section is meant to be
+pasted into BENCHMARKS.md).
+
+- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")}; run time ${seconds.toFixed(0)} s; ${o.reps} timed runs per row (medians), after 2 warm-up calls each
+- Machine: ${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} logical cores, linux ${os.release()}
+- Other processes on this (shared) machine: ${quiet.toFixed(2)} cores busy at the start (after waiting up to ${o.maxWait} s for < ${FOREIGN_MAX}; load average ${load0.toFixed(2)}); ${(ctx.foreign.reduce((x, y) => x + y, 0) / Math.max(1, ctx.foreign.length)).toFixed(2)} cores on average during the rounds (machine-wide busy time from /proc/stat minus Chromium's processes and this one); ${ctx.discarded} round(s) during which they kept more than ${FOREIGN_MAX} cores busy discarded and redone
+- Chromium ${version} (headless, \`${CHROMIUM}\`), cross-origin isolated page, the package's \`dist/browser.js\` as native ES modules
+- Shape \`${g.id}\` (bench/shapes.json): ${g.describe}, ${(g.flops / 1e9).toFixed(2)} GFLOP per forward (f32); input ${((g.xNumel * 4) / 2 ** 20).toFixed(1)} MiB, output ${((g.yNumel * 4) / 2 ** 20).toFixed(1)} MiB
+- Builds: \`${THREADED}\` for 1 and 2 threads (the same kernels, so the ratio is the pool's), \`${SINGLE}\` for reference; async backends at 1 and 2 threads and ${SINGLE} live side by side in one page (each \`initWorker()\` has its own worker and pool), calls alternated, 20 ms pause before each; outputs of 1 and 2 threads ${a.agree ? "identical" : "**differ**"}
+
+### Responsiveness: longest gap of a 5 ms timer on the page during one forward
+
+${table(["call", "threads", "call ms (median)", "longest gap, ms (median)", "longest gap, ms (max)"], gapRows, "lrrrr")}
+
+Target: gap ≤ ${TARGET_GAP_MS} ms with the async API — ${verdict(gapAsync <= TARGET_GAP_MS && gapResident <= TARGET_GAP_MS)} (by value ${ms(gapAsync)} ms, resident ${ms(gapResident)} ms). "By value": \`layer.predict(X)\` copies X to the worker and
+transfers Y back; "resident": \`layer.predict(Xr, { out: Yr })\` on arrays kept in the worker.
+
+### Scaling: forward time with 1 and 2 threads
+
+${table(["API", "build", "threads", "ms (median)", "min–max ms", "GFLOP/s", "vs 1 thread"], timeRows, "lllrrrr")}
+
+Target: 2 threads ≥ ${TARGET_SPEEDUP}× 1 thread with the async API — resident ${ratio(speedResident)} (${verdict(speedResident >= TARGET_SPEEDUP)}), by value ${ratio(speedValue)} (${verdict(speedValue >= TARGET_SPEEDUP)}).
+In the worker the calling thread waits with \`Atomics.wait\` while the pool computes; on the page's
+main thread it must spin (rayon's \`web_spin_lock\`), which on this ${os.availableParallelism()}-core machine takes a core from the pool.
+`;
+  console.log(md);
+  if (o.out !== null) {
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileSync(o.out, md);
+    console.error(`bench:async: wrote ${relative(process.cwd(), o.out)}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
