@@ -15,17 +15,12 @@ import { assertBuilt } from "./runtime-helpers.js";
 
 const OPTIONS = { variant: "simd-threads", threads: 2 } as const;
 
-/** The package's error classes (not re-exported by its index yet): the same module instance. */
-type Errors = typeof import("../packages/tconv3d/dist/errors.js");
-
 let T: typeof Tconv3d;
-let E: Errors;
 let backend: Tconv3d.WorkerBackend;
 
 beforeAll(async () => {
   assertBuilt();
   T = await import("tconv3d");
-  E = await import("../packages/tconv3d/dist/errors.js");
   await T.init(OPTIONS);
   backend = await T.initWorker(OPTIONS);
 });
@@ -200,10 +195,10 @@ describe("initWorker in Node", () => {
     Yr.dispose();
     expect(Yr.disposed).toBe(true);
     const e = await rejection(Yr.download());
-    expect(e).toBeInstanceOf(E.BackendError);
-    expect((e as InstanceType<Errors["BackendError"]>).code).toBe("TCONV3D_DISPOSED");
+    expect(e).toBeInstanceOf(T.BackendError);
+    expect((e as Tconv3d.BackendError).code).toBe("TCONV3D_DISPOSED");
     const e2 = await rejection(remote.predict(Xr, { out: Yr }));
-    expect((e2 as InstanceType<Errors["BackendError"]>).code).toBe("TCONV3D_DISPOSED");
+    expect((e2 as Tconv3d.BackendError).code).toBe("TCONV3D_DISPOSED");
     for (const a of [Xr, Y2, Wr, Zr, h.dLdX, h.dLdW, h.dLdB, h2.dLdX, h2.dLdB]) a.dispose();
     for (const a of Object.values(Gr)) a.dispose();
   });
@@ -283,10 +278,10 @@ describe("initWorker in Node", () => {
     const f = await rejection(
       backend.transposedConv3dLayer(3, 4, { weightsInitializer: () => new Float32Array(1) }),
     );
-    expect(f).toBeInstanceOf(E.ArgumentError);
+    expect(f).toBeInstanceOf(T.ArgumentError);
     expect(f.message).toMatch(/cannot be sent to the worker/);
     expect(await rejection(remote.predict(X, { out: "wasm" as "remote" }))).toBeInstanceOf(
-      E.ArgumentError,
+      T.ArgumentError,
     );
   });
 
@@ -321,7 +316,7 @@ describe("initWorker in Node", () => {
       expectSame(await a.predict(X), await b.predict(X));
       const Xr = await backend.upload(X);
       const e = await rejection(a.predict(Xr));
-      expect(e).toBeInstanceOf(E.ArgumentError);
+      expect(e).toBeInstanceOf(T.ArgumentError);
       expect(e.message).toMatch(/another worker backend/);
     } finally {
       one.terminate();
@@ -366,8 +361,8 @@ describe("initWorker in Node", () => {
 
   it("a worker script that does not exist fails with BackendError TCONV3D_WORKER", async () => {
     const e = await rejection(T.initWorker({ apiWorkerUrl: "/nonexistent/worker.js" }));
-    expect(e).toBeInstanceOf(E.BackendError);
-    expect((e as InstanceType<Errors["BackendError"]>).code).toBe("TCONV3D_WORKER");
+    expect(e).toBeInstanceOf(T.BackendError);
+    expect((e as Tconv3d.BackendError).code).toBe("TCONV3D_WORKER");
   });
 
   it("terminate() rejects pending and later calls with a clear BackendError", async () => {
@@ -383,13 +378,13 @@ describe("initWorker in Node", () => {
     for (const s of await Promise.allSettled(calls)) {
       expect(s.status).toBe("rejected");
       const e = (s as PromiseRejectedResult).reason as Error;
-      expect(e).toBeInstanceOf(E.BackendError);
-      expect((e as InstanceType<Errors["BackendError"]>).code).toBe("TCONV3D_WORKER");
+      expect(e).toBeInstanceOf(T.BackendError);
+      expect((e as Tconv3d.BackendError).code).toBe("TCONV3D_WORKER");
       expect(e.message).toMatch(/terminated \(terminate\(\)\); start another with initWorker\(\)/);
     }
     expect(Xr.disposed).toBe(true);
     Xr.dispose(); // a no-op
     const e = await rejection(b.transposedConv3dLayer(3, 4));
-    expect((e as InstanceType<Errors["BackendError"]>).code).toBe("TCONV3D_WORKER");
+    expect((e as Tconv3d.BackendError).code).toBe("TCONV3D_WORKER");
   });
 });

@@ -6,15 +6,14 @@
 // f64), residency (upload → predict → backward → download), copy unless transfer, errors as the
 // same class/code/message with the backend still working, terminate() rejecting with a
 // BackendError. The checks run in test/browser/async-page.js.
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser/chromium.js";
 import { type StaticServer, serveIsolated } from "./browser/server.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 interface ErrorInfo {
@@ -62,18 +61,7 @@ let browser: Browser;
 beforeAll(async () => {
   assertBuilt();
   server = await serveIsolated(ROOT);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -152,7 +140,7 @@ function expectAll(r: AsyncResult): void {
   expect(r.locations.explicitScript?.info).toMatchObject({ variant: "simd" });
 }
 
-describe.runIf(existsSync(CHROMIUM))("the async API in Chromium", () => {
+describe("the async API in Chromium", () => {
   it("simd-threads, 2 threads: equals the synchronous API bit for bit, resident arrays, transfer, errors, terminate, worker and .wasm locations", async () => {
     const r = await run("variant=simd-threads&threads=2", await workerBundle());
     expect(r.crossOriginIsolated).toBe(true);

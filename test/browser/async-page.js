@@ -1,7 +1,6 @@
 // The async API in Chromium, against the synchronous API on this page's main thread (same
 // build, same thread count): every check returns plain data for test/browser-async.test.ts.
 import * as T from "../../packages/tconv3d/dist/browser.js";
-import { ArgumentError, BackendError } from "../../packages/tconv3d/dist/errors.js";
 
 const params = new URLSearchParams(location.search);
 const options = {
@@ -137,7 +136,7 @@ async function errors() {
     remote: describeError(remoteError),
     sameClass: remoteError !== null && remoteError.constructor === localError?.constructor,
     stillWorks,
-    argumentError: argument instanceof ArgumentError,
+    argumentError: argument instanceof T.ArgumentError,
   };
 }
 
@@ -150,7 +149,7 @@ async function terminate() {
   const settled = await Promise.allSettled([pending, layer.predict(X), b.upload(X)]);
   return settled.map((s) => ({
     status: s.status,
-    backendError: s.reason instanceof BackendError,
+    backendError: s.reason instanceof T.BackendError,
     code: s.reason?.code,
     message: s.reason?.message,
   }));

@@ -10,8 +10,10 @@ import { DlArray, describeValue } from "../dlarray/index.js";
 import { ArgumentError } from "../errors.js";
 import type { BiasInput, DltranspconvOptions } from "../functional/dltranspconv.js";
 import type { Gradients } from "../functional/ops.js";
+import type { TransposedConv3dNameValues, TransposedConv3dOptions } from "../layer/options.js";
 import type { BackendInfo, InitOptions } from "../runtime/loader.js";
 import type { AdamOptions, AdamState, SgdmOptions, SgdmState } from "../training/update.js";
+import type { Exact, NameValueArgs } from "../typing.js";
 import { Channel } from "./channel.js";
 import { decodeResult, Encoder } from "./codec.js";
 import {
@@ -157,6 +159,17 @@ export class WorkerBackend {
    * Initial weights and bias are copied to the worker; initializer functions cannot be sent
    * (use a built-in name, or give the weights).
    */
+  transposedConv3dLayer<const O extends TransposedConv3dOptions>(
+    filterSize: number | readonly number[],
+    numFilters: number,
+    options?: Exact<O, TransposedConv3dOptions>,
+  ): Promise<RemoteLayer>;
+  /** The same, its options given as MATLAB's Name-Value pairs. */
+  transposedConv3dLayer<const A extends readonly unknown[]>(
+    filterSize: number | readonly number[],
+    numFilters: number,
+    ...nameValues: NameValueArgs<TransposedConv3dNameValues, A>
+  ): Promise<RemoteLayer>;
   async transposedConv3dLayer(
     filterSize: number | readonly number[],
     numFilters: number,

@@ -15,8 +15,10 @@ import { DlArray, type FloatArray, isFloatArray } from "../dlarray/index.js";
 import { ArgumentError, BackendError } from "../errors.js";
 import { dltranspconv, dltranspconvBackward } from "../functional/dltranspconv.js";
 import { WasmArray, wasmArray } from "../functional/wasm-array.js";
-import { learnablesOf, TransposedConv3dLayer, transposedConv3dLayer } from "../layer/layer.js";
-import { type InitOptions, init, wasm } from "../runtime/loader.js";
+import { learnablesOf, TransposedConv3dLayer } from "../layer/layer.js";
+import { parseLayerArgs } from "../layer/options.js";
+import { wasm } from "../runtime/backend.js";
+import { type InitOptions, init } from "../runtime/loader.js";
 import { type AdamState, adamupdate, type SgdmState, sgdmupdate } from "../training/update.js";
 import { serializeError } from "./errors.js";
 import {
@@ -222,8 +224,9 @@ export function serve(port: ServerPort): (data: unknown) => void {
       case "init":
         return init(decode(req.options) as InitOptions);
       case "layer": {
+        // The arguments were typed on the caller's side; parsing checks them again.
         const [filterSize, numFilters, ...rest] = decode(req.args) as [never, never, ...unknown[]];
-        return transposedConv3dLayer(filterSize, numFilters, ...rest);
+        return new TransposedConv3dLayer(parseLayerArgs(filterSize, numFilters, ...rest));
       }
       case "call":
         return call(layerAt(req.target), req.method, decode(req.args) as unknown[]);
