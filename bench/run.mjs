@@ -26,6 +26,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { coreCalls, randomF32 } from "./lib/core.mjs";
 import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { carrySections } from "./lib/sections.mjs";
 import { geomean, median, ms, num, pct, ratio, sci, table } from "./lib/table.mjs";
 
 const T_START = performance.now();
@@ -1427,7 +1428,9 @@ const doc = `${sections.join("\n\n")}\n`;
 
 console.log(doc);
 if (opts.out) {
-  writeFileSync(opts.out, doc);
+  // Sections other scripts own (bench/async.mjs's) stay as they were.
+  const previous = existsSync(opts.out) ? readFileSync(opts.out, "utf8") : "";
+  writeFileSync(opts.out, carrySections(previous, doc));
   log(`bench: wrote ${relative(process.cwd(), opts.out) || opts.out} in ${durationS.toFixed(0)} s`);
 }
 // Pool workers (tconv3d, ORT) are unref'd or blocked; exit explicitly all the same.

@@ -40,6 +40,7 @@ type Outcome =
         info: { variant: string; threads: number; fallback?: string };
         size: number[];
         y: number[];
+        async: { info: { variant: string; threads: number }; same: boolean };
       };
     }
   | { ok: false; error: string };
@@ -81,6 +82,24 @@ function project(name: string): string {
   return dir;
 }
 
+/** esbuild's documented build (README, Bundlers): the app's `entries` (output name → file), the
+ * async API's worker as an entry of its own, the package's wasm/ folder copied; into dist/. */
+async function esbuildApp(dir: string, entries: Record<string, string>): Promise<void> {
+  const out = join(dir, "dist");
+  await esbuild({
+    entryPoints: {
+      ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(dir, v)])),
+      "tconv3d-worker": join(dir, "node_modules/tconv3d/dist/async/worker-web.js"),
+    },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    outdir: out,
+    logLevel: "error",
+  });
+  cpSync(join(dir, "node_modules/tconv3d/wasm"), join(out, "tconv3d-wasm"), { recursive: true });
+}
+
 async function serve(
   root: string,
   options: Parameters<typeof serveIsolated>[1] = {},
@@ -106,6 +125,12 @@ async function check(url: string): Promise<Info & { notices: string[] }> {
   }
   expect(o.result.y.length).toBe(expected.y.length);
   expect(err).toBeLessThan(1e-5);
+  // The async API's worker ran the same build on as many threads, bit for bit.
+  expect(o.result.async.same).toBe(true);
+  expect(o.result.async.info).toMatchObject({
+    variant: o.result.info.variant,
+    threads: o.result.info.threads,
+  });
   return { ...o.result.info, notices: console.filter((m) => m.includes("tconv3d")) };
 }
 
@@ -119,7 +144,9 @@ async function checkBoth(origin: string, path: string): Promise<void> {
   expect(plain).toMatchObject({ variant: "simd-relaxed", threads: 1 });
   if (THREADS > 1) {
     expect(plain.fallback).toMatch(/not cross-origin isolated/);
-    expect(plain.notices).toEqual([`warning: tconv3d: running on 1 thread: ${plain.fallback}`]);
+    // Once per backend: the page's (init) and the async API worker's (initWorker).
+    const notice = `warning: tconv3d: running on 1 thread: ${plain.fallback}`;
+    expect(plain.notices).toEqual([notice, notice]);
   }
 }
 
@@ -165,15 +192,7 @@ describe("bundlers build the packed package with no tconv3d-specific configurati
   it("esbuild (--bundle --format=esm --platform=browser, the wasm/ folder copied)", async () => {
     const dir = project("esbuild");
     const out = join(dir, "dist");
-    await esbuild({
-      entryPoints: [join(dir, "main-esbuild.js")],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      outfile: join(out, "main.js"),
-      logLevel: "error",
-    });
-    cpSync(join(dir, "node_modules/tconv3d/wasm"), join(out, "tconv3d-wasm"), { recursive: true });
+    await esbuildApp(dir, { main: "main-esbuild.js" });
     writeFileSync(join(out, "index.html"), '<script type="module" src="./main.js"></script>\n');
     await checkBoth((await serve(out)).origin, "/index.html");
   });
@@ -217,15 +236,10 @@ describe("pool workers refused by a Content-Security-Policy (worker-src 'self': 
   it("init() falls back to one thread and says why; init({ workerUrl }) runs all threads", async () => {
     const dir = project("csp");
     const out = join(dir, "dist");
-    await esbuild({
-      entryPoints: [join(dir, "main-esbuild.js"), join(dir, "main-worker-url.js")],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      outdir: out,
-      logLevel: "error",
+    await esbuildApp(dir, {
+      "main-esbuild": "main-esbuild.js",
+      "main-worker-url": "main-worker-url.js",
     });
-    cpSync(join(dir, "node_modules/tconv3d/wasm"), join(out, "tconv3d-wasm"), { recursive: true });
     for (const name of ["main-esbuild", "main-worker-url"]) {
       writeFileSync(
         join(out, `${name}.html`),
@@ -239,9 +253,8 @@ describe("pool workers refused by a Content-Security-Policy (worker-src 'self': 
     expect(refused).toMatchObject({ variant: "simd-relaxed", threads: 1 });
     if (THREADS > 1) {
       expect(refused.fallback).toMatch(/pool worker \d failed to start/);
-      expect(refused.notices).toEqual([
-        `warning: tconv3d: running on 1 thread: ${refused.fallback}`,
-      ]);
+      const notice = `warning: tconv3d: running on 1 thread: ${refused.fallback}`;
+      expect(refused.notices).toEqual([notice, notice]);
     }
     const served = await check(`${origin}/main-worker-url.html`);
     expect(served).toMatchObject({ variant: "simd-threads-relaxed", threads: THREADS });

@@ -1,6 +1,6 @@
 // The app every bundler fixture builds: tconv3d as a user imports it, one layer's forward on
 // deterministic data, the outcome in window.__tconv3d for the test to read.
-import { backendInfo, dlarray, init, transposedConv3dLayer } from "tconv3d";
+import { backendInfo, dlarray, init, initWorker, transposedConv3dLayer } from "tconv3d";
 import c from "./case.json" with { type: "json" };
 
 /** `count` values in [-1, 1) from xorshift32 (the same as test/helpers.ts's `values`). */
@@ -20,18 +20,37 @@ function values(count, seed) {
 
 const prod = (a) => a.reduce((x, y) => x * y, 1);
 
-async function forward(options) {
+/** The layer's arguments, for the synchronous and the async API alike. */
+function layerArgs() {
+  const weightSize = [...c.filterSize, c.numFilters, c.xSize[3]];
+  return [
+    c.filterSize,
+    c.numFilters,
+    {
+      stride: c.stride,
+      cropping: c.cropping,
+      weights: dlarray(values(prod(weightSize), 2), weightSize),
+      bias: values(c.numFilters, 3),
+    },
+  ];
+}
+
+async function forward(options = {}) {
   await init(options);
-  const C = c.xSize[3];
-  const weightSize = [...c.filterSize, c.numFilters, C];
-  const layer = transposedConv3dLayer(c.filterSize, c.numFilters, {
-    stride: c.stride,
-    cropping: c.cropping,
-    weights: dlarray(values(prod(weightSize), 2), weightSize),
-    bias: values(c.numFilters, 3),
-  });
-  const Y = layer.predict(dlarray(values(prod(c.xSize), 1), c.xSize, "SSSCB"));
-  return { info: backendInfo(), size: Y.size, y: Array.from(Y.data) };
+  const X = dlarray(values(prod(c.xSize), 1), c.xSize, "SSSCB");
+  const Y = transposedConv3dLayer(...layerArgs()).predict(X);
+  // The same in the async API's worker (which the bundler emitted, or apiWorkerUrl names).
+  const backend = await initWorker(options);
+  const remote = await backend.transposedConv3dLayer(...layerArgs());
+  const Z = await remote.predict(X);
+  const asyncInfo = backend.info;
+  backend.terminate();
+  return {
+    info: backendInfo(),
+    size: Y.size,
+    y: Array.from(Y.data),
+    async: { info: asyncInfo, same: Z.data.every((v, i) => Object.is(v, Y.data[i])) },
+  };
 }
 
 /** Runs the forward with `init(options)` and publishes the outcome. */

@@ -3,4 +3,8 @@
 import { run } from "./app.js";
 
 const wasm = new URL("./tconv3d-wasm/", import.meta.url);
-run({ wasmPaths: wasm, workerUrl: new URL("simd-threads/pool-worker.js", wasm) });
+run({
+  wasmPaths: wasm,
+  workerUrl: new URL("simd-threads/pool-worker.js", wasm),
+  apiWorkerUrl: new URL("./tconv3d-worker.js", import.meta.url),
+});

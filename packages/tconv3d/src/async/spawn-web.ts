@@ -17,6 +17,34 @@ function baseUrl(): string | undefined {
   return g.document?.baseURI ?? g.location?.href;
 }
 
+const OPTIONS: WorkerOptions = { type: "module", name: "tconv3d" };
+
+/** A module worker from `url`, through a blob: module that imports it when `url` is on another
+ * origin. */
+function startWorker(url: URL): Worker {
+  try {
+    return new Worker(url, OPTIONS);
+  } catch (error) {
+    return viaBlob(url, error);
+  }
+}
+
+/** A same-origin blob: module worker that imports `url`; rethrows `refused` (why the direct
+ * start failed) where `url` is same-origin anyway, or where blob: workers are refused too. */
+function viaBlob(url: URL, refused: unknown): Worker {
+  const base = baseUrl();
+  if (base === undefined || new URL(base).origin === url.origin) throw refused;
+  const blob = URL.createObjectURL(
+    new Blob([`import ${JSON.stringify(url.href)};\n`], { type: "text/javascript" }),
+  );
+  try {
+    return new Worker(blob, OPTIONS);
+  } finally {
+    // A module worker fetches its script before running it; the blob is a few bytes.
+    setTimeout(() => URL.revokeObjectURL(blob), 10_000);
+  }
+}
+
 function port(worker: Worker): ApiWorkerPort {
   return {
     post: (message, transfer) => worker.postMessage(message, transfer),
@@ -48,14 +76,20 @@ export const webApiWorkerHost: ApiWorkerHost = {
       );
     }
     try {
-      return port(
-        scriptUrl === undefined
-          ? new Worker(new URL("./worker-web.js", import.meta.url), {
-              type: "module",
-              name: "tconv3d",
-            })
-          : new Worker(scriptUrl, { type: "module", name: "tconv3d" }),
-      );
+      if (scriptUrl !== undefined) return port(startWorker(scriptUrl));
+      try {
+        // Literal options too: Vite reads them to choose the worker's format.
+        return port(
+          new Worker(new URL("./worker-web.js", import.meta.url), {
+            type: "module",
+            name: "tconv3d",
+          }),
+        );
+      } catch (error) {
+        // The package's own script on another origin (a CDN): browsers start no worker from a
+        // cross-origin URL, but a same-origin blob: module may import one (with CORS).
+        return port(viaBlob(new URL("./worker-web.js", import.meta.url), error));
+      }
     } catch (error) {
       // A Content-Security-Policy without the script's origin in worker-src, a cross-origin URL.
       throw new BackendError(

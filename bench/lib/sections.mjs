@@ -1,0 +1,26 @@
+// BENCHMARKS.md has one section per generator that owns it: bench/run.mjs writes the file, and
+// other scripts (bench/async.mjs) each own a block between `<!-- NAME:start -->` and
+// `<!-- NAME:end -->`, which run.mjs carries over when it rewrites the rest.
+
+const START = (name) => `<!-- ${name}:start -->`;
+const END = (name) => `<!-- ${name}:end -->`;
+const BLOCK = /<!-- ([\w:-]+):start -->[\s\S]*?<!-- \1:end -->\n?/g;
+
+/** `doc` with the block `name` set to `body` (appended when absent). */
+export function replaceSection(doc, name, body) {
+  const block = `${START(name)}\n${body.trim()}\n${END(name)}\n`;
+  const at = doc.indexOf(START(name));
+  if (at < 0) return `${doc.trimEnd()}\n\n${block}`;
+  const end = doc.indexOf(END(name), at);
+  if (end < 0) throw new Error(`${START(name)} without ${END(name)}`);
+  return doc.slice(0, at) + block + doc.slice(end + END(name).length).replace(/^\n/, "");
+}
+
+/** `fresh` followed by the blocks of `previous` that `fresh` lacks. */
+export function carrySections(previous, fresh) {
+  let doc = fresh;
+  for (const m of previous.matchAll(BLOCK)) {
+    if (!doc.includes(START(m[1]))) doc = `${doc.trimEnd()}\n\n${m[0].trimEnd()}\n`;
+  }
+  return doc;
+}
