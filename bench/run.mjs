@@ -600,7 +600,7 @@ const impls = await loadImplementations();
 const runtimeOf = async (inst) =>
   (
     await import(
-      `${new URL("./runtime/index.js", import.meta.resolve("tconv3d"))}?benchInst=${inst}`
+      `${new URL("./runtime/backend.js", import.meta.resolve("tconv3d"))}?benchInst=${inst}`
     )
   ).wasm();
 const wasmT1 = await runtimeOf("tconv3d-threads-1");

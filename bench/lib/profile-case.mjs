@@ -15,7 +15,7 @@ if (!shape) throw new Error(`profile-case: no shape "${id}"`);
 const g = geometry(shape);
 const tconv3d = await import("tconv3d");
 await tconv3d.init({ variant: "simd-threads", threads: Number(threads) });
-const { wasm } = await import(new URL("./runtime/index.js", import.meta.resolve("tconv3d")).href);
+const { wasm } = await import(new URL("./runtime/backend.js", import.meta.resolve("tconv3d")).href);
 const data = {
   x: randomF32(g.xNumel, 1),
   dy: randomF32(g.yNumel, 2),
