@@ -22,37 +22,16 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-WASM_BINDGEN_VERSION=0.2.130
 PROFILE="${TCONV3D_WASM_PROFILE:-release}"
 OUT_ROOT="$ROOT/packages/tconv3d/wasm"
 CRATE=tconv3d-wasm
-TARGET=wasm32-unknown-unknown
 # Shared memory must declare a maximum. 4 GiB, the wasm32 limit (rustc would default to 1 GiB).
 MAX_MEMORY=4294967296
 
 die() { echo "build-wasm: $*" >&2; exit 1; }
 
-# --- toolchain: Debian's rustc-web by absolute path ----------------------------------------
-# Absolute paths work with or without rustup (and whatever rustup's proxies would pick).
-# RUSTUP_TOOLCHAIN is set too, for any rustup proxy a build script might call.
-export RUSTC=/usr/bin/rustc
-CARGO=/usr/bin/cargo
-[[ -x $RUSTC && -x $CARGO ]] || die "Debian's rustc-web/cargo-web are missing: run scripts/setup.sh"
-# Debian's lld-22 provides wasm-ld-22, not the `rust-lld` rustc's wasm32 target would call.
-LINKER=/usr/bin/wasm-ld-22
-[[ -x $LINKER ]] || die "$LINKER is missing (lld-22): run scripts/setup.sh"
-if command -v rustup >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q '^debweb'; then
-  export RUSTUP_TOOLCHAIN=debweb
-fi
-unset RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
-export RUSTC_BOOTSTRAP=1
-# cargo-web ships as /usr/bin/cargo, but without this it might look for rustdoc etc. elsewhere.
-export PATH="/usr/bin:$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
-
-command -v wasm-bindgen >/dev/null 2>&1 || die "wasm-bindgen not on PATH: run scripts/setup.sh"
-wb_version="$(wasm-bindgen --version | awk '{print $2}')"
-[[ "$wb_version" == "$WASM_BINDGEN_VERSION" ]] \
-  || die "wasm-bindgen CLI is $wb_version, the crate pins $WASM_BINDGEN_VERSION: run scripts/setup.sh"
+# shellcheck source=lib/wasm-toolchain.sh
+source "$ROOT/scripts/lib/wasm-toolchain.sh" wasm-bindgen
 
 WASM_OPT=""
 if [[ "${TCONV3D_WASM_OPT:-1}" != 0 ]]; then

@@ -10,7 +10,8 @@
 set -euo pipefail
 
 PNPM_VERSION=12.4.2
-WASM_BINDGEN_VERSION=0.2.130
+# shellcheck source=lib/versions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/versions.sh"
 
 log() { printf 'setup: %s\n' "$*"; }
 

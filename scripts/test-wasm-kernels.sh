@@ -23,29 +23,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-WASM_BINDGEN_VERSION=0.2.130
-TARGET=wasm32-unknown-unknown
-
 die() { echo "test-wasm-kernels: $*" >&2; exit 1; }
 
-# --- toolchain: the same selection as scripts/build-wasm.sh ---------------------------------
-export RUSTC=/usr/bin/rustc
-CARGO=/usr/bin/cargo
-[[ -x $RUSTC && -x $CARGO ]] || die "Debian's rustc-web/cargo-web are missing: run scripts/setup.sh"
-LINKER=/usr/bin/wasm-ld-22
-[[ -x $LINKER ]] || die "$LINKER is missing (lld-22): run scripts/setup.sh"
-if command -v rustup >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q '^debweb'; then
-  export RUSTUP_TOOLCHAIN=debweb
-fi
-unset RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS RUSTDOCFLAGS
-export RUSTC_BOOTSTRAP=1
-export PATH="/usr/bin:$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
-
-command -v wasm-bindgen-test-runner >/dev/null 2>&1 \
-  || die "wasm-bindgen-test-runner not on PATH (wasm-bindgen-cli): run scripts/setup.sh"
-wb_version="$(wasm-bindgen-test-runner --version | awk '{print $2}')"
-[[ "$wb_version" == "$WASM_BINDGEN_VERSION" ]] \
-  || die "wasm-bindgen-test-runner is $wb_version, the crates pin $WASM_BINDGEN_VERSION: run scripts/setup.sh"
+# shellcheck source=lib/wasm-toolchain.sh
+source "$ROOT/scripts/lib/wasm-toolchain.sh" wasm-bindgen-test-runner
 command -v node >/dev/null 2>&1 || die "node not on PATH"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
