@@ -297,14 +297,24 @@ describe("settable properties (as in MATLAB)", () => {
     expect(l.biasInitializer).toBe("zeros");
   });
 
-  it("geometry is read-only", () => {
+  it("geometry is read-only (every such property: test/hardening.test.ts)", () => {
     const l = T.transposedConv3dLayer(2, 2);
-    expect(() => {
-      (l as unknown as { numChannels: number }).numChannels = 3;
-    }).toThrow(TypeError);
-    expect(() => {
-      (l as unknown as { croppingSize: number }).croppingSize = 3;
-    }).toThrow(TypeError);
+    expectThrows(
+      T,
+      () => {
+        (l as unknown as { numChannels: number }).numChannels = 3;
+      },
+      "TCONV3D_ARGUMENT",
+      /numChannels is read-only, as in MATLAB \(assigned 3\)/,
+    );
+    expectThrows(
+      T,
+      () => {
+        (l as unknown as { croppingSize: number }).croppingSize = 3;
+      },
+      "TCONV3D_ARGUMENT",
+      /croppingSize is read-only/,
+    );
   });
 });
 

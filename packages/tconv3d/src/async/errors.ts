@@ -53,6 +53,7 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   TCONV3D_INIT: BackendError,
   TCONV3D_WORKER: BackendError,
   TCONV3D_DISPOSED: BackendError,
+  TCONV3D_INTERNAL: BackendError,
 };
 
 /** What the worker sends of a thrown value. */

@@ -170,7 +170,7 @@ describe("fans", () => {
 });
 
 describe("initialize: custom functions", () => {
-  it("calls the function with a copy of the size and keeps a matching array", () => {
+  it("calls the function with a copy of the size and copies the array it returns", () => {
     let seen: number[] = [];
     const out = new Float32Array(6).fill(3);
     const w = initialize(
@@ -184,7 +184,8 @@ describe("initialize: custom functions", () => {
       1,
     );
     expect(seen).toEqual([1, 2, 3]);
-    expect(w).toBe(out);
+    expect(w).not.toBe(out);
+    expect(w).toEqual(out);
   });
 
   it("converts number[], DlArray and other precisions", () => {
@@ -192,7 +193,9 @@ describe("initialize: custom functions", () => {
     const f64 = initialize(() => new Float64Array([0.1, 0.2]), [2], "single", 1, 1);
     expect(f64).toEqual(new Float32Array([0.1, 0.2]));
     const X = dlarray(new Float64Array([5, 6]), [1, 2]);
-    expect(initialize(() => X, [2], "double", 1, 1)).toBe(X.data);
+    const copied = initialize(() => X, [2], "double", 1, 1);
+    expect(copied).not.toBe(X.data);
+    expect(copied).toEqual(X.data);
   });
 
   const bad: Array<[string, () => unknown, Tconv3dErrorCode, string[]]> = [

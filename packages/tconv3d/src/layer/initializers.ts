@@ -257,6 +257,9 @@ function checkFan(v: unknown, name: string, label: string, kind: string): number
   return v;
 }
 
+/** WebAssembly (wasm32) memory's limit, which learnables must fit in. */
+const MAX_LEARNABLE_BYTES = 2 ** 32;
+
 /**
  * Fills a new array for a parameter of the given size.
  *
@@ -300,6 +303,14 @@ export function initialize(
   }
   const numel = size.reduce((a, b) => a * b, 1);
   const Ctor = dtype === "single" ? Float32Array : Float64Array;
+  // Learnables go into WebAssembly memory (4 GiB at most) for every call: refuse sizes that
+  // cannot fit before allocating them in JS.
+  if (numel * Ctor.BYTES_PER_ELEMENT > MAX_LEARNABLE_BYTES) {
+    throw new SizeError(
+      `${label}: size ${describeValue([...size])} holds ${numel} values ` +
+        `(${(numel * Ctor.BYTES_PER_ELEMENT) / 2 ** 30} GiB); WebAssembly memory holds at most 4 GiB`,
+    );
+  }
 
   if (typeof init === "function") {
     const got: unknown = init([...size]);
@@ -319,7 +330,8 @@ export function initialize(
           `${describeValue([...size])}; expected ${numel}`,
       );
     }
-    if (values instanceof Ctor) return values;
+    // Always a copy: the caller keeps the array it returned, and changing it later must not
+    // change the learnables behind the layer's back.
     return Ctor.from(values);
   }
 

@@ -79,31 +79,75 @@ export function learnablesOf(layer: TransposedConv3dLayer): LearnablesAccess {
   return accessLearnables(layer);
 }
 
+const INPUT_NAMES: readonly string[] = Object.freeze(["in"]);
+const OUTPUT_NAMES: readonly string[] = Object.freeze(["out"]);
+
+/**
+ * The properties MATLAB fixes when a layer is made: assigning one throws (from plain
+ * JavaScript too, where TypeScript's `readonly` does not reach), rather than leaving a layer
+ * whose plans no longer match what it reports.
+ */
+const READ_ONLY = [
+  "filterSize",
+  "numFilters",
+  "stride",
+  "dilationFactor",
+  "numGroups",
+  "outputPadding",
+  "numInputs",
+  "inputNames",
+  "numOutputs",
+  "outputNames",
+  "numChannels",
+  "croppingMode",
+  "croppingSize",
+] as const;
+
 /** A transposed 3-D convolution layer; create it with {@link transposedConv3dLayer}. */
 export class TransposedConv3dLayer {
   /** Filter lengths `[h, w, d]` along the input's `S` dimensions, in label order. */
-  readonly filterSize: Vec3;
+  get filterSize(): Vec3 {
+    return this.args.filterSize;
+  }
   /** Number of filters (output channels). */
-  readonly numFilters: number;
+  get numFilters(): number {
+    return this.args.numFilters;
+  }
   /** Step along each spatial dimension. */
-  readonly stride: Vec3;
+  get stride(): Vec3 {
+    return this.args.stride;
+  }
   /** Dilation along each spatial dimension (an extension; MATLAB's layer has 1). */
-  readonly dilationFactor: Vec3;
+  get dilationFactor(): Vec3 {
+    return this.args.dilationFactor;
+  }
   /** Number of channel groups (an extension; MATLAB's layer has 1). */
-  readonly numGroups: number;
+  get numGroups(): number {
+    return this.args.numGroups;
+  }
   /**
    * Samples added at the end of each spatial dimension (an extension: PyTorch's
    * `output_padding`); `[0, 0, 0]` unless given.
    */
-  readonly outputPadding: Vec3;
+  get outputPadding(): Vec3 {
+    return this.args.outputPadding;
+  }
   /** Number of inputs (1). */
-  readonly numInputs = 1;
+  get numInputs(): 1 {
+    return 1;
+  }
   /** Input names. */
-  readonly inputNames: readonly string[] = Object.freeze(["in"]);
+  get inputNames(): readonly string[] {
+    return INPUT_NAMES;
+  }
   /** Number of outputs (1). */
-  readonly numOutputs = 1;
+  get numOutputs(): 1 {
+    return 1;
+  }
   /** Output names. */
-  readonly outputNames: readonly string[] = Object.freeze(["out"]);
+  get outputNames(): readonly string[] {
+    return OUTPUT_NAMES;
+  }
 
   private readonly args: LayerArgs;
   private wLearnRate: number;
@@ -132,12 +176,6 @@ export class TransposedConv3dLayer {
   /** @internal Use {@link transposedConv3dLayer}. */
   constructor(args: LayerArgs) {
     this.args = args;
-    this.filterSize = args.filterSize;
-    this.numFilters = args.numFilters;
-    this.stride = args.stride;
-    this.dilationFactor = args.dilationFactor;
-    this.numGroups = args.numGroups;
-    this.outputPadding = args.outputPadding;
     this.wLearnRate = args.weightLearnRateFactor;
     this.bLearnRate = args.biasLearnRateFactor;
     this.wL2 = args.weightL2Factor;
@@ -638,6 +676,19 @@ export class TransposedConv3dLayer {
       `                 Bias: ${sz(this.b)}`,
     ].join("\n");
   }
+}
+
+for (const key of READ_ONLY) {
+  const property = Object.getOwnPropertyDescriptor(TransposedConv3dLayer.prototype, key);
+  Object.defineProperty(TransposedConv3dLayer.prototype, key, {
+    ...property,
+    set(value: unknown) {
+      throw new ArgumentError(
+        `${WHERE}: ${key} is read-only, as in MATLAB (assigned ${describeValue(value)}); ` +
+          "make a new layer with transposedConv3dLayer(...) to change it",
+      );
+    },
+  });
 }
 
 /**

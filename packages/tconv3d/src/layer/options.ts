@@ -194,6 +194,25 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * The largest value of any integer parameter (sizes, strides, dilations, crops, padding,
+ * groups, channels, filters): the core holds them in 32-bit integers, crops signed. Larger
+ * values are refused here, before anything is allocated, rather than wrapped around.
+ */
+export const MAX_INTEGER = 2 ** 31 - 1;
+
+/** `x` is an integer in `min..MAX_INTEGER`. */
+function isIntegerFrom(x: unknown, min: number): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= min && (x as number) <= MAX_INTEGER;
+}
+
+/** The end of a message about an integer: the limit, where the value passes it. */
+function limitNote(value: unknown): string {
+  const big = (x: unknown) => typeof x === "number" && x > MAX_INTEGER;
+  const over = big(value) || (isNumberList(value) && Array.from(value).flat().some(big));
+  return over ? ` (each at most ${MAX_INTEGER}, the core's 32-bit limit)` : "";
+}
+
+/**
  * Parses a positive-integer 3-vector given as a scalar or 3 values (a 1-element array counts as
  * a scalar, as in MATLAB).
  *
@@ -219,8 +238,8 @@ function integers3(value: unknown, min: number, expected: string, where: string)
   if (v.some((x) => typeof x !== "number")) {
     argumentError(where, `${expected}, got ${describeValue(value)}`);
   }
-  if (v.length !== 3 || v.some((x) => !Number.isSafeInteger(x) || (x as number) < min)) {
-    argumentError(where, `${expected}, got ${describeValue(value)}`);
+  if (v.length !== 3 || v.some((x) => !isIntegerFrom(x, min))) {
+    argumentError(where, `${expected}${limitNote(value)}, got ${describeValue(value)}`);
   }
   return v as number[];
 }
@@ -239,9 +258,9 @@ function integers3(value: unknown, min: number, expected: string, where: string)
 export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
   const expected =
     'Cropping must be "same", a nonnegative integer, a vector of 3 nonnegative integers ' +
-    "[a, b, c] (symmetric), or [[t, l, f], [b, r, bk]]";
+    `[a, b, c] (symmetric), or [[t, l, f], [b, r, bk]]${limitNote(value)}`;
   const got = `got ${describeValue(value)}`;
-  const isCrop = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+  const isCrop = (x: unknown): boolean => isIntegerFrom(x, 0);
   const freeze = (begin: number[], end: number[]): CroppingSpec =>
     Object.freeze({
       mode: "manual" as const,
@@ -288,8 +307,8 @@ export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
 function parsePositiveInt(value: unknown, argName: string, where: string): number {
   const expected = `${argName} must be a positive integer`;
   if (typeof value !== "number") argumentError(where, `${expected}, got ${describeValue(value)}`);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    argumentError(where, `${expected}, got ${describeValue(value)}`);
+  if (!isIntegerFrom(value, 1)) {
+    argumentError(where, `${expected}${limitNote(value)}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -460,10 +479,10 @@ export function parseLayerArgs(
         );
       }
     } else if (typeof v === "number") {
-      if (!Number.isSafeInteger(v) || v < 1) {
+      if (!isIntegerFrom(v, 1)) {
         argumentError(
           where,
-          `NumChannels must be "auto" or a positive integer, got ${describeValue(v)}`,
+          `NumChannels must be "auto" or a positive integer${limitNote(v)}, got ${describeValue(v)}`,
         );
       }
       numChannels = v;
