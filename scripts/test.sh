@@ -15,4 +15,6 @@ cargo test -p tconv3d-core --release --features parallel
 bash scripts/test-wasm-kernels.sh
 pnpm exec biome check --error-on-warnings .
 pnpm exec tsc --noEmit -p tsconfig.json
+# The API reference builds without warnings (typedoc comments on every export, valid links).
+pnpm exec typedoc --emit none
 pnpm exec vitest run

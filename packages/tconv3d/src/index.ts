@@ -107,6 +107,7 @@ export {
   type InitOptions,
   init,
   type Variant,
+  type WasmPaths,
 } from "./runtime/index.js";
 export {
   type AdamOptions,
