@@ -1,3 +1,5 @@
+// `Symbol.dispose`'s type, for `using` (TypeScript 5.2+; kept in the emitted declarations).
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * Tensors that live in WASM memory: the kernels read and write them where they are, so a call
  * on them copies nothing between JS and WASM memory.
@@ -22,11 +24,27 @@ import { typed, view, type WasmBuffer } from "./wasm-api.js";
 interface Allocation {
   buf: WasmBuffer | null;
   holders: number;
+  bytes: number;
 }
+
+/**
+ * What WasmArrays may hold at once: half of wasm32's 4 GiB, so that calls on JS arrays always
+ * keep room for their buffers. The bound matters where memory is shared (the threaded builds):
+ * V8 does not count a shared memory's growth as pressure, so forgotten arrays may wait for a
+ * garbage collection that never comes; past the bound, new ones are refused by name.
+ */
+const LIVE_BYTES_LIMIT = 2 ** 31;
+
+/** The WasmArrays not yet freed: how many, and their bytes. */
+const live = { arrays: 0, bytes: 0 };
 
 /** Frees the buffer now (no-op when freed already); the registry must not free it again. */
 function free(a: Allocation): void {
   registry?.unregister(a);
+  if (a.buf !== null) {
+    live.arrays -= 1;
+    live.bytes -= a.bytes;
+  }
   a.buf?.free();
   a.buf = null;
 }
@@ -47,6 +65,17 @@ function hold<V extends object>(a: Allocation, target: V): V {
   registry?.register(target, a, a);
   return target;
 }
+
+/** `n` bytes in MiB, for messages. */
+function mib(n: number): string {
+  return `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** `Symbol.dispose` where the runtime has it (Node 20+, Chrome 134+), else the registered
+ * symbol that TypeScript's `using` falls back to. */
+const DISPOSE: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ??
+  (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 /** The element type a `dtype` argument names (`"single"` when omitted). */
 function checkDtype(dtype: unknown): Dtype {
@@ -101,9 +130,22 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
         `wasmArray: size ${describeValue(size)} holds ${n} elements; expected at most what 4 GiB of WASM memory holds`,
       );
     }
+    const bytes = n * (dt === "single" ? 4 : 8);
+    // One array larger than the bound is the core's to allow or refuse: the bound is about
+    // arrays that pile up.
+    if (bytes <= LIVE_BYTES_LIMIT && live.bytes + bytes > LIVE_BYTES_LIMIT) {
+      throw new MemoryError(
+        `wasmArray: size ${describeValue(size)} (${mib(bytes)}) would take the WasmArrays alive ` +
+          `past ${mib(LIVE_BYTES_LIMIT)}: ${live.arrays} of them hold ${mib(live.bytes)}, not ` +
+          "disposed; dispose() the ones no longer needed (or use `using`). Calls on JS arrays " +
+          "keep working",
+      );
+    }
     const { Buffer } = typed(dt);
     const buf = callCore(`wasmArray: size ${describeValue(size)}`, () => new Buffer(n));
-    const alloc: Allocation = { buf, holders: 0 };
+    const alloc: Allocation = { buf, holders: 0, bytes };
+    live.arrays += 1;
+    live.bytes += bytes;
     try {
       return new WasmArray(alloc, dt, size as number[], format as string | undefined);
     } catch (e) {
@@ -150,6 +192,11 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
    * taken before must not be used (their memory may hold other data). Idempotent.
    */
   dispose(): void {
+    free(this.#alloc);
+  }
+
+  /** {@link WasmArray.dispose}, for `using X = wasmArray(...)` (explicit resource management). */
+  [DISPOSE](): void {
     free(this.#alloc);
   }
 
