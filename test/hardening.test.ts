@@ -4,7 +4,7 @@
 // copied, and the properties MATLAB fixes at construction throw on assignment at run time.
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
-import { values } from "./helpers.js";
+import { thrown, values } from "./helpers.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
 import { assertBuilt } from "./runtime-helpers.js";
 
@@ -19,16 +19,6 @@ beforeAll(async () => {
 const LIMIT = 2 ** 31 - 1;
 /** The boundary values of a 32-bit core: the last one accepted, then past it. */
 const PAST = [2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 2, 2 ** 53 - 1];
-
-/** The error `f` throws (failing when it throws none). */
-function caught(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 /** Every integer parameter, as a layer option (or argument) set to `v`. */
 const PARAMETERS: Array<[string, (v: number) => unknown]> = [
@@ -68,7 +58,7 @@ describe("integer arguments past the core's 32-bit range", () => {
   for (const [name, make] of PARAMETERS) {
     it(`${name}: ${PAST.join(", ")} are refused, naming the value and the limit`, () => {
       for (const v of PAST) {
-        const e = caught(() => make(v));
+        const e = thrown(() => make(v));
         expect(e, `${name} = ${v}`).toBeInstanceOf(T.ArgumentError);
         expect((e as Tconv3d.ArgumentError).code).toBe("TCONV3D_ARGUMENT");
         expect(e.message, `${name} = ${v}`).toContain(String(v));
@@ -147,7 +137,7 @@ describe("learnables that cannot fit in WebAssembly memory", () => {
   it("NumFilters 2^28 with 4^3 filters is refused before any allocation", () => {
     const layer = T.transposedConv3dLayer(4, 2 ** 28);
     const started = performance.now();
-    const e = caught(() => layer.initialize(T.dlarray(new Float32Array(8), [2, 2, 2, 1], "SSSC")));
+    const e = thrown(() => layer.initialize(T.dlarray(new Float32Array(8), [2, 2, 2, 1], "SSSC")));
     expect(e).toBeInstanceOf(T.SizeError);
     expect(e.message).toMatch(/holds 17179869184 values .* at most 4 GiB/);
     expect(performance.now() - started).toBeLessThan(1000);
@@ -201,7 +191,7 @@ describe("read-only properties throw on assignment at run time", () => {
     const untyped = layer as unknown as Record<string, unknown>;
     for (const key of KEYS) {
       const was = JSON.stringify(untyped[key]);
-      const e = caught(() => {
+      const e = thrown(() => {
         untyped[key] = 8;
       });
       expect(e, key).toBeInstanceOf(T.ArgumentError);
