@@ -97,7 +97,7 @@ const CASES: Array<[string, () => unknown, Tconv3d.Tconv3dErrorCode, string]> = 
   ],
   [
     "transposedConv3dLayer: unknown Name-Value name",
-    () => T.transposedConv3dLayer(3, 2, ...(["Strid", 2] as unknown as ["Stride", 2])),
+    () => T.transposedConv3dLayer(3, 2, ...(["Strode", 2] as unknown as ["Stride", 2])),
     "TCONV3D_ARGUMENT",
     "transposedConv3dLayer",
   ],

@@ -201,3 +201,37 @@ describe("read-only properties throw on assignment at run time", () => {
     expect(layer.predict(X).data).toEqual(before.data);
   });
 });
+
+describe("MATLAB's Name-Value habits", () => {
+  const X = () => T.dlarray(values(3 * 3 * 2 * 2, 9), [3, 3, 2, 2], "SSSC");
+
+  it("names in any letter case and unique prefixes (run time; the types take full names)", () => {
+    const untyped = T.transposedConv3dLayer as (...a: unknown[]) => Tconv3d.TransposedConv3dLayer;
+    const w = T.dlarray(values(3 * 3 * 3 * 4 * 2, 10), [3, 3, 3, 4, 2]);
+    const full = T.transposedConv3dLayer(3, 4, "Stride", 2, "Cropping", "same", "Weights", w);
+    const short = untyped(3, 4, "str", 2, "Crop", "same", "weights", w);
+    expect(short.stride).toEqual([2, 2, 2]);
+    expect(short.croppingMode).toBe("same");
+    expect(short.predict(X()).data).toEqual(full.predict(X()).data);
+    // "Weights" is a name of its own, though it begins "WeightsInitializer".
+    expect(untyped(3, 4, "weights", w).weights?.data).toEqual(w.data);
+    const e = thrown(() => untyped(3, 4, "W", 1));
+    expect(e).toBeInstanceOf(T.ArgumentError);
+    expect(e.message).toMatch(/option name "W" is ambiguous: it begins .*WeightsInitializer/);
+  });
+
+  it("dltranspconv takes Name-Value pairs and MATLAB's names in an object, as the layer does", () => {
+    const w = T.dlarray(values(2 * 2 * 2 * 3 * 2, 11), [2, 2, 2, 3, 2]);
+    const want = T.dltranspconv(X(), w, 0.5, { stride: 2, cropping: 1 });
+    expect(T.dltranspconv(X(), w, 0.5, "Stride", 2, "Cropping", 1).data).toEqual(want.data);
+    const pascal = { Stride: 2, Cropping: 1 } as unknown as Tconv3d.DltranspconvOptions;
+    expect(T.dltranspconv(X(), w, 0.5, pascal).data).toEqual(want.data);
+    const untyped = T.dltranspconv as (...a: unknown[]) => Tconv3d.DlArray;
+    expect(untyped(X(), w, 0.5, "str", 2, "crop", 1).data).toEqual(want.data);
+    const g = T.dltranspconvBackward(X(), w, want, "Stride", 2, "Cropping", 1);
+    expect(g.dLdX.size).toEqual(X().size);
+    const e = thrown(() => untyped(X(), w, 0.5, "Strid"));
+    expect(e).toBeInstanceOf(T.ArgumentError);
+    expect(e.message).toMatch(/Name-Value arguments must come in pairs/);
+  });
+});

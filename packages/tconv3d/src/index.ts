@@ -54,6 +54,7 @@ export {
 export {
   type BiasInput,
   type CheckedOptions,
+  type DltranspconvNameValues,
   type DltranspconvOptions,
   dltranspconv,
   dltranspconvBackward,

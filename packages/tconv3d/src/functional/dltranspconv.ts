@@ -13,8 +13,8 @@ import {
   type SameDtype,
 } from "../dlarray/index.js";
 import { ArgumentError, FormatError, SizeError } from "../errors.js";
-import { type CroppingInput, parseCropping, parseVec3 } from "../layer/options.js";
-import type { Exact } from "../typing.js";
+import { type CroppingInput, optionName, parseCropping, parseVec3 } from "../layer/options.js";
+import type { Exact, NameValueArgs } from "../typing.js";
 import type { ConvSpec } from "./engine.js";
 import {
   type BackwardOptions,
@@ -79,7 +79,64 @@ export type CheckedOptions<O, Shape> = Exact<O, Shape> &
 /** A bias as `dltranspconv` takes it: a scalar (same for every filter) or `numFilters` values. */
 export type BiasInput = number | readonly number[] | Float32Array | Float64Array | DlArray;
 
-const OPTION_KEYS = new Set(["stride", "cropping", "dilationFactor", "dataFormat", "out"]);
+/** The options' keys and MATLAB's Name-Value names for them (`out` is an extension). */
+const OPTION_NAMES: Readonly<Record<string, string>> = {
+  stride: "Stride",
+  cropping: "Cropping",
+  dilationFactor: "DilationFactor",
+  dataFormat: "DataFormat",
+  out: "Out",
+};
+
+/**
+ * MATLAB's Name-Value names of {@link dltranspconv} and the type of each value, for the
+ * Name-Value form: `dltranspconv(X, weights, bias, "Stride", 2, "Cropping", "same")`.
+ */
+export type DltranspconvNameValues = {
+  [K in "Stride" | "stride"]: number | readonly number[];
+} & { [K in "Cropping" | "cropping"]: CroppingInput } & {
+  [K in "DilationFactor" | "dilationFactor"]: number | readonly number[];
+} & { [K in "DataFormat" | "dataFormat"]: string };
+
+/**
+ * The options as an object with camelCase keys, from an object (keys in any letter case, as
+ * MATLAB's names) or from Name-Value pairs (names in any letter case or a unique prefix).
+ */
+function optionsOf(rest: readonly unknown[], where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const put = (name: string, value: unknown, partial: boolean) => {
+    const key = optionName(name, OPTION_NAMES, partial, where);
+    if (key in out) {
+      throw new ArgumentError(`${where}: option ${OPTION_NAMES[key]} given twice`);
+    }
+    if (value !== undefined) out[key] = value;
+  };
+  if (rest.length === 0 || (rest.length === 1 && rest[0] === undefined)) return out;
+  if (rest.length === 1 && typeof rest[0] === "object" && rest[0] !== null) {
+    for (const [k, v] of Object.entries(rest[0])) put(k, v, false);
+    return out;
+  }
+  if (typeof rest[0] !== "string") {
+    throw new ArgumentError(
+      `${where}: options must be an object or Name-Value pairs, got ${describeValue(rest.length === 1 ? rest[0] : rest)}`,
+    );
+  }
+  if (rest.length % 2 !== 0) {
+    throw new ArgumentError(
+      `${where}: Name-Value arguments must come in pairs; ${describeValue(rest[rest.length - 1])} has no value`,
+    );
+  }
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = rest[i];
+    if (typeof name !== "string") {
+      throw new ArgumentError(
+        `${where}: Name-Value argument ${i / 2 + 1} must start with an option name (a string), got ${describeValue(name)}`,
+      );
+    }
+    put(name, rest[i + 1], true);
+  }
+  return out;
+}
 
 function labelled(X: unknown, dataFormat: string | undefined, where: string): DlArray {
   if (!(X instanceof DlArray)) {
@@ -100,7 +157,7 @@ function relabel(X: DlArray, format: string): DlArray {
   return X instanceof WasmArray ? X.relabelled(format) : new DlArray(X.data, X.size, format);
 }
 
-function specOf(weights: unknown, options: DltranspconvOptions | undefined, where: string) {
+function specOf(weights: unknown, options: DltranspconvOptions, where: string) {
   if (!(weights instanceof DlArray)) {
     throw new ArgumentError(
       `${where}: weights must be a dlarray of size [h, w, d, numFiltersPerGroup, numChannelsPerGroup, numGroups], got ${describeValue(weights)}`,
@@ -119,17 +176,7 @@ function specOf(weights: unknown, options: DltranspconvOptions | undefined, wher
   if (h * w * d * fg * cg * g === 0) {
     throw new SizeError(`${where}: weights must not be empty, got size [${weights.size}]`);
   }
-  const o = options ?? {};
-  if (typeof o !== "object" || o === null) {
-    throw new ArgumentError(`${where}: options must be an object, got ${describeValue(options)}`);
-  }
-  for (const k of Object.keys(o)) {
-    if (!OPTION_KEYS.has(k)) {
-      throw new ArgumentError(
-        `${where}: unknown option ${describeValue(k)}; expected one of ${[...OPTION_KEYS].join(", ")}`,
-      );
-    }
-  }
+  const o = options;
   const spec: ConvSpec = {
     filterSize: [h, w, d],
     numFilters: fg * g,
@@ -197,22 +244,30 @@ export function dltranspconv<
   bias: BiasInput,
   options?: CheckedOptions<O, DltranspconvOptions & PredictOptions<T>>,
 ): DlArray<SameDtype<T>>;
+/** The same, its options as MATLAB's Name-Value pairs (names checked at compile time). */
+export function dltranspconv<T extends FloatArray, const A extends readonly unknown[]>(
+  X: DlArray<T>,
+  weights: DlArray,
+  bias: BiasInput,
+  ...nameValues: NameValueArgs<DltranspconvNameValues, A>
+): DlArray<SameDtype<T>>;
 export function dltranspconv(
   X: DlArray,
   weights: DlArray,
   bias: BiasInput,
-  options?: DltranspconvOptions & PredictOptions,
+  ...rest: unknown[]
 ): DlArray {
   const where = "dltranspconv";
+  const options = optionsOf(rest, where) as DltranspconvOptions & PredictOptions;
   const { spec, weights: w, weightSize } = specOf(weights, options, where);
-  const input = labelled(X, options?.dataFormat, where);
+  const input = labelled(X, options.dataFormat, where);
   const p: Learnables = {
     weights: w,
     weightSize,
     bias: biasValues(bias, spec.numFilters, where),
     version: 0,
   };
-  return forward(input, spec, p, null, where, options?.out);
+  return forward(input, spec, p, null, where, options.out);
 }
 
 /**
@@ -247,20 +302,28 @@ export function dltranspconvBackward<
   dLdY: DlArray<SameDtype<T>>,
   options?: CheckedOptions<O, DltranspconvOptions & BackwardOptions<T>>,
 ): Gradients<SameDtype<T>>;
+/** The same, its options as MATLAB's Name-Value pairs (names checked at compile time). */
+export function dltranspconvBackward<T extends FloatArray, const A extends readonly unknown[]>(
+  X: DlArray<T>,
+  weights: DlArray,
+  dLdY: DlArray<SameDtype<T>>,
+  ...nameValues: NameValueArgs<DltranspconvNameValues, A>
+): Gradients<SameDtype<T>>;
 export function dltranspconvBackward(
   X: DlArray,
   weights: DlArray,
   dLdY: DlArray,
-  options?: DltranspconvOptions & BackwardOptions,
+  ...rest: unknown[]
 ): Gradients {
   const where = "dltranspconvBackward";
+  const options = optionsOf(rest, where) as DltranspconvOptions & BackwardOptions;
   const { spec, weights: w, weightSize } = specOf(weights, options, where);
-  const input = labelled(X, options?.dataFormat, where);
+  const input = labelled(X, options.dataFormat, where);
   checkLive(dLdY, "dLdY", where);
   const dy =
-    options?.dataFormat !== undefined && dLdY instanceof DlArray && dLdY.format === ""
+    options.dataFormat !== undefined && dLdY instanceof DlArray && dLdY.format === ""
       ? relabel(dLdY, options.dataFormat)
       : dLdY;
   const p: Learnables = { weights: w, weightSize, bias: null, version: 0 };
-  return backward(input, spec, p, dy, null, where, options?.out);
+  return backward(input, spec, p, dy, null, where, options.out);
 }

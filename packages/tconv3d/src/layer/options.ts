@@ -168,9 +168,36 @@ export const OPTION_NAMES: Readonly<{ [K in keyof TransposedConv3dOptions]-?: Ca
 
 type OptionKey = keyof TransposedConv3dOptions;
 
-const BY_LOWER: ReadonlyMap<string, OptionKey> = new Map(
-  (Object.keys(OPTION_NAMES) as OptionKey[]).map((k) => [k.toLowerCase(), k]),
-);
+/**
+ * The option `name` stands for among `names` (camelCase key → MATLAB's name): any letter case,
+ * and with `partial` (Name-Value pairs, as MATLAB's parser) any unique prefix; an exact name
+ * wins over longer names it begins (`"Weights"` before `"WeightsInitializer"`).
+ *
+ * @throws ArgumentError for an unknown or ambiguous name, listing the names.
+ * @internal
+ */
+export function optionName(
+  name: string,
+  names: Readonly<Record<string, string>>,
+  partial: boolean,
+  where: string,
+): string {
+  const lower = name.toLowerCase();
+  const keys = Object.keys(names);
+  const exact = keys.find((k) => k.toLowerCase() === lower);
+  if (exact !== undefined) return exact;
+  const known = Object.values(names).join(", ");
+  const matches =
+    partial && lower !== "" ? keys.filter((k) => k.toLowerCase().startsWith(lower)) : [];
+  if (matches.length === 1) return matches[0] as string;
+  if (matches.length > 1) {
+    argumentError(
+      where,
+      `option name ${describeValue(name)} is ambiguous: it begins ${matches.map((k) => names[k]).join(", ")}`,
+    );
+  }
+  return argumentError(where, `unknown option ${describeValue(name)}; expected one of ${known}`);
+}
 
 const WHERE = "transposedConv3dLayer";
 
@@ -370,14 +397,8 @@ function parameterData(value: unknown, argName: string, where: string): FloatArr
 /** Collects the options from an object or Name-Value pairs into camelCase keys. */
 function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey, unknown> {
   const out = new Map<OptionKey, unknown>();
-  const known = Object.values(OPTION_NAMES).join(", ");
-  const lookup = (name: string): OptionKey => {
-    const key = BY_LOWER.get(name.toLowerCase());
-    if (key === undefined) {
-      argumentError(where, `unknown option ${describeValue(name)}; expected one of ${known}`);
-    }
-    return key;
-  };
+  const lookup = (name: string, partial = false): OptionKey =>
+    optionName(name, OPTION_NAMES, partial, where) as OptionKey;
   if (rest.length === 0) return out;
   if (rest.length === 1 && (rest[0] === undefined || isPlainObject(rest[0]))) {
     const obj = (rest[0] ?? {}) as Record<string, unknown>;
@@ -416,7 +437,7 @@ function collectOptions(rest: readonly unknown[], where: string): Map<OptionKey,
           describeValue(name),
       );
     }
-    const key = lookup(name);
+    const key = lookup(name, true);
     if (rest[i + 1] === undefined) out.delete(key);
     else out.set(key, rest[i + 1]);
   }
