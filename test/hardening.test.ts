@@ -235,3 +235,36 @@ describe("MATLAB's Name-Value habits", () => {
     expect(e.message).toMatch(/Name-Value arguments must come in pairs/);
   });
 });
+
+describe("dlarray as MATLAB has it", () => {
+  it("extractdata gives a copy of the elements (of a WasmArray too)", () => {
+    const X = T.dlarray(values(6, 12), [3, 2], "SC");
+    const x = T.extractdata(X);
+    expect(x).toEqual(X.data);
+    expect(x).not.toBe(X.data);
+    x[0] = 42;
+    expect(X.data[0]).not.toBe(42);
+    const W = T.wasmArray([3, 2], "SC");
+    W.data.set(X.data);
+    const w = T.extractdata(W);
+    expect(w.buffer).not.toBe(W.data.buffer);
+    expect(w).toEqual(X.data);
+    W.dispose();
+  });
+
+  it("stripdims takes no arguments (a format given is refused, not ignored)", () => {
+    const X = T.dlarray(values(6, 13), [3, 2], "SC");
+    expect(X.stripdims().format).toBe("");
+    const untyped = X.stripdims as unknown as (f: string) => unknown;
+    const e = thrown(() => untyped.call(X, "SS"));
+    expect(e).toBeInstanceOf(T.ArgumentError);
+    expect(e.message).toMatch(
+      /^stripdims: takes no arguments \(MATLAB's stripdims\(X\)\), got \["SS"\]/,
+    );
+    const W = T.wasmArray([3, 2], "SC");
+    expect(() => (W.stripdims as unknown as (f: string) => unknown).call(W, "SS")).toThrow(
+      T.ArgumentError,
+    );
+    W.dispose();
+  });
+});

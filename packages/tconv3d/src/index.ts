@@ -32,6 +32,7 @@ export {
   type Dtype,
   type DtypeOf,
   dlarray,
+  extractdata,
   type FloatArray,
   type Format,
   fromNCDHW,

@@ -297,8 +297,15 @@ export class DlArray<T extends FloatArray = FloatArray> {
     return out;
   }
 
-  /** The same data and size without labels (MATLAB's `stripdims`); no copy. */
-  stripdims(): DlArray<T> {
+  /**
+   * The same data and size without labels (MATLAB's `stripdims(X)`); no copy.
+   *
+   * @throws ArgumentError when given an argument: MATLAB's `stripdims` takes none, and a
+   *   format passed here would otherwise be ignored without a word (relabel with
+   *   `dlarray(X.data, X.size, format)`).
+   */
+  stripdims(...args: never[]): DlArray<T> {
+    checkNoArguments("stripdims", args);
     return new DlArray(this.data, this.size, "");
   }
 
@@ -385,6 +392,34 @@ export class DlArray<T extends FloatArray = FloatArray> {
       return { data: this.data, shape };
     }
     return { data: permute(this.data, this.size, order).data, shape };
+  }
+}
+
+/**
+ * The elements of `X` as a plain typed array (MATLAB's `extractdata`): a copy, as MATLAB's value
+ * semantics give, so that changing it changes neither `X` nor (for a {@link WasmArray}) WASM
+ * memory. `X.data` is the same elements without a copy.
+ *
+ * @param X - a dlarray.
+ * @returns a new `Float32Array` or `Float64Array`, column-major.
+ * @throws ArgumentError when `X` is not a dlarray.
+ */
+export function extractdata<T extends FloatArray>(X: DlArray<T>): T {
+  if (!(X instanceof DlArray)) {
+    fail(ArgumentError, "extractdata", `X must be a dlarray, got ${describeValue(X)}`);
+  }
+  return X.data.slice() as T;
+}
+
+/** Refuses arguments given to a method MATLAB calls with none. @internal */
+export function checkNoArguments(where: string, args: readonly unknown[]): void {
+  if (args.length > 0) {
+    fail(
+      ArgumentError,
+      where,
+      `takes no arguments (MATLAB's ${where}(X)), got ${describeValue(args)}; to relabel, use ` +
+        "dlarray(X.data, X.size, format)",
+    );
   }
 }
 

@@ -7,12 +7,14 @@
 export { describeValue } from "./describe.js";
 export {
   checkFormat,
+  checkNoArguments,
   checkSize,
   DlArray,
   type Dtype,
   type DtypeOf,
   dlarray,
   dtypeOf,
+  extractdata,
   type FloatArray,
   type Format,
   fromNCDHW,

@@ -8,6 +8,7 @@
  */
 
 import {
+  checkNoArguments,
   checkSize,
   DlArray,
   type Dtype,
@@ -169,7 +170,8 @@ export class WasmArray<T extends FloatArray = FloatArray> extends DlArray<T> {
   }
 
   /** The same memory with other labels, e.g. `""` (MATLAB's `stripdims`); no copy. */
-  override stripdims(): WasmArray<T> {
+  override stripdims(...args: never[]): WasmArray<T> {
+    checkNoArguments("stripdims", args);
     return this.relabelled("");
   }
 
