@@ -533,21 +533,36 @@ describe("'same' cropping", () => {
 
 describe("display", () => {
   it("toString is MATLAB's property display; util.inspect and console.log show it", () => {
+    // The rows MATLAB's documentation prints for transposedConv3dLayer(11, 32, "Stride",
+    // [4 4 2]) (docs/matlab-reference.md; the alignment is ours).
     const l = T.transposedConv3dLayer(11, 32, "Stride", [4, 4, 2]);
     const s = l.toString();
-    expect(s).toContain("TransposedConvolution3DLayer with properties:");
-    expect(s).toContain("FilterSize: [11 11 11]");
-    expect(s).toContain("NumChannels: 'auto'");
-    expect(s).toContain("Stride: [4 4 2]");
-    expect(s).toContain("CroppingMode: 'manual'");
-    expect(s).toContain("Weights: []");
-    expect(s).not.toContain("OutputPadding");
+    expect(s.split("\n").map((line) => line.trim())).toEqual([
+      "TransposedConvolution3DLayer with properties:",
+      "",
+      "Name: ''",
+      "",
+      "Hyperparameters",
+      "FilterSize: [11 11 11]",
+      "NumChannels: 'auto'",
+      "NumFilters: 32",
+      "Stride: [4 4 2]",
+      "CroppingMode: 'manual'",
+      "CroppingSize: [2x3 double]",
+      "",
+      "Learnable Parameters",
+      "Weights: []",
+      "Bias: []",
+      "",
+      "Use properties method to see a list of all properties.",
+    ]);
     expect(inspect(l)).toBe(s);
     const p = T.transposedConv3dLayer(2, 3, { stride: 2, outputPadding: [1, 0, 0], name: "up" });
     p.initialize(X4(2));
+    // Extensions show where they differ from MATLAB's fixed values.
     expect(inspect(p)).toContain("OutputPadding: [1 0 0]");
-    expect(inspect(p)).toContain("CroppingSize: [0 0 0; -1 0 0]");
-    expect(inspect(p)).toContain("Weights: [2×2×2×3×2 single]");
+    expect(inspect(p)).not.toContain("DilationFactor");
+    expect(inspect(p)).toContain("Weights: [2x2x2x3x2 single]");
     expect(inspect(p)).toContain("Name: 'up'");
   });
 });

@@ -648,32 +648,42 @@ export class TransposedConv3dLayer {
     return this.toString();
   }
 
-  /** A property display in the style of MATLAB's. */
+  /**
+   * The property display MATLAB prints for the layer: its rows, `CroppingSize` as
+   * `[2x3 double]`, the closing hint. The extensions (DilationFactor, NumGroups, OutputPadding)
+   * show only where they differ from MATLAB's fixed values, so a layer MATLAB can make prints
+   * as MATLAB prints it.
+   */
   toString(): string {
     const v3 = (v: readonly number[]) => `[${v.join(" ")}]`;
-    const c = this.effectiveCropping();
-    const sz = (a: DlArray | null) => (a === null ? "[]" : `[${a.size.join("×")} ${a.dtype}]`);
+    const size = (a: DlArray | null) =>
+      a === null ? "[]" : `[${a.size.join("x")} ${a.dtype}]`;
+    const row = (name: string, value: string) => `${name.padStart(21)}: ${value}`;
+    const extension = (name: string, v: readonly number[] | number, fixed: number) =>
+      (typeof v === "number" ? v !== fixed : v.some((x) => x !== fixed))
+        ? [row(name, typeof v === "number" ? String(v) : v3(v))]
+        : [];
     return [
       "  TransposedConvolution3DLayer with properties:",
       "",
-      `                 Name: '${this.name}'`,
+      row("Name", `'${this.name}'`),
       "",
       "   Hyperparameters",
-      `           FilterSize: ${v3(this.filterSize)}`,
-      `          NumChannels: ${this.channels === "auto" ? "'auto'" : this.channels}`,
-      `           NumFilters: ${this.numFilters}`,
-      `               Stride: ${v3(this.stride)}`,
-      `       DilationFactor: ${v3(this.dilationFactor)}`,
-      `            NumGroups: ${this.numGroups}`,
-      `         CroppingMode: '${c.mode}'`,
-      `         CroppingSize: ${c.mode === "manual" ? `[${c.begin.join(" ")}; ${c.end.join(" ")}]` : "'same'"}`,
-      ...(this.outputPadding.some((o) => o !== 0)
-        ? [`        OutputPadding: ${v3(this.outputPadding)}`]
-        : []),
+      row("FilterSize", v3(this.filterSize)),
+      row("NumChannels", this.channels === "auto" ? "'auto'" : String(this.channels)),
+      row("NumFilters", String(this.numFilters)),
+      row("Stride", v3(this.stride)),
+      ...extension("DilationFactor", this.dilationFactor, 1),
+      ...extension("NumGroups", this.numGroups, 1),
+      row("CroppingMode", `'${this.args.cropping.mode}'`),
+      row("CroppingSize", "[2x3 double]"),
+      ...extension("OutputPadding", this.outputPadding, 0),
       "",
       "   Learnable Parameters",
-      `              Weights: ${sz(this.w)}`,
-      `                 Bias: ${sz(this.b)}`,
+      row("Weights", size(this.w)),
+      row("Bias", size(this.b)),
+      "",
+      "  Use properties method to see a list of all properties.",
     ].join("\n");
   }
 }
