@@ -505,7 +505,7 @@ describe("weights and bias", () => {
 });
 
 describe("'same' cropping", () => {
-  it("croppingSize: total max(k - s, 0), the odd sample at the end; short filters append", () => {
+  it("croppingSize: total max(k - s, 0), the odd sample at the end; short filters append (not shown as negative crops, as MATLAB's)", () => {
     const same = (k: number | number[], s: number | number[], d: number | number[] = 1) =>
       T.transposedConv3dLayer(k, 1, { stride: s, cropping: "same", dilationFactor: d })
         .croppingSize;
@@ -519,7 +519,7 @@ describe("'same' cropping", () => {
     ]);
     expect(same(1, [3, 1, 2])).toEqual([
       [0, 0, 0],
-      [-2, 0, -1],
+      [0, 0, 0],
     ]);
     expect(same(3, 1, [2, 1, 1])).toEqual([
       [2, 1, 1],

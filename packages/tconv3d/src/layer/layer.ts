@@ -269,9 +269,10 @@ export class TransposedConv3dLayer {
 
   /**
    * Crops `[[top, left, front], [bottom, right, back]]`. For `"same"` these are resolved by
-   * the core (needs a resolved `init()`); a negative end crop means samples appended (a filter
-   * shorter than the stride with `"same"`, or {@link TransposedConv3dLayer.outputPadding}, which
-   * is subtracted from the end crops here).
+   * the core (needs a resolved `init()`) and never negative, as MATLAB's (a filter shorter than
+   * the stride gets the missing samples appended, which is no crop); with
+   * {@link TransposedConv3dLayer.outputPadding} (an extension) the padding is subtracted from
+   * the end crops, so those may be negative.
    */
   get croppingSize(): [[number, number, number], [number, number, number]] {
     const c = this.effectiveCropping();
@@ -295,11 +296,13 @@ export class TransposedConv3dLayer {
         ),
     );
     try {
+      // As MATLAB's CroppingSize, never negative: where the filter is shorter than the stride,
+      // "same" appends the missing samples at the end, which is no crop.
       const [b0, b1, b2] = conv.cropBegin() as unknown as [number, number, number];
-      const [e0, e1, e2] = conv.cropEnd() as unknown as [number, number, number];
+      const [e0, e1, e2] = Array.from(conv.cropEnd(), (e) => Math.max(0, e));
       return [
         [b0, b1, b2],
-        [e0, e1, e2],
+        [e0 as number, e1 as number, e2 as number],
       ];
     } finally {
       conv.free();
@@ -656,8 +659,7 @@ export class TransposedConv3dLayer {
    */
   toString(): string {
     const v3 = (v: readonly number[]) => `[${v.join(" ")}]`;
-    const size = (a: DlArray | null) =>
-      a === null ? "[]" : `[${a.size.join("x")} ${a.dtype}]`;
+    const size = (a: DlArray | null) => (a === null ? "[]" : `[${a.size.join("x")} ${a.dtype}]`);
     const row = (name: string, value: string) => `${name.padStart(21)}: ${value}`;
     const extension = (name: string, v: readonly number[] | number, fixed: number) =>
       (typeof v === "number" ? v !== fixed : v.some((x) => x !== fixed))
