@@ -268,3 +268,17 @@ describe("dlarray as MATLAB has it", () => {
     W.dispose();
   });
 });
+
+describe("trailing singleton U dimensions, as MATLAB drops them", () => {
+  it("are dropped (an array keeps two dimensions); other labels and longer U stay", () => {
+    const a = T.dlarray(values(6, 14), [2, 3, 1, 1], "SSUU");
+    expect([a.format, a.size]).toEqual(["SS", [2, 3]]);
+    const b = T.dlarray(values(3, 15), [3, 1], "SU");
+    expect([b.format, b.size]).toEqual(["SU", [3, 1]]);
+    const c = T.dlarray(values(12, 16), [2, 2, 1, 3, 1], "SSCUB");
+    expect([c.format, c.size]).toEqual(["SSCUB", [2, 2, 1, 3, 1]]);
+    const d = T.dlarray(values(8, 17), [2, 2, 2, 1, 1], "SSSCU");
+    expect([d.format, d.size]).toEqual(["SSSC", [2, 2, 2, 1]]);
+    expect(T.transposedConv3dLayer(2, 1).predict(d).format).toBe("SSSC");
+  });
+});

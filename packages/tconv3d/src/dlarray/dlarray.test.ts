@@ -681,7 +681,7 @@ describe("spatialView", () => {
     ["SSCB", [2, 2, 2, 2], ['"SSCB"', "2 S dimensions"]],
     ["SSSSC", [2, 2, 2, 2, 2], ['"SSSSC"', "4 S dimensions"]],
     ["SSSB", [2, 2, 2, 2], ['"SSSB"', "no C dimension"]],
-    ["SSSCU", [2, 2, 2, 2, 1], ['"SSSCU"', "U dimension"]],
+    ["SSSCU", [2, 2, 2, 2, 3], ['"SSSCU"', "U dimension"]],
     ["SCBT", [2, 2, 2, 2], ['"SCBT"', "1 S dimension"]],
   ];
   it.each(errCases)("rejects format %j", (format, size, parts) => {

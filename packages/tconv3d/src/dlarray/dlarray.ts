@@ -205,7 +205,8 @@ export class DlArray<T extends FloatArray = FloatArray> {
    * @param data - elements, column-major; `data.length` must equal `prod(size)`.
    * @param size - dimension lengths; with a format, trailing singleton dimensions may be omitted
    *   (e.g. format `"SSSCB"` with size `[4, 4, 4, 3]` means one batch item), and trailing
-   *   extra dimensions of length 1 are dropped.
+   *   extra dimensions of length 1 are dropped; so are trailing singleton `"U"` dimensions, as
+   *   in MATLAB (two dimensions stay at least).
    * @param format - dimension labels, or `""`/omitted for an unformatted array (checked at run
    *   time only; {@link dlarray} also checks a literal at compile time).
    * @throws {@link Tconv3dError} naming the offending argument (see {@link dlarray}).
@@ -220,7 +221,7 @@ export class DlArray<T extends FloatArray = FloatArray> {
       );
     }
     let sz = checkSize(size, where);
-    const fmt = checkFormat(format, where);
+    let fmt = checkFormat(format, where);
     if (fmt.length > 0) {
       if (sz.length > fmt.length) {
         const extra = sz.slice(fmt.length);
@@ -236,6 +237,11 @@ export class DlArray<T extends FloatArray = FloatArray> {
         sz = sz.slice(0, fmt.length);
       }
       while (sz.length < fmt.length) sz.push(1);
+      // As MATLAB: trailing singleton "U" dimensions are dropped (an array keeps two at least).
+      while (fmt.length > 2 && fmt.endsWith("U") && sz[sz.length - 1] === 1) {
+        fmt = fmt.slice(0, -1);
+        sz.pop();
+      }
     }
     let numel = 1;
     for (const s of sz) numel *= s;
