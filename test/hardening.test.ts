@@ -282,3 +282,27 @@ describe("trailing singleton U dimensions, as MATLAB drops them", () => {
     expect(T.transposedConv3dLayer(2, 1).predict(d).format).toBe("SSSC");
   });
 });
+
+describe("NaN and Inf weights reach only the outputs their tap touches", () => {
+  it("x = 1..5, w = [1, 1, NaN]: y = [1, 3, NaN...]; dX keeps the inputs the NaN tap misses", () => {
+    const X = T.dlarray(Float32Array.of(1, 2, 3, 4, 5), [5, 1, 1, 1], "SSSC");
+    const layer = T.transposedConv3dLayer([3, 1, 1], 1, {
+      weights: T.dlarray(Float32Array.of(1, 1, Number.NaN), [3, 1, 1, 1, 1]),
+      bias: Float32Array.of(0),
+    });
+    expect(Array.from(layer.predict(X).data)).toEqual([1, 3, NaN, NaN, NaN, NaN, NaN]);
+    // Cropping 2 at the end: the NaN tap reaches outputs i + 2 <= 4, so inputs 3 and 4 miss it.
+    const cropped = T.transposedConv3dLayer([3, 1, 1], 1, {
+      cropping: [
+        [0, 0, 0],
+        [2, 0, 0],
+      ],
+      weights: T.dlarray(Float32Array.of(1, 1, Number.POSITIVE_INFINITY), [3, 1, 1, 1, 1]),
+      bias: Float32Array.of(0),
+    });
+    const dLdY = T.dlarray(new Float32Array(5).fill(1), [5, 1, 1, 1], "SSSC");
+    const { dLdX, dLdW } = cropped.backward(X, dLdY);
+    expect(Array.from(dLdX.data)).toEqual([Infinity, Infinity, Infinity, 2, 1]);
+    expect(Array.from(dLdW.data).every(Number.isFinite)).toBe(true);
+  });
+});

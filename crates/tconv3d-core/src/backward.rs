@@ -12,6 +12,7 @@ use crate::kernels::{
     WIDE_ROWS,
 };
 use crate::layout::Layout;
+use crate::nonfinite::NonFinite;
 use crate::parallel::{for_each_index, map_range, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
 use crate::tensor::{check_len, check_output, check_span, with_channels_last_in};
@@ -21,12 +22,15 @@ pub struct BackwardDataPlan<T> {
     geo: Geometry,
     packed: Vec<T>,
     panels: usize,
+    /// NaN or infinite weights, packed as zeros and added by `run` where their taps reach.
+    nonfinite: NonFinite<T>,
 }
 
 impl<T: Kernel> BackwardDataPlan<T> {
     /// Packs `w` (`[k0 k1 k2 F/g C/g g]` column-major).
     pub fn new(geo: &Geometry, w: &[T]) -> Result<Self, GeometryError> {
         check_len("weights", w.len(), geo.weight_len())?;
+        let (w, nonfinite) = NonFinite::split(geo, w);
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let panels = cg.div_ceil(NR);
         let [k0n, k1n, k2n] = geo.kernel_size();
@@ -59,6 +63,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
             geo: *geo,
             packed,
             panels,
+            nonfinite,
         })
     }
 
@@ -67,6 +72,7 @@ impl<T: Kernel> BackwardDataPlan<T> {
         check_span("dLdY", dy.len(), yl, output_extents(&self.geo))?;
         check_output("dLdX", dx.len(), xl, input_extents(&self.geo))?;
         self.run_strided(dy, yl, dx, xl);
+        self.nonfinite.backward_data(&self.geo, dy, yl, dx, xl);
         Ok(())
     }
 

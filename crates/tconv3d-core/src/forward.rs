@@ -17,6 +17,7 @@ use crate::kernels::{
     igemm_live, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
 };
 use crate::layout::{Extents, Layout};
+use crate::nonfinite::NonFinite;
 use crate::parallel::{for_each_index, for_each_index_with, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
 use crate::tensor::{check_len, check_output, check_span};
@@ -58,6 +59,8 @@ pub struct ForwardPlan<T> {
     geo: Geometry,
     /// Each axis's phases that taps reach (at most `kernel` each, whatever the stride).
     phases: [Vec<Phase>; 3],
+    /// NaN or infinite weights, packed as zeros and added by `run` where their taps reach.
+    nonfinite: NonFinite<T>,
     /// `F` values, zeros without a bias: what outputs that no tap reaches hold.
     bias: Vec<T>,
     /// Some outputs lie outside every phase triple (a filter shorter than the stride): `run`
@@ -79,6 +82,7 @@ impl<T: Kernel> ForwardPlan<T> {
         if let Some(b) = bias {
             check_len("bias", b.len(), geo.filters)?;
         }
+        let (w, nonfinite) = NonFinite::split(geo, w);
         let mut phases = geo.axes.map(|a| a.phases());
         // Axis 0's taps in the order of the inputs they read, so that taps reading
         // consecutive inputs can be merged into one A row (see `run_strided`).
@@ -130,6 +134,7 @@ impl<T: Kernel> ForwardPlan<T> {
         Ok(Self {
             geo: *geo,
             phases,
+            nonfinite,
             bias: bias.map_or_else(|| vec![T::ZERO; geo.filters], <[T]>::to_vec),
             bias_only_outputs,
             packed,
@@ -179,6 +184,7 @@ impl<T: Kernel> ForwardPlan<T> {
         } else {
             self.run_strided(x, xl, y, yl);
         }
+        self.nonfinite.forward(&self.geo, x, xl, y, yl);
         Ok(())
     }
 

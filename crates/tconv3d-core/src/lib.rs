@@ -11,6 +11,7 @@ pub mod forward;
 pub mod geometry;
 pub mod kernels;
 pub mod layout;
+mod nonfinite;
 mod parallel;
 pub mod reference;
 mod tensor;

@@ -363,3 +363,131 @@ fn strides_far_larger_than_the_filter() {
         }
     }
 }
+
+/// `a` and `b` agree element by element, NaN with NaN (IEEE NaN is unequal to itself).
+fn assert_same(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            x == y || (x.is_nan() && y.is_nan()),
+            "{what}: element {i}: {x} vs {y}"
+        );
+    }
+}
+
+/// A NaN or infinite weight reaches exactly the outputs its tap touches, in Y and in dX, as the
+/// reference (which visits only the pairs a tap joins) has it: the tiles' zero rows must not
+/// turn 0 × NaN into a NaN elsewhere. Borders (crops, strides, dilation), groups, few and many
+/// filters (lanes and tiles), both layouts; unwritten outputs would keep a sentinel.
+#[test]
+fn nonfinite_weights_reach_only_their_taps_outputs() {
+    use tconv3d_core::{ConvParams, Cropping};
+    const SENTINEL: f64 = 12_345.5;
+    for (c, f, g, k, s, d) in [
+        (2, 1, 1, [3, 1, 1], [1, 1, 1], [1, 1, 1]),
+        (3, 2, 1, [3, 2, 2], [2, 1, 2], [1, 1, 1]),
+        (4, 9, 1, [2, 3, 3], [1, 2, 1], [2, 1, 1]),
+        (6, 12, 3, [3, 3, 2], [2, 2, 1], [1, 1, 2]),
+    ] {
+        let p = ConvParams {
+            batch: 2,
+            channels: c,
+            filters: f,
+            groups: g,
+            input: [5, 3, 4],
+            kernel: k,
+            stride: s,
+            dilation: d,
+            cropping: Cropping::Manual {
+                begin: [1, 0, 1],
+                end: [0, 1, 0],
+            },
+        };
+        let mut r = rng(17 + c as u64 * 31 + f as u64);
+        let (geo, x, mut w, b) = int_case(&p, &mut r);
+        // One NaN; infinities too where there are weights enough to leave finite outputs.
+        w[1] = f64::NAN;
+        if w.len() > 12 {
+            let n = w.len();
+            w[n / 2] = f64::INFINITY;
+            w[n - 2] = f64::NEG_INFINITY;
+        }
+        let dy = ints(&mut r, geo.output_len());
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let ctx = format!("{p:?}");
+        for (xl, yl) in [
+            (Layout::channels_last(xe), Layout::channels_first(ye)),
+            (Layout::channels_first(xe), Layout::channels_last(ye)),
+        ] {
+            let mut want = vec![0f64; geo.output_len()];
+            reference::forward(&geo, &x, xl, &w, Some(&b), &mut want, yl);
+            let (nans, finite) = (
+                want.iter().filter(|v| v.is_nan()).count(),
+                want.iter().filter(|v| v.is_finite()).count(),
+            );
+            assert!(
+                nans > 0 && finite > 0,
+                "{nans} NaN, {finite} finite of {}: {ctx}",
+                want.len()
+            );
+            let mut y32 = vec![SENTINEL as f32; geo.output_len()];
+            let plan = ForwardPlan::<f32>::new(&geo, &cast(&w), Some(&cast(&b))).unwrap();
+            plan.run(&cast(&x), xl, &mut y32, yl).unwrap();
+            assert_same(&to_f64(&y32), &want, &format!("Y f32, {ctx}"));
+            let mut y64 = vec![SENTINEL; geo.output_len()];
+            let plan = ForwardPlan::<f64>::new(&geo, &w, Some(&b)).unwrap();
+            plan.run(&x, xl, &mut y64, yl).unwrap();
+            assert_same(&y64, &want, &format!("Y f64, {ctx}"));
+
+            let mut want_dx = vec![0f64; geo.input_len()];
+            reference::backward_data(&geo, &dy, yl, &w, &mut want_dx, xl);
+            let mut dx = vec![SENTINEL as f32; geo.input_len()];
+            BackwardDataPlan::<f32>::new(&geo, &cast(&w))
+                .unwrap()
+                .run(&cast(&dy), yl, &mut dx, xl)
+                .unwrap();
+            assert_same(&to_f64(&dx), &want_dx, &format!("dX f32, {ctx}"));
+        }
+    }
+}
+
+/// A NaN in X or dY reaches only the weight gradients of the pairs it is in, and dB only its
+/// own filter's (the reference visits only the pairs a tap joins).
+#[test]
+fn nonfinite_data_reach_only_their_gradients() {
+    use tconv3d_core::{ConvParams, Cropping};
+    for (c, f, k, s) in [(2, 3, [3, 2, 1], [1, 1, 1]), (9, 4, [2, 3, 2], [2, 1, 2])] {
+        let p = ConvParams {
+            batch: 1,
+            channels: c,
+            filters: f,
+            groups: 1,
+            input: [4, 3, 2],
+            kernel: k,
+            stride: s,
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [1, 1, 0],
+                end: [1, 0, 0],
+            },
+        };
+        let mut r = rng(23 + c as u64);
+        let (geo, mut x, _, _) = int_case(&p, &mut r);
+        let mut dy = ints(&mut r, geo.output_len());
+        x[0] = f64::NAN; // a corner voxel: many taps miss it
+        dy[geo.output_len() - 1] = f64::NAN;
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let (xl, yl) = (Layout::channels_first(xe), Layout::channels_last(ye));
+        let mut want = vec![0f64; geo.weight_len()];
+        reference::backward_weights(&geo, &x, xl, &dy, yl, &mut want);
+        assert!(want.iter().any(|v| v.is_finite()), "{p:?}");
+        let mut dw = vec![0f32; geo.weight_len()];
+        backward_weights::<f32>(&geo, &cast(&x), xl, &cast(&dy), yl, &mut dw).unwrap();
+        assert_same(&to_f64(&dw), &want, &format!("dW, {p:?}"));
+        let mut want_db = vec![0f64; geo.filters];
+        reference::backward_bias(&geo, &dy, yl, &mut want_db);
+        let mut db = vec![0f32; geo.filters];
+        backward_bias::<f32>(&geo, &cast(&dy), yl, &mut db).unwrap();
+        assert_same(&to_f64(&db), &want_db, &format!("dB, {p:?}"));
+    }
+}
