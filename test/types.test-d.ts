@@ -191,8 +191,9 @@ const dW: Float32Array = g32.dLdW.data;
 const g64 = layer.backward(X64, layer.predict(X64));
 const dX: Float64Array = g64.dLdX.data;
 use(dW, dX);
-// @ts-expect-error: dLdY must have the input's precision
-layer.backward(X32, dlarray(x64, [6, 6, 6, 8], "SSSC"));
+// dLdY of either precision: converted to the input's, whose gradients come back.
+const gMixed: Gradients<Float32Array> = layer.backward(X32, dlarray(x64, [6, 6, 6, 8], "SSSC"));
+use(gMixed);
 
 // out: arrays of the input's precision, or "wasm" for WasmArrays of it.
 const Y32 = layer.predict(X32);
@@ -234,8 +235,9 @@ const functionalTypo = { stride: 2, padding: 1 };
 dltranspconv(X32, W, 0, functionalTypo);
 // @ts-expect-error: dltranspconv takes no layer option
 dltranspconvBackward(X32, W, Y32, { numGroups: 2 });
-// @ts-expect-error: dLdY of the other precision
-dltranspconvBackward(X32, W, dltranspconv(X64, W, 0));
+// dLdY of the other precision is converted.
+const gFunctional: Gradients<Float32Array> = dltranspconvBackward(X32, W, dltranspconv(X64, W, 0));
+use(gFunctional);
 
 // ---------------------------------------------------------------------------------------------
 // Errors: codes are a closed set

@@ -280,9 +280,10 @@ export function dltranspconv(
  * @param dLdY - gradient of the loss with respect to the output.
  * @param options - as for {@link dltranspconv}, but `out` is `{ dLdX?, dLdW?, dLdB? }` as for
  *   `transposedConv3dLayer`'s `backward`, or `"wasm"` for new {@link WasmArray}s.
- * @returns `{ dLdX, dLdW, dLdB }`, each in the precision of `X` (which `dLdY` must share).
+ * @returns `{ dLdX, dLdW, dLdB }`, each in the precision of `X` (a `dLdY` of the other is
+ *   converted, as the weights are).
  * @throws Tconv3dError naming the bad argument, as {@link dltranspconv} does, and for a `dLdY`
- *   of another size, format or precision than the output's.
+ *   of another size or format than the output's.
  */
 export function dltranspconvBackward<
   T extends FloatArray,
@@ -290,7 +291,7 @@ export function dltranspconvBackward<
 >(
   X: DlArray<T>,
   weights: DlArray,
-  dLdY: DlArray<SameDtype<T>>,
+  dLdY: DlArray,
   options: CheckedOptions<O, DltranspconvOptions & BackwardOptions<T>>,
 ): Gradients<SameDtype<T>, WasmArray<SameDtype<T>>>;
 export function dltranspconvBackward<
@@ -299,14 +300,14 @@ export function dltranspconvBackward<
 >(
   X: DlArray<T>,
   weights: DlArray,
-  dLdY: DlArray<SameDtype<T>>,
+  dLdY: DlArray,
   options?: CheckedOptions<O, DltranspconvOptions & BackwardOptions<T>>,
 ): Gradients<SameDtype<T>>;
 /** The same, its options as MATLAB's Name-Value pairs (names checked at compile time). */
 export function dltranspconvBackward<T extends FloatArray, const A extends readonly unknown[]>(
   X: DlArray<T>,
   weights: DlArray,
-  dLdY: DlArray<SameDtype<T>>,
+  dLdY: DlArray,
   ...nameValues: NameValueArgs<DltranspconvNameValues, A>
 ): Gradients<SameDtype<T>>;
 export function dltranspconvBackward(

@@ -307,14 +307,13 @@ export function backward(
           `${where}: dLdY must be ${want}, got size [${dLdY.size}] format "${dLdY.format}"`,
         );
       }
-      // The plans run in the precision of X; a dLdY of the other would reach them as a buffer of
-      // the wrong class.
-      if (dLdY.dtype !== dtype) {
-        throw new ArgumentError(
-          `${where}: dLdY must have the dtype of X ("${dtype}"), got "${dLdY.dtype}"`,
-        );
-      }
-      const md = mapInput(dLdY, where);
+      // One rule for every input: the call computes in the precision of X, and dLdY of the
+      // other precision is converted, as the weights and bias are.
+      const dy =
+        dLdY.dtype === dtype
+          ? dLdY
+          : new DlArray(asDtype(detachSafe(dLdY.data), dtype), dLdY.size, dLdY.format);
+      const md = mapInput(dy, where);
       const specs = {
         dLdX: { size: X.size, format: X.format, dtype },
         dLdW: { size: p.weightSize, format: "", dtype },

@@ -486,18 +486,18 @@ export class TransposedConv3dLayer {
    *   be `X` or `dLdY`, but must not share memory with the weights, the bias or each other).
    *   The gradients returned are then those arrays. `out: "wasm"` returns every gradient as a
    *   new {@link WasmArray}. `WasmArray` inputs and outputs are read or written in place.
-   * @returns the gradients, each in the precision of `X` (`dLdY` must have it too).
+   * @returns the gradients, each in the precision of `X` (a `dLdY` of the other is converted).
    * @throws Tconv3dError before any work, as {@link TransposedConv3dLayer.predict} does, and for
-   *   a `dLdY` of another size, format or precision than the output's.
+   *   a `dLdY` of another size or format than the output's.
    */
   backward<T extends FloatArray>(
     X: DlArray<T>,
-    dLdY: DlArray<SameDtype<T>>,
+    dLdY: DlArray,
     options: WasmOutput,
   ): Gradients<SameDtype<T>, WasmArray<SameDtype<T>>>;
   backward<T extends FloatArray>(
     X: DlArray<T>,
-    dLdY: DlArray<SameDtype<T>>,
+    dLdY: DlArray,
     options?: BackwardOptions<T>,
   ): Gradients<SameDtype<T>>;
   backward(X: DlArray, dLdY: DlArray, options?: BackwardOptions): Gradients {
