@@ -4,39 +4,31 @@
 // bit for bit, the same build's in Node; init() with bytes (Workers compile no WASM from bytes)
 // must fail with an error that says what to do, and init() must work after it, with the build
 // the package's workerd entry imports or with one passed as init({ module }).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { values } from "./helpers.js";
 import { assertBuilt } from "./runtime-helpers.js";
-import { bundleWorker } from "./workers/bundle.js";
+import { type RunningWorker, startWorker } from "./workers/bundle.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 type T = typeof import("tconv3d");
 let tc: T;
+let worker: RunningWorker;
 let mf: Miniflare;
-let out: string;
 
 beforeAll(async () => {
   assertBuilt();
   tc = await import("tconv3d");
   await tc.init({ variant: "simd", threads: 1 });
-  out = mkdtempSync(join(tmpdir(), "tconv3d-worker-"));
-  mf = new Miniflare({
-    modules: await bundleWorker(join(ROOT, "test/workers/worker.js"), out),
-    modulesRoot: out,
-    compatibilityDate: "2025-01-01",
-  });
-  await mf.ready;
+  worker = await startWorker(join(ROOT, "test/workers/worker.js"));
+  mf = worker.mf;
 });
 
 afterAll(async () => {
-  await mf?.dispose();
-  if (out !== undefined) rmSync(out, { recursive: true, force: true });
+  await worker?.close();
 });
 
 async function get(path: string): Promise<{ ok: boolean; info?: unknown; error?: string }> {

@@ -1,9 +1,11 @@
 // Bundles a Worker as wrangler does (esbuild, the workerd/worker/browser conditions, each
 // imported .wasm kept as a compiled-module import: wrangler's CompiledWasm rule) and lists
 // the modules Miniflare needs to run it.
-import { copyFileSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
+import { Miniflare } from "miniflare";
 
 /** Each .wasm file becomes a module named by its variant's folder and file, imported by that
  * name from the bundle (which sits beside it in `outdir`). */
@@ -53,4 +55,33 @@ export async function bundleWorker(
       .filter((f) => f.endsWith(".wasm"))
       .map((f) => ({ type: "CompiledWasm" as const, path: join(outdir, f) })),
   ];
+}
+
+/** A bundled Worker running in workerd, and how to stop it (and remove its bundle). */
+export interface RunningWorker {
+  readonly mf: Miniflare;
+  close(): Promise<void>;
+}
+
+/** Bundles `entry` as wrangler would into a scratch folder and starts it under Miniflare. */
+export async function startWorker(entry: string): Promise<RunningWorker> {
+  const out = mkdtempSync(join(tmpdir(), "tconv3d-worker-"));
+  try {
+    const mf = new Miniflare({
+      modules: await bundleWorker(entry, out),
+      modulesRoot: out,
+      compatibilityDate: "2025-01-01",
+    });
+    await mf.ready;
+    return {
+      mf,
+      async close() {
+        await mf.dispose();
+        rmSync(out, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(out, { recursive: true, force: true });
+    throw e;
+  }
 }
