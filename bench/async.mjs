@@ -23,15 +23,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../test/browser/launch.mjs";
+import { serveIsolated } from "../test/browser/server.mjs";
 import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
-import { serveIsolated } from "./lib/isolated-server.mjs";
 import { replaceSection } from "./lib/sections.mjs";
 import { median, ms, num, ratio, table } from "./lib/table.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolvePath(HERE, "..");
-const CHROMIUM = "/usr/bin/chromium";
 const THREADED = "simd-threads-relaxed";
 const SINGLE = "simd-relaxed";
 const TARGET_GAP_MS = 20;
@@ -253,7 +252,6 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const dist = join(ROOT, "packages/tconv3d/dist/browser.js");
   if (!existsSync(dist)) throw new Error("bench:async needs the built package: pnpm build");
-  if (!existsSync(CHROMIUM)) throw new Error(`bench:async needs Chromium at ${CHROMIUM}`);
   const all = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
   const ids = o.shapes ?? all.filter((s) => geometry(s).flops >= 1e9).map((s) => s.id);
   const geoms = ids.map((id) => {
@@ -272,18 +270,7 @@ async function main() {
   const load0 = os.loadavg()[0];
 
   const server = await serveIsolated(ROOT);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   const version = browser.version();
   const ctx = {
     maxWait: o.maxWait,

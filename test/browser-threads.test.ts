@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./browser/chromium.js";
-import { type StaticServer, serveIsolated } from "./browser/server.js";
+import { type StaticServer, serveIsolated } from "./browser/server.mjs";
 import { assertBuilt } from "./runtime-helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -15,7 +15,7 @@ import { type ViteDevServer, build as viteBuild, createServer as viteServer } fr
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import webpack from "webpack";
 import { launchChromium, pageOutcome } from "./browser/chromium.js";
-import { type StaticServer, serveIsolated } from "./browser/server.js";
+import { type StaticServer, serveIsolated } from "./browser/server.mjs";
 import { values } from "./helpers.js";
 import { onnxConvTranspose } from "./oracle/onnx.js";
 import { projectWith } from "./package/install.js";

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchChromium } from "./browser/chromium.js";
-import { serveIsolated } from "./browser/server.js";
+import { serveIsolated } from "./browser/server.mjs";
 import { onnxConvTranspose } from "./oracle/onnx.js";
 import { projectWith } from "./package/install.js";
 import { bundleWorker } from "./workers/bundle.js";

@@ -1,14 +1,14 @@
-// A tiny static server for the browser tests: serves the repository's files on 127.0.0.1 with
+// A tiny static server for the browser tests and benchmarks (plain JavaScript, so that the
+// benchmark scripts can import it too; types in server.d.mts): serves files on 127.0.0.1 with
 // the headers that make a page cross-origin isolated (so SharedArrayBuffer and wasm threads
 // are available): COOP same-origin, COEP require-corp. Paths under /_plain/ are served without
 // those headers (a page that is not cross-origin isolated).
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
 
-const TYPES: Record<string, string> = {
+const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
@@ -17,24 +17,16 @@ const TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
 };
 
-export interface StaticServer {
-  origin: string;
-  close(): Promise<void>;
-}
-
 /** Serves `root` (read-only, GET/HEAD, no directory listings) on an ephemeral port; with
  * `cdn`, as a CDN serves packages: readable from any origin (CORS, and a cross-origin CORP that
  * isolated pages accept); `extra`: more headers for the isolated paths (a CSP, say). */
-export async function serveIsolated(
-  root: string,
-  { cdn = false, extra = {} as Record<string, string> } = {},
-): Promise<StaticServer> {
+export async function serveIsolated(root, { cdn = false, extra = {} } = {}) {
   const base = normalize(root + sep);
-  const server: Server = createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const plain = url.pathname.startsWith("/_plain/");
     const pathname = plain ? url.pathname.slice("/_plain".length) : url.pathname;
-    const headers: Record<string, string> = plain
+    const headers = plain
       ? { "Cache-Control": "no-store" }
       : {
           "Cross-Origin-Opener-Policy": "same-origin",
@@ -66,12 +58,12 @@ export async function serveIsolated(
       res.writeHead(500, headers).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
   return {
     origin: `http://127.0.0.1:${port}`,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      new Promise((resolve, reject) => {
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
       }),
