@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 const LIMIT = 2 ** 31 - 1;
 /** The boundary values of a 32-bit core: the last one accepted, then past it. */
-const PAST = [2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 2, 2 ** 53 - 1];
+const PAST = [2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 2, 2 ** 53 - 1, 2 ** 53];
 
 /** Every integer parameter, as a layer option (or argument) set to `v`. */
 const PARAMETERS: Array<[string, (v: number) => unknown]> = [
