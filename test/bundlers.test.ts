@@ -21,6 +21,13 @@ import { onnxConvTranspose } from "./oracle/onnx.js";
 import { projectWith } from "./package/install.js";
 
 const APP = fileURLToPath(new URL("./bundlers/app/", import.meta.url));
+const VALUES = fileURLToPath(new URL("./values.mjs", import.meta.url));
+
+/** The fixture app's files, and the test data module they import, into `dest`. */
+function copyApp(dest: string): void {
+  cpSync(APP, dest, { recursive: true });
+  cpSync(VALUES, join(dest, "values.mjs"));
+}
 const THREADS = Math.min(availableParallelism(), 8);
 
 interface Case {
@@ -77,7 +84,7 @@ afterAll(async () => {
 /** A scratch project with the tarball installed and the app's files. */
 function project(name: string): string {
   const dir = projectWith(inject("tarball"), name);
-  cpSync(APP, dir, { recursive: true });
+  copyApp(dir);
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -217,7 +224,7 @@ describe("a CDN-style import: the package raw from another origin", () => {
     const dir = project("cdn");
     const cdn = await serve(join(dir, "node_modules"), { cdn: true });
     const page = join(dir, "site");
-    cpSync(APP, page, { recursive: true });
+    copyApp(page);
     writeFileSync(
       join(page, "index.html"),
       `<script type="importmap">${JSON.stringify({

@@ -4,22 +4,7 @@
 import type { Tconv3dErrorCode } from "tconv3d";
 import { expect } from "vitest";
 
-/** `count` deterministic values in [-1, 1) (xorshift32 from `seed`), as `Ctor` holds them. */
-export function values<
-  C extends Float32ArrayConstructor | Float64ArrayConstructor = Float32ArrayConstructor,
->(count: number, seed: number, Ctor: C = Float32Array as C): InstanceType<C> {
-  let s = seed >>> 0 || 1;
-  const out = new Ctor(count) as InstanceType<C>;
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+export { values } from "./values.mjs";
 
 /** The largest magnitude in `a`. */
 export function maxAbs(a: ArrayLike<number>): number {

@@ -1,27 +1,13 @@
 // The async API in Chromium, against the synchronous API on this page's main thread (same
 // build, same thread count): every check returns plain data for test/browser-async.test.ts.
 import * as T from "../../packages/tconv3d/dist/browser.js";
+import { values } from "../values.mjs";
 
 const params = new URLSearchParams(location.search);
 const options = {
   variant: params.get("variant") ?? "auto",
   threads: Number(params.get("threads") ?? "2"),
 };
-
-/** Deterministic values in [-1, 1). */
-function values(n, seed, Ctor = Float32Array) {
-  let s = seed >>> 0 || 1;
-  const out = new Ctor(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** Same size, labels, precision and bits. */
 function same(a, b) {

@@ -2,21 +2,8 @@
 // deterministic data, the outcome in window.__tconv3d for the test to read.
 import { backendInfo, dlarray, init, initWorker, transposedConv3dLayer } from "tconv3d";
 import c from "./case.json" with { type: "json" };
-
-/** `count` values in [-1, 1) from xorshift32 (the same as test/helpers.ts's `values`). */
-function values(count, seed) {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+// test/values.mjs, which the test copies beside this file.
+import { values } from "./values.mjs";
 
 const prod = (a) => a.reduce((x, y) => x * y, 1);
 
