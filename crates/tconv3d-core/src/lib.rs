@@ -1,9 +1,11 @@
-//! tconv3d-core: MATLAB's `transposedConv3dLayer` maths: geometry, reference loops and the
-//! fast forward and backward kernels. Pure Rust; compiles natively and for wasm32.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! Data flows one way: [`geometry::Geometry`] validates the parameters, a plan packs the
 //! weights once ([`forward::ForwardPlan`], [`backward::BackwardDataPlan`]), and the
-//! drivers run the plan on tensors of any [`layout::Layout`].
+//! drivers run the plan on tensors of any [`layout::Layout`]; [`nd`] is the same on
+//! ndarray views.
 
 pub mod backward;
 pub mod element;
@@ -11,6 +13,7 @@ pub mod forward;
 pub mod geometry;
 pub mod kernels;
 pub mod layout;
+pub mod nd;
 mod nonfinite;
 mod parallel;
 pub mod reference;

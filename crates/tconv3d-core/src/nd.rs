@@ -1,0 +1,468 @@
+//! The crate's front door for Rust users: a transposed 3-D convolution on [`ndarray`] views.
+//!
+//! Arrays are indexed `[N, C, D, H, W]` (batch, channels, then the three spatial axes, as
+//! PyTorch's `ConvTranspose3d` has them) with any strides, so each memory order is a view
+//! away, without a copy:
+//!
+//! - row-major NCDHW (PyTorch, ONNX): `ArrayView5::from_shape((n, c, d, h, w), &data)`;
+//! - row-major NDHWC (channels-last): `ArrayView5::from_shape((n, d, h, w, c), &data)` then
+//!   `.permuted_axes([0, 4, 1, 2, 3])`;
+//! - MATLAB's column-major `H×W×D×C×N` (`"SSSCB"`): `ArrayView5::from_shape((h, w, d, c,
+//!   n).f(), &data)` then `.permuted_axes([4, 3, 2, 0, 1])`.
+//!
+//! Weights are `[Cin, Cout/groups, kD, kH, kW]`, PyTorch's `ConvTranspose3d.weight`; a bias
+//! has `Cout` values. A view whose elements fill its memory without gaps and with
+//! non-negative strides is read (or written) in place; any other view is copied first.
+//!
+//! The lifecycle is the one of the WebAssembly layer: [`TransposedConv3d::new`] validates
+//! the hyperparameters and takes the weights; [`TransposedConv3d::plan`] fixes an input
+//! size; the plan's passes take only arrays, as often as needed. With the `parallel`
+//! feature the passes run on rayon's current pool (call them inside a pool's `install` to
+//! choose the threads).
+
+use core::fmt;
+
+use ndarray::{Array1, Array5, ArrayView1, ArrayView5, ArrayViewMut1, ArrayViewMut5, ShapeBuilder};
+
+use crate::backward::{backward_bias, backward_weights, BackwardDataPlan};
+pub use crate::geometry::Cropping;
+use crate::geometry::{ConvParams, Geometry, GeometryError};
+use crate::kernels::Kernel;
+use crate::layout::Layout;
+use crate::ForwardPlan;
+
+/// An input or output shape, `[N, C, D, H, W]`.
+pub type Shape = [usize; 5];
+
+/// The hyperparameters other than the filter size (the weights' shape gives it). Spatial
+/// vectors are `[D, H, W]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Step between the input's samples in the output (the upsampling factor).
+    pub stride: [usize; 3],
+    /// Step between a filter's taps.
+    pub dilation: [usize; 3],
+    /// How the full output is trimmed: [`Cropping::Same`] (output `input * stride`) or
+    /// crops at each axis's begin and end, where a negative end crop pads (PyTorch's
+    /// `output_padding`).
+    pub cropping: Cropping,
+    /// Convolution groups: channels and filters split into this many independent parts.
+    pub groups: usize,
+}
+
+impl Default for Options {
+    /// Stride 1, no dilation, no cropping, one group.
+    fn default() -> Self {
+        Self {
+            stride: [1; 3],
+            dilation: [1; 3],
+            cropping: Cropping::Manual {
+                begin: [0; 3],
+                end: [0; 3],
+            },
+            groups: 1,
+        }
+    }
+}
+
+/// Why a call was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The hyperparameters, the weights' shape or the input's size define no convolution
+    /// (the message names the parameter, its value and what was expected).
+    Geometry(GeometryError),
+    /// An array whose shape differs from the one the call needs.
+    Shape {
+        argument: &'static str,
+        actual: Vec<usize>,
+        expected: Vec<usize>,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Geometry(e) => e.fmt(f),
+            Self::Shape {
+                argument,
+                actual,
+                expected,
+            } => write!(f, "{argument} has shape {actual:?}; expected {expected:?}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Geometry(e) => Some(e),
+            Self::Shape { .. } => None,
+        }
+    }
+}
+
+impl From<GeometryError> for Error {
+    /// Numbers spatial dimensions in this API's `[D, H, W]` order (the core's are `[W, H, D]`).
+    fn from(e: GeometryError) -> Self {
+        let ours = |a: usize| 2 - a;
+        Self::Geometry(match e {
+            GeometryError::NotPositive { name, axis, value } => GeometryError::NotPositive {
+                name,
+                axis: axis.map(ours),
+                value,
+            },
+            GeometryError::NegativeCrop { axis, value } => GeometryError::NegativeCrop {
+                axis: ours(axis),
+                value,
+            },
+            GeometryError::CropTooLarge {
+                axis,
+                uncropped,
+                begin,
+                end,
+            } => GeometryError::CropTooLarge {
+                axis: ours(axis),
+                uncropped,
+                begin,
+                end,
+            },
+            other => other,
+        })
+    }
+}
+
+fn check_shape(argument: &'static str, actual: &[usize], expected: &[usize]) -> Result<(), Error> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(Error::Shape {
+            argument,
+            actual: actual.to_vec(),
+            expected: expected.to_vec(),
+        })
+    }
+}
+
+/// `[D, H, W]` as the core's axes `[s0, s1, s2]`, fastest first in row-major NCDHW.
+fn core_axes<V: Copy>(dhw: [V; 3]) -> [V; 3] {
+    [dhw[2], dhw[1], dhw[0]]
+}
+
+/// A transposed 3-D convolution with its weights: the first step of the lifecycle.
+pub struct TransposedConv3d<T> {
+    options: Options,
+    channels: usize,
+    filters: usize,
+    kernel: [usize; 3],
+    /// Row-major `[Cin, Cout/g, kD, kH, kW]`, which is the core's column-major
+    /// `[k0 k1 k2 F/g C/g g]` with `k0` along W.
+    weights: Vec<T>,
+    bias: Option<Vec<T>>,
+}
+
+impl<T: Kernel> TransposedConv3d<T> {
+    /// Takes the weights (`[Cin, Cout/groups, kD, kH, kW]`) and an optional bias (`Cout`
+    /// values), both copied.
+    pub fn new(
+        options: Options,
+        weights: ArrayView5<T>,
+        bias: Option<ArrayView1<T>>,
+    ) -> Result<Self, Error> {
+        let [cin, fg, kd, kh, kw]: [usize; 5] = weights
+            .shape()
+            .try_into()
+            .expect("a 5-D view has 5 lengths");
+        let filters = fg
+            .checked_mul(options.groups)
+            .ok_or(GeometryError::TooLarge { what: "Cout" })?;
+        if let Some(b) = &bias {
+            check_shape("bias", b.shape(), &[filters])?;
+        }
+        Ok(Self {
+            options,
+            channels: cin,
+            filters,
+            kernel: [kd, kh, kw],
+            weights: weights.iter().copied().collect(),
+            bias: bias.map(|b| b.to_vec()),
+        })
+    }
+
+    /// Input channels (`Cin`).
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Output channels (`Cout`).
+    pub fn filters(&self) -> usize {
+        self.filters
+    }
+
+    fn geometry(&self, input: Shape) -> Result<Geometry, Error> {
+        let [batch, channels, d, h, w] = input;
+        if channels != self.channels {
+            return Err(Error::Shape {
+                argument: "the input",
+                actual: input.to_vec(),
+                expected: vec![batch, self.channels, d, h, w],
+            });
+        }
+        let cropping = match self.options.cropping {
+            Cropping::Same => Cropping::Same,
+            Cropping::Manual { begin, end } => Cropping::Manual {
+                begin: core_axes(begin),
+                end: core_axes(end),
+            },
+        };
+        Ok(Geometry::new(&ConvParams {
+            batch,
+            channels,
+            filters: self.filters,
+            groups: self.options.groups,
+            input: core_axes([d, h, w]),
+            kernel: core_axes(self.kernel),
+            stride: core_axes(self.options.stride),
+            dilation: core_axes(self.options.dilation),
+            cropping,
+        })?)
+    }
+
+    /// The output's shape for an input of shape `input`.
+    pub fn output_shape(&self, input: Shape) -> Result<Shape, Error> {
+        Ok(output_shape(&self.geometry(input)?))
+    }
+
+    /// Floating-point operations of a forward pass on an input of shape `input`
+    /// (`2 * N * Cin * Cout/groups * taps * input voxels`).
+    pub fn flops(&self, input: Shape) -> Result<f64, Error> {
+        Ok(self.geometry(input)?.flops())
+    }
+
+    /// The plan for inputs of shape `input`: sizes resolved and weights packed for the
+    /// forward pass and the input gradient.
+    pub fn plan(&self, input: Shape) -> Result<Plan<'_, T>, Error> {
+        let geo = self.geometry(input)?;
+        Ok(Plan {
+            conv: self,
+            forward: ForwardPlan::new(&geo, &self.weights, self.bias.as_deref())?,
+            data: BackwardDataPlan::new(&geo, &self.weights)?,
+            geo,
+        })
+    }
+
+    /// `Y` for `X`: plans for `X`'s shape and runs the forward pass into a new array.
+    pub fn forward(&self, x: ArrayView5<T>) -> Result<Array5<T>, Error> {
+        self.plan(shape_of(&x))?.forward(x)
+    }
+}
+
+fn shape_of<T>(a: &ArrayView5<T>) -> Shape {
+    a.shape().try_into().expect("a 5-D view has 5 lengths")
+}
+
+fn output_shape(geo: &Geometry) -> Shape {
+    let [w, h, d] = geo.output_size();
+    [geo.batch, geo.filters, d, h, w]
+}
+
+/// The core's layout of a logical `[N, C, D, H, W]` view: `None` when a stride is negative.
+/// An axis of length 1 is never stepped along, so its stride is irrelevant (ndarray may give
+/// any).
+fn layout_of(shape: &[usize], strides: &[isize]) -> Option<Layout> {
+    let s: Vec<usize> = shape
+        .iter()
+        .zip(strides)
+        .map(|(&len, &st)| {
+            if len == 1 {
+                Some(0)
+            } else {
+                usize::try_from(st).ok()
+            }
+        })
+        .collect::<Option<_>>()?;
+    Some(Layout {
+        n: s[0],
+        c: s[1],
+        s: core_axes([s[2], s[3], s[4]]),
+        origin: 0,
+    })
+}
+
+/// `x`'s elements and their layout, in place when they fill their memory with non-negative
+/// strides, else copied into `to` (the pass's preferred layout, in a buffer of `len`).
+fn read<'a, T: Kernel>(
+    x: &'a ArrayView5<'_, T>,
+    to: (Layout, usize),
+    copy: &'a mut Vec<T>,
+) -> (&'a [T], Layout) {
+    if let (Some(l), Some(data)) = (layout_of(x.shape(), x.strides()), x.as_slice_memory_order()) {
+        return (data, l);
+    }
+    let (l, len) = to;
+    *copy = vec![T::ZERO; len];
+    view_in(copy, l, shape_of(x)).assign(x);
+    (copy, l)
+}
+
+/// A logical `[N, C, D, H, W]` view of `buf` in the core's layout `l`.
+fn view_in<T>(buf: &mut [T], l: Layout, shape: Shape) -> ArrayViewMut5<'_, T> {
+    let [s0, s1, s2] = l.s;
+    ArrayViewMut5::from_shape(shape.strides([l.n, l.c, s2, s1, s0]), &mut buf[l.origin..])
+        .expect("the layout fits its buffer")
+}
+
+/// Runs `pass` on `y`'s memory when it fills it with non-negative strides, else on a
+/// channels-last buffer copied into `y` afterwards.
+fn write<T: Kernel>(
+    y: &mut ArrayViewMut5<T>,
+    pass: impl FnOnce(&mut [T], Layout) -> Result<(), GeometryError>,
+) -> Result<(), Error> {
+    let shape = shape_of(&y.view());
+    if let Some(l) = layout_of(y.shape(), y.strides()) {
+        if let Some(data) = y.as_slice_memory_order_mut() {
+            return Ok(pass(data, l)?);
+        }
+    }
+    let l = channels_last(shape);
+    let mut buf = vec![T::ZERO; shape.iter().product()];
+    pass(&mut buf, l)?;
+    y.assign(&view_in(&mut buf, l, shape));
+    Ok(())
+}
+
+/// The kernels' own layout: channels fastest (row-major NDHWC).
+fn channels_last(shape: Shape) -> Layout {
+    let [_, c, d, h, w] = shape;
+    Layout {
+        c: 1,
+        s: [c, c * w, c * w * h],
+        n: c * w * h * d,
+        origin: 0,
+    }
+}
+
+/// A [`TransposedConv3d`] fixed to one input shape: the passes, which take only arrays.
+pub struct Plan<'a, T> {
+    conv: &'a TransposedConv3d<T>,
+    geo: Geometry,
+    forward: ForwardPlan<T>,
+    data: BackwardDataPlan<T>,
+}
+
+/// The gradients of a loss with respect to the input, the weights and the bias.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<T> {
+    /// `dL/dX`, shaped like the input.
+    pub input: Array5<T>,
+    /// `dL/dW`, shaped like the weights: `[Cin, Cout/groups, kD, kH, kW]`.
+    pub weights: Array5<T>,
+    /// `dL/db`, `Cout` values.
+    pub bias: Array1<T>,
+}
+
+impl<T: Kernel> Plan<'_, T> {
+    /// The input shape this plan runs on.
+    pub fn input_shape(&self) -> Shape {
+        let [w, h, d] = self.geo.input_size();
+        [self.geo.batch, self.geo.channels, d, h, w]
+    }
+
+    /// The output shape.
+    pub fn output_shape(&self) -> Shape {
+        output_shape(&self.geo)
+    }
+
+    fn weight_shape(&self) -> Shape {
+        let [kd, kh, kw] = self.conv.kernel;
+        let fg = self.geo.filters_per_group();
+        [self.geo.channels, fg, kd, kh, kw]
+    }
+
+    /// `Y = X (*)ᵀ W + b`, written into `y`.
+    pub fn forward_into(&self, x: ArrayView5<T>, mut y: ArrayViewMut5<T>) -> Result<(), Error> {
+        check_shape("X", x.shape(), &self.input_shape())?;
+        check_shape("Y", y.shape(), &self.output_shape())?;
+        let mut copy = Vec::new();
+        let to = (self.forward.input_layout(), self.forward.input_len());
+        let (x, xl) = read(&x, to, &mut copy);
+        write(&mut y, |y, yl| self.forward.run(x, xl, y, yl))
+    }
+
+    /// `Y = X (*)ᵀ W + b`, in a new array.
+    pub fn forward(&self, x: ArrayView5<T>) -> Result<Array5<T>, Error> {
+        let mut y = Array5::from_elem(self.output_shape(), T::ZERO);
+        self.forward_into(x, y.view_mut())?;
+        Ok(y)
+    }
+
+    /// `dL/dX` from `dL/dY`, written into `dx`.
+    pub fn backward_data_into(
+        &self,
+        dy: ArrayView5<T>,
+        mut dx: ArrayViewMut5<T>,
+    ) -> Result<(), Error> {
+        check_shape("dLdY", dy.shape(), &self.output_shape())?;
+        check_shape("dLdX", dx.shape(), &self.input_shape())?;
+        let mut copy = Vec::new();
+        let out = self.output_shape();
+        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy);
+        write(&mut dx, |dx, xl| self.data.run(dy, yl, dx, xl))
+    }
+
+    /// `dL/dW` from `X` and `dL/dY`, written into `dw` (`[Cin, Cout/groups, kD, kH, kW]`).
+    pub fn backward_weights_into(
+        &self,
+        x: ArrayView5<T>,
+        dy: ArrayView5<T>,
+        mut dw: ArrayViewMut5<T>,
+    ) -> Result<(), Error> {
+        check_shape("X", x.shape(), &self.input_shape())?;
+        check_shape("dLdY", dy.shape(), &self.output_shape())?;
+        check_shape("dLdW", dw.shape(), &self.weight_shape())?;
+        let (input, out) = (self.input_shape(), self.output_shape());
+        let (mut xc, mut yc) = (Vec::new(), Vec::new());
+        let (x, xl) = read(&x, (channels_last(input), input.iter().product()), &mut xc);
+        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut yc);
+        let pass = |dw: &mut [T]| backward_weights(&self.geo, x, xl, dy, yl, dw);
+        match dw.as_slice_mut() {
+            Some(dw) => pass(dw)?,
+            None => {
+                let mut buf = Array5::from_elem(self.weight_shape(), T::ZERO);
+                pass(buf.as_slice_mut().expect("a new array is contiguous"))?;
+                dw.assign(&buf);
+            }
+        }
+        Ok(())
+    }
+
+    /// `dL/db` from `dL/dY`, written into `db` (`Cout` values).
+    pub fn backward_bias_into(
+        &self,
+        dy: ArrayView5<T>,
+        mut db: ArrayViewMut1<T>,
+    ) -> Result<(), Error> {
+        check_shape("dLdY", dy.shape(), &self.output_shape())?;
+        check_shape("dLdB", db.shape(), &[self.geo.filters])?;
+        let out = self.output_shape();
+        let mut copy = Vec::new();
+        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy);
+        let mut buf = vec![T::ZERO; self.geo.filters];
+        backward_bias(&self.geo, dy, yl, &mut buf)?;
+        db.assign(&ArrayView1::from(&buf));
+        Ok(())
+    }
+
+    /// The three gradients from `X` and `dL/dY`, in new arrays.
+    pub fn backward(&self, x: ArrayView5<T>, dy: ArrayView5<T>) -> Result<Gradients<T>, Error> {
+        let mut g = Gradients {
+            input: Array5::from_elem(self.input_shape(), T::ZERO),
+            weights: Array5::from_elem(self.weight_shape(), T::ZERO),
+            bias: Array1::from_elem(self.geo.filters, T::ZERO),
+        };
+        self.backward_data_into(dy.view(), g.input.view_mut())?;
+        self.backward_weights_into(x, dy.view(), g.weights.view_mut())?;
+        self.backward_bias_into(dy, g.bias.view_mut())?;
+        Ok(g)
+    }
+}
