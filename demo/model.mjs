@@ -73,7 +73,7 @@ export function trainer({ size = 32, batchSize = 4, seed = 1, learnRate = 0.01 }
     },
     /** `count` held-out shapes (a stream of their own): input, prediction, target, loss. */
     evaluate(count) {
-      const { input, target } = batch(rng(seed + 0x9e3779b9), count, size, FACTOR);
+      const { input, target } = batch(rng(seed + 1_000_000), count, size, FACTOR);
       const Y = net.predict(dlarray(input, [m, m, m, 1, count], "SSSCB"));
       let loss = 0;
       for (let i = 0; i < target.length; i++) loss += (Y.data[i] - target[i]) ** 2;

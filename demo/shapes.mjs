@@ -1,17 +1,13 @@
 // Built-in data: random 3-D shapes (spheres, tori, boxes and unions of them) drawn as soft
 // occupancy volumes, and their low-resolution versions (box-filtered), from a seeded stream.
 // Volumes are column-major n x n x n (x fastest), as a "SSSCB" dlarray holds them.
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
+import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 
-/** A seeded uniform stream in [0, 1) (mulberry32: 32-bit state, enough for shape parameters). */
+/** A seeded uniform stream in [0, 1). */
 export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = xoroshiro128plus(seed);
+  return () => uniformFloat64(generator);
 }
 
 /** Signed distances in the unit cube [-1, 1]^3 (negative inside). */
