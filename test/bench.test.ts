@@ -1,6 +1,6 @@
-// The scripts behind BENCHMARKS.md and the README's first command still run (a smoke test, not
-// a timing): pnpm bench in its quick mode on one shape, pnpm bench:async in its quick mode,
-// and pnpm demo. They print their results and write nothing (--out -).
+// The scripts behind BENCHMARKS.md still run (a smoke test, not a timing): pnpm bench in its
+// quick mode on one shape and pnpm bench:async in its quick mode. They print their results and
+// write nothing (--out -). The demo's test is test/demo.test.ts.
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -19,7 +19,7 @@ function node(args: string[]): Promise<string> {
   );
 }
 
-describe("benchmark and demo scripts", () => {
+describe("benchmark scripts", () => {
   it("pnpm bench -- --quick --shapes gan-d --out -", async () => {
     const out = await node([
       "--experimental-wasm-relaxed-simd",
@@ -43,10 +43,5 @@ describe("benchmark and demo scripts", () => {
     const out = await node(["bench/async.mjs", "--quick", "--max-wait", "0", "--out", "-"]);
     expect(out).toMatch(/^### Responsiveness/m);
     expect(out).toMatch(/outputs of 1 and 2 threads identical/);
-  });
-
-  it("pnpm demo", async () => {
-    const out = await node(["bench/demo.mjs"]);
-    expect(out).toMatch(/backend after run: \{"variant":"simd-threads/);
   });
 });

@@ -75,6 +75,14 @@ export {
   type Tuple3,
 } from "./interop/pytorch.js";
 export {
+  fromPyTorchSequential,
+  type PyTorchActivation,
+  type PyTorchBatchNorm3d,
+  type PyTorchConvTranspose3d,
+  type PyTorchLeakyReLU,
+  type PyTorchModule,
+} from "./interop/pytorch-sequential.js";
+export {
   DTYPE_BYTES,
   loadSafetensors,
   parseSafetensors,
@@ -103,6 +111,29 @@ export type {
   TransposedConv3dOptions,
   Vec3,
 } from "./layer/options.js";
+export {
+  ActivationLayer,
+  type ActivationLayerOptions,
+  type ActivationNameValue,
+  LeakyReLULayer,
+  leakyReluLayer,
+  ReLULayer,
+  reluLayer,
+  SigmoidLayer,
+  sigmoidLayer,
+  TanhLayer,
+  tanhLayer,
+} from "./network/activations.js";
+export {
+  Dlnetwork,
+  dlnetwork,
+  type LayerGradients,
+  type NetworkGradients,
+  type NetworkLayer,
+  type NetworkLearnable,
+  NetworkTrace,
+} from "./network/network.js";
+export type { NetworkAdamState, NetworkSgdmState } from "./network/update.js";
 export {
   type BackendInfo,
   backendInfo,

@@ -26,6 +26,8 @@
 import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
 import { ArgumentError, SizeError } from "../errors.js";
 import { learnablesOf, TransposedConv3dLayer } from "../layer/layer.js";
+import { Dlnetwork, type NetworkGradients } from "../network/network.js";
+import { type NetworkAdamState, type NetworkSgdmState, updateNetwork } from "../network/update.js";
 
 /** Optimizer state of {@link sgdmupdate}: one velocity per learnable, in its precision. */
 export interface SgdmState {
@@ -288,7 +290,40 @@ export function sgdmupdate(
   grads: LearnableGradients,
   state?: SgdmState | null,
   opts?: SgdmOptions,
-): SgdmState {
+): SgdmState;
+/**
+ * One SGD-with-momentum step on every transposed convolution of a {@link Dlnetwork} (MATLAB's
+ * `sgdmupdate(net, grad, vel)`), each honouring its own learn-rate and L2 factors.
+ *
+ * ```ts
+ * let vel: NetworkSgdmState | undefined;
+ * vel = sgdmupdate(net, net.backward(trace, dLdY), vel, { learnRate: 0.01 });
+ * ```
+ *
+ * @param net - the network (initialized).
+ * @param grads - what `net.backward` returned.
+ * @param state - `undefined` (or `null`) on the first step, then the state returned last time.
+ * @param opts - as for a layer.
+ * @returns the new state, one entry per transposed convolution.
+ * @throws as for a layer, naming the layer; every layer is checked before any changes.
+ */
+export function sgdmupdate(
+  net: Dlnetwork,
+  grads: NetworkGradients,
+  state?: NetworkSgdmState | null,
+  opts?: SgdmOptions,
+): NetworkSgdmState;
+export function sgdmupdate(
+  layer: TransposedConv3dLayer | Dlnetwork,
+  grads: LearnableGradients | NetworkGradients,
+  state?: SgdmState | NetworkSgdmState | null,
+  opts?: SgdmOptions,
+): SgdmState | NetworkSgdmState {
+  if (layer instanceof Dlnetwork) {
+    return updateNetwork<SgdmState>(layer, grads, state, "sgdm", (l, g, s) =>
+      sgdmupdate(l, g, s, opts),
+    );
+  }
   const where = "sgdmupdate";
   const o = options<SgdmOptions>(opts, where, {
     learnRate: [0.01, ...positive],
@@ -350,7 +385,42 @@ export function adamupdate(
   grads: LearnableGradients,
   state?: AdamState | null,
   opts?: AdamOptions,
-): AdamState {
+): AdamState;
+/**
+ * One Adam step on every transposed convolution of a {@link Dlnetwork} (MATLAB's
+ * `adamupdate(net, grad, averageGrad, averageSqGrad, iteration)`), each honouring its own
+ * learn-rate and L2 factors; the step counts are kept in the state.
+ *
+ * ```ts
+ * let st: NetworkAdamState | undefined;
+ * const trace = net.forward(X);
+ * st = adamupdate(net, net.backward(trace, dLdY), st, { learnRate: 1e-3 });
+ * ```
+ *
+ * @param net - the network (initialized).
+ * @param grads - what `net.backward` returned.
+ * @param state - `undefined` (or `null`) on the first step, then the state returned last time.
+ * @param opts - as for a layer.
+ * @returns the new state, one entry per transposed convolution.
+ * @throws as for a layer, naming the layer; every layer is checked before any changes.
+ */
+export function adamupdate(
+  net: Dlnetwork,
+  grads: NetworkGradients,
+  state?: NetworkAdamState | null,
+  opts?: AdamOptions,
+): NetworkAdamState;
+export function adamupdate(
+  layer: TransposedConv3dLayer | Dlnetwork,
+  grads: LearnableGradients | NetworkGradients,
+  state?: AdamState | NetworkAdamState | null,
+  opts?: AdamOptions,
+): AdamState | NetworkAdamState {
+  if (layer instanceof Dlnetwork) {
+    return updateNetwork<AdamState>(layer, grads, state, "adam", (l, g, s) =>
+      adamupdate(l, g, s, opts),
+    );
+  }
   const where = "adamupdate";
   const o = options<AdamOptions>(opts, where, {
     learnRate: [0.001, ...positive],
