@@ -68,6 +68,7 @@ export type {
   PredictOptions,
   WasmOutput,
 } from "./functional/ops.js";
+export type { CroppingInput, Vec3 } from "./functional/options.js";
 export { WasmArray, wasmArray } from "./functional/wasm-array.js";
 export {
   type ConvTranspose3dParams,
@@ -97,11 +98,9 @@ export {
   type WeightNames,
 } from "./layer/layer.js";
 export type {
-  CroppingInput,
   ParameterInput,
   TransposedConv3dNameValues,
   TransposedConv3dOptions,
-  Vec3,
 } from "./layer/options.js";
 export {
   type BackendInfo,

@@ -24,6 +24,7 @@ import {
   type PredictOptions,
   type WasmOutput,
 } from "../functional/ops.js";
+import type { CroppingSpec, Vec3 } from "../functional/options.js";
 import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
 import { checkLive, type WasmArray } from "../functional/wasm-array.js";
@@ -39,14 +40,12 @@ import {
   type WeightsInitializerName,
 } from "./initializers.js";
 import {
-  type CroppingSpec,
   type LayerArgs,
   parseFactor,
   parseInitializer,
   parseLayerArgs,
   type TransposedConv3dNameValues,
   type TransposedConv3dOptions,
-  type Vec3,
 } from "./options.js";
 
 const WHERE = "transposedConv3dLayer";
