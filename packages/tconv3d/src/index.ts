@@ -75,6 +75,7 @@ export {
   fromConvTranspose3d,
   type Tuple3,
 } from "./interop/pytorch.js";
+export type { WeightNames } from "./io/layer-weights.js";
 export {
   DTYPE_BYTES,
   loadSafetensors,
@@ -92,11 +93,7 @@ export type {
   WeightsInitializerName,
 } from "./layer/initializers.js";
 export { rngSeed } from "./layer/initializers.js";
-export {
-  TransposedConv3dLayer,
-  transposedConv3dLayer,
-  type WeightNames,
-} from "./layer/layer.js";
+export { TransposedConv3dLayer, transposedConv3dLayer } from "./layer/layer.js";
 export type {
   ParameterInput,
   TransposedConv3dNameValues,
