@@ -27,6 +27,7 @@ import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM, launchChromium } from "../test/browser/launch.mjs";
 import { serveIsolated } from "../test/browser/server.mjs";
+import { eachFlag } from "./lib/args.mjs";
 import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { renderAsync } from "./lib/report-async.mjs";
 import { ASYNC_RESULTS, readResults, writeResults } from "./lib/results.mjs";
@@ -46,26 +47,14 @@ function parseArgs(argv) {
     results: undefined,
     maxWait: 60,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new Error(`bench:async: ${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--") continue;
-    if (a === "--quick") o.quick = true;
-    else if (a === "--shapes" || a.startsWith("--shapes=")) o.shapes = value().split(",");
-    else if (a === "--reps" || a.startsWith("--reps=")) o.reps = Number(value());
-    else if (a === "--out" || a.startsWith("--out=")) {
-      const v = value();
-      o.out = v === "-" ? null : resolvePath(process.cwd(), v);
-    } else if (a === "--results" || a.startsWith("--results=")) {
-      const v = value();
-      o.results = v === "-" ? null : resolvePath(process.cwd(), v);
-    } else if (a === "--max-wait" || a.startsWith("--max-wait=")) o.maxWait = Number(value());
-    else if (a === "--help" || a === "-h") {
+  eachFlag(argv, "bench:async", (flag, value, path) => {
+    if (flag === "--quick") o.quick = true;
+    else if (flag === "--shapes") o.shapes = value().split(",");
+    else if (flag === "--reps") o.reps = Number(value());
+    else if (flag === "--out") o.out = path();
+    else if (flag === "--results") o.results = path();
+    else if (flag === "--max-wait") o.maxWait = Number(value());
+    else if (flag === "--help" || flag === "-h") {
       console.log(
         readFileSync(fileURLToPath(import.meta.url), "utf8")
           .split("\n")
@@ -73,8 +62,8 @@ function parseArgs(argv) {
           .join("\n"),
       );
       process.exit(0);
-    } else throw new Error(`bench:async: unknown argument ${a}`);
-  }
+    } else throw new Error(`bench:async: unknown argument ${flag}`);
+  });
   // Printing only (--out -) writes no results either, unless asked to.
   if (o.results === undefined) o.results = o.out === null ? null : ASYNC_RESULTS;
   o.reps ??= o.quick ? 3 : 9;

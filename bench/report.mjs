@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
+import { eachFlag } from "./lib/args.mjs";
 import { renderBenchmarks } from "./lib/report.mjs";
 import { asyncBeside, NODE_RESULTS, readNodeResults, readResults } from "./lib/results.mjs";
 
@@ -18,25 +19,14 @@ const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
 
 function parseArgs(argv) {
   const o = { node: NODE_RESULTS, out: join(ROOT, "BENCHMARKS.md") };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new Error(`bench:report: ${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--") continue;
-    if (a === "--results" || a.startsWith("--results=")) {
-      o.node = join(resolvePath(process.cwd(), value()), "node.json");
-    } else if (a === "--out" || a.startsWith("--out=")) {
-      const v = value();
-      o.out = v === "-" ? null : resolvePath(process.cwd(), v);
-    } else if (a === "--help" || a === "-h") {
+  eachFlag(argv, "bench:report", (flag, value, path) => {
+    if (flag === "--results") o.node = join(resolvePath(process.cwd(), value()), "node.json");
+    else if (flag === "--out") o.out = path();
+    else if (flag === "--help" || flag === "-h") {
       console.log("usage: node bench/report.mjs [--results DIR] [--out FILE|-]");
       process.exit(0);
-    } else throw new Error(`bench:report: unknown argument ${a} (try --help)`);
-  }
+    } else throw new Error(`bench:report: unknown argument ${flag} (try --help)`);
+  });
   return o;
 }
 

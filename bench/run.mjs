@@ -17,6 +17,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
+import { eachFlag } from "./lib/args.mjs";
 import { SHAPES_FILE } from "./lib/geometry.mjs";
 import { measure } from "./lib/measure.mjs";
 import { renderBenchmarks } from "./lib/report.mjs";
@@ -40,38 +41,25 @@ function parseArgs(argv) {
     shapesFile: null,
     maxWait: null,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new Error(`bench: ${a} needs a value`);
-      return argv[++i];
-    };
-    const path = () => {
-      const v = value();
-      return v === "-" ? null : resolvePath(process.cwd(), v);
-    };
-    if (a === "--") continue; // what `pnpm bench -- ...` may pass on
-    if (a === "--quick") o.quick = true;
-    else if (a === "--no-backward") o.backward = false;
-    else if (a === "--shapes" || a.startsWith("--shapes="))
+  eachFlag(argv, "bench", (flag, value, path) => {
+    if (flag === "--quick") o.quick = true;
+    else if (flag === "--no-backward") o.backward = false;
+    else if (flag === "--shapes")
       o.shapes = value()
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean);
-    else if (a === "--out" || a.startsWith("--out=")) o.out = path();
-    else if (a === "--results" || a.startsWith("--results=")) o.results = path();
-    else if (a === "--shapes-file" || a.startsWith("--shapes-file="))
-      o.shapesFile = resolvePath(process.cwd(), value());
-    else if (a === "--max-wait" || a.startsWith("--max-wait=")) o.maxWait = Number(value());
-    else if (a === "--help" || a === "-h") {
+    else if (flag === "--out") o.out = path();
+    else if (flag === "--results") o.results = path();
+    else if (flag === "--shapes-file") o.shapesFile = resolvePath(process.cwd(), value());
+    else if (flag === "--max-wait") o.maxWait = Number(value());
+    else if (flag === "--help" || flag === "-h") {
       console.log(
         "usage: node bench/run.mjs [--quick] [--shapes id,id] [--out FILE|-] [--results FILE|-] [--no-backward] [--shapes-file FILE] [--max-wait SECONDS]",
       );
       process.exit(0);
-    } else throw new Error(`bench: unknown argument ${a} (try --help)`);
-  }
+    } else throw new Error(`bench: unknown argument ${flag} (try --help)`);
+  });
   // Printing only (--out -) writes no results either, unless asked to.
   if (o.results === undefined) o.results = o.out === null ? null : NODE_RESULTS;
   return o;
