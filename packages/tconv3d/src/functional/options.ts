@@ -8,7 +8,6 @@
  * (`where`), the value received and what was expected.
  *
  * @module
- * @internal
  */
 
 import { describeValue } from "../dlarray/describe.js";

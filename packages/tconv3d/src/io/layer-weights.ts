@@ -8,7 +8,6 @@
  * unchanged. The bias is `[NumFilters]`.
  *
  * @module
- * @internal
  */
 
 import { describeValue } from "../dlarray/describe.js";
@@ -25,7 +24,7 @@ export interface WeightNames {
   bias?: string;
 }
 
-/** What the mapping needs to know of a layer. */
+/** What the mapping needs to know of a layer. @internal */
 export interface WeightLayout {
   readonly filterSize: Vec3;
   readonly numFilters: number;
@@ -41,6 +40,7 @@ export interface WeightLayout {
  *
  * @throws FileFormatError for a malformed file; ArgumentError naming the tensor for a missing
  *   name or a non-float dtype, SizeError for a wrong shape.
+ * @internal
  */
 export function readLayerWeights(
   source: Uint8Array | ArrayBuffer | ReadonlyMap<string, SafetensorsTensor>,
@@ -113,6 +113,7 @@ export function readLayerWeights(
  *
  * @throws ArgumentError when the layer has no weights (or no bias, when named) yet, or the
  *   names are malformed or equal.
+ * @internal
  */
 export function writeLayerWeights(
   names: WeightNames,
