@@ -2,14 +2,16 @@
 
 // The async API (initWorker) against the synchronous API on a page's main thread, in Chromium
 // (Debian's /usr/bin/chromium through playwright-core), on one large forward of
-// bench/shapes.json. Not a test: it measures, and writes its section of BENCHMARKS.md.
+// bench/shapes.json. Not a test: it measures, writes bench/results/async.json and renders its
+// section of BENCHMARKS.md from it (bench/lib/report-async.mjs).
 //
-//   pnpm bench:async                          writes the async section of BENCHMARKS.md
-//   pnpm bench:async -- --quick --out -       fewer runs, print only
+//   pnpm bench:async                                   measures, writes both
+//   pnpm bench:async -- --quick --out -                fewer runs, print only
 //
 // Flags: --shapes a,b (ids from bench/shapes.json; default every shape of 1 GFLOP or more;
-// --quick: gan-c), --reps N (default 9; --quick: 3), --out FILE ("-" prints only), --max-wait
-// SECONDS (wait for a quiet machine first; default 60), --help.
+// --quick: gan-c), --reps N (default 9; --quick: 3), --out FILE ("-" prints only), --results
+// FILE (none with --out -; "-" writes none), --max-wait SECONDS (wait for a quiet machine
+// first; default 60).
 //
 // (a) Responsiveness: a 5 ms setInterval timer runs on the page; the longest gap between two
 //     ticks that spans any part of a call is how long the page could not run anything (input
@@ -25,16 +27,16 @@ import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM, launchChromium } from "../test/browser/launch.mjs";
 import { serveIsolated } from "../test/browser/server.mjs";
+import { eachFlag } from "./lib/args.mjs";
 import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { renderAsync } from "./lib/report-async.mjs";
+import { ASYNC_RESULTS, readResults, writeResults } from "./lib/results.mjs";
 import { replaceSection } from "./lib/sections.mjs";
-import { median, ms, num, ratio, table } from "./lib/table.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolvePath(HERE, "..");
 const THREADED = "simd-threads-relaxed";
 const SINGLE = "simd-relaxed";
-const TARGET_GAP_MS = 20;
-const TARGET_SPEEDUP = 1.8;
 
 function parseArgs(argv) {
   const o = {
@@ -42,25 +44,17 @@ function parseArgs(argv) {
     reps: null,
     quick: false,
     out: join(HERE, "..", "BENCHMARKS.md"),
+    results: undefined,
     maxWait: 60,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new Error(`bench:async: ${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--") continue;
-    if (a === "--quick") o.quick = true;
-    else if (a === "--shapes" || a.startsWith("--shapes=")) o.shapes = value().split(",");
-    else if (a === "--reps" || a.startsWith("--reps=")) o.reps = Number(value());
-    else if (a === "--out" || a.startsWith("--out=")) {
-      const v = value();
-      o.out = v === "-" ? null : resolvePath(process.cwd(), v);
-    } else if (a === "--max-wait" || a.startsWith("--max-wait=")) o.maxWait = Number(value());
-    else if (a === "--help" || a === "-h") {
+  eachFlag(argv, "bench:async", (flag, value, path) => {
+    if (flag === "--quick") o.quick = true;
+    else if (flag === "--shapes") o.shapes = value().split(",");
+    else if (flag === "--reps") o.reps = Number(value());
+    else if (flag === "--out") o.out = path();
+    else if (flag === "--results") o.results = path();
+    else if (flag === "--max-wait") o.maxWait = Number(value());
+    else if (flag === "--help" || flag === "-h") {
       console.log(
         readFileSync(fileURLToPath(import.meta.url), "utf8")
           .split("\n")
@@ -68,8 +62,10 @@ function parseArgs(argv) {
           .join("\n"),
       );
       process.exit(0);
-    } else throw new Error(`bench:async: unknown argument ${a}`);
-  }
+    } else throw new Error(`bench:async: unknown argument ${flag}`);
+  });
+  // Printing only (--out -) writes no results either, unless asked to.
+  if (o.results === undefined) o.results = o.out === null ? null : ASYNC_RESULTS;
   o.reps ??= o.quick ? 3 : 9;
   if (o.quick) o.shapes ??= ["gan-c"];
   if (!(Number.isInteger(o.reps) && o.reps >= 1))
@@ -246,8 +242,6 @@ async function asyncPage(ctx, browser, origin, g, reps) {
   }
 }
 
-const range = (xs) => `${ms(Math.min(...xs))}–${ms(Math.max(...xs))}`;
-
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const dist = join(ROOT, "packages/tconv3d/dist/browser.js");
@@ -295,92 +289,33 @@ async function main() {
   }
   const seconds = (performance.now() - t0) / 1000;
 
-  const gapRow = (id, call, threads, times, gaps) => [
-    id,
-    call,
-    threads,
-    times === null ? "–" : ms(median(times)),
-    ms(median(gaps)),
-    ms(Math.max(...gaps)),
-  ];
-  const idle = runs.flatMap((r) => r.a.gaps.idle);
-  const gapRows = [
-    gapRow("–", "page idle (no call)", "–", null, idle),
-    ...runs.flatMap(({ g, m1, m2, a }) => [
-      gapRow(g.id, "sync, main thread", "2", m2.times, m2.gaps),
-      gapRow(g.id, "sync, main thread", "1", m1.times, m1.gaps),
-      gapRow(g.id, "async, by value", "2", a.gapTimes["async:t2"], a.gaps["async:t2"]),
-      gapRow(g.id, "async, resident", "2", a.gapTimes["resident:t2"], a.gaps["resident:t2"]),
-      gapRow(g.id, "async, by value", "1", a.gapTimes["async:t1"], a.gaps["async:t1"]),
-    ]),
-  ];
-  const timeRows = runs.flatMap(({ g, m1, m2, a }) => {
-    const row = (api, build, threads, xs, base) => [
-      g.id,
-      api,
-      build,
-      threads,
-      ms(median(xs)),
-      range(xs),
-      num(g.flops / (median(xs) * 1e6)),
-      base === undefined ? "–" : ratio(median(base) / median(xs)),
-    ];
-    return [
-      row("async, by value", THREADED, "1", a.times["async:t1"]),
-      row("async, by value", THREADED, "2", a.times["async:t2"], a.times["async:t1"]),
-      row("async, resident", THREADED, "1", a.times["resident:t1"]),
-      row("async, resident", THREADED, "2", a.times["resident:t2"], a.times["resident:t1"]),
-      row("async, by value", SINGLE, "1", a.times["async:s1"]),
-      row("sync, main thread", THREADED, "1", m1.times),
-      row("sync, main thread", THREADED, "2", m2.times, m1.times),
-    ];
-  });
-  // The targets hold for every shape: the worst gap and the smallest speed-up count.
-  const worst = (f) => runs.map(f).reduce((x, y) => Math.max(x, y));
-  const least = (f) => runs.map(f).reduce((x, y) => Math.min(x, y));
-  const gapAsync = worst(({ a }) => median(a.gaps["async:t2"]));
-  const gapResident = worst(({ a }) => median(a.gaps["resident:t2"]));
-  const speedValue = least(({ a }) => median(a.times["async:t1"]) / median(a.times["async:t2"]));
-  const speedResident = least(
-    ({ a }) => median(a.times["resident:t1"]) / median(a.times["resident:t2"]),
-  );
-  const shapeLines = runs
-    .map(
-      ({ g }) =>
-        `  - \`${g.id}\`: ${g.describe}, ${(g.flops / 1e9).toFixed(2)} GFLOP per forward (f32); input ${((g.xNumel * 4) / 2 ** 20).toFixed(1)} MiB, output ${((g.yNumel * 4) / 2 ** 20).toFixed(1)} MiB`,
-    )
-    .join("\n");
-  const agree = runs.every(({ a }) => a.agree);
-  const verdict = (ok) => (ok ? "met" : "**not met**");
-
-  const md = `## Async API in Chromium (\`initWorker\`)
-
-Generated by \`bench/async.mjs\` — **do not edit by hand**; rerun \`pnpm bench:async\` to refresh
-this section (\`pnpm bench\` keeps it).
-
-- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")}; run time ${seconds.toFixed(0)} s; ${o.reps} timed runs per row (medians), after 2 warm-up calls each
-- Machine: ${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} logical cores, linux ${os.release()}
-- Other processes on this (shared) machine: ${quiet.toFixed(2)} cores busy at the start (after waiting up to ${o.maxWait} s for < ${FOREIGN_MAX}; load average ${load0.toFixed(2)}); ${(ctx.foreign.reduce((x, y) => x + y, 0) / Math.max(1, ctx.foreign.length)).toFixed(2)} cores on average during the rounds (machine-wide busy time from /proc/stat minus Chromium's processes and this one); ${ctx.discarded} round(s) during which they kept more than ${FOREIGN_MAX} cores busy discarded and redone
-- Chromium ${version} (headless, \`${CHROMIUM}\`), cross-origin isolated page, the package's \`dist/browser.js\` as native ES modules
-- Shapes (bench/shapes.json), one after the other:
-${shapeLines}
-- Builds: \`${THREADED}\` for 1 and 2 threads (the same kernels, so the ratio is the pool's), \`${SINGLE}\` for reference; async backends at 1 and 2 threads and ${SINGLE} live side by side in one page (each \`initWorker()\` has its own worker and pool), calls alternated, 20 ms pause before each; outputs of 1 and 2 threads ${agree ? "identical" : "**differ**"}
-
-### Responsiveness: longest gap of a 5 ms timer on the page during one forward
-
-${table(["shape", "call", "threads", "call ms (median)", "longest gap, ms (median)", "longest gap, ms (max)"], gapRows, "llrrrr")}
-
-Target: gap ≤ ${TARGET_GAP_MS} ms with the async API on every shape — ${verdict(gapAsync <= TARGET_GAP_MS && gapResident <= TARGET_GAP_MS)} (the longest: by value ${ms(gapAsync)} ms, resident ${ms(gapResident)} ms). "By value": \`layer.predict(X)\` copies X to the worker and
-transfers Y back; "resident": \`layer.predict(Xr, { out: Yr })\` on arrays kept in the worker.
-
-### Scaling: forward time with 1 and 2 threads
-
-${table(["shape", "API", "build", "threads", "ms (median)", "min–max ms", "GFLOP/s", "vs 1 thread"], timeRows, "llllrrrr")}
-
-Target: 2 threads ≥ ${TARGET_SPEEDUP}× 1 thread with the async API on every shape — the least: resident ${ratio(speedResident)} (${verdict(speedResident >= TARGET_SPEEDUP)}), by value ${ratio(speedValue)} (${verdict(speedValue >= TARGET_SPEEDUP)}).
-In the worker the calling thread waits with \`Atomics.wait\` while the pool computes; on the page's
-main thread it must spin (rayon's \`web_spin_lock\`), which on this ${os.availableParallelism()}-core machine takes a core from the pool.
-`;
+  const results = {
+    date: started.toISOString().replace(/\.\d+Z$/, "Z"),
+    seconds,
+    reps: o.reps,
+    machine: {
+      model: os.cpus()[0]?.model.trim() ?? "unknown CPU",
+      cores: os.availableParallelism(),
+      release: os.release(),
+    },
+    load: {
+      start: quiet,
+      maxWait: o.maxWait,
+      loadavg: load0,
+      foreign: ctx.foreign.reduce((x, y) => x + y, 0) / Math.max(1, ctx.foreign.length),
+      foreignMax: FOREIGN_MAX,
+      discarded: ctx.discarded,
+    },
+    chromium: { version, path: CHROMIUM },
+    builds: { threaded: THREADED, single: SINGLE },
+    runs: runs.map(({ g, m1, m2, a }) => ({ shape: all.find((s) => s.id === g.id), m1, m2, a })),
+  };
+  if (o.results !== null) {
+    writeResults(o.results, results);
+    console.error(`bench:async: wrote ${relative(process.cwd(), o.results)}`);
+  }
+  // Rendered from the results as written, as \`pnpm bench:report\` renders them.
+  const md = renderAsync(o.results === null ? results : readResults(o.results));
   console.log(md);
   if (o.out !== null) {
     const previous = existsSync(o.out) ? readFileSync(o.out, "utf8") : "";

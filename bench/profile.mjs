@@ -54,8 +54,10 @@ const CASES = [
   { target: "backward ≤ 2.5× forward (forward)", shape: "gan-a", call: "forward", dtype: "f32" },
 ];
 
-/** Core calls of the shapes whose 2-thread ÷ 1-thread ratio has missed 1.8× end to end in
- * BENCHMARKS.md runs (forward: unet-b, k3s1; backward: gan-a, gan-c, unet-b). */
+/** Core calls profiled at 1 and 2 threads for the target "2 threads ≥ 1.8× 1 thread": the
+ * forward of shapes with many output voxels per weight (unet-b, k3s1), and the backward's
+ * reductions, dW over few voxels and many weights (gan-a, gan-c) and dX over many voxels
+ * (unet-b). */
 const SCALING = [
   { shape: "unet-b", call: "forward" },
   { shape: "k3s1", call: "forward" },

@@ -1,5 +1,5 @@
-// Module customization hooks for the benchmark (registered by bench/run.mjs with
-// `module.register`):
+// Module customization hooks for the benchmark (registered by bench/lib/implementations.mjs
+// with `module.register`):
 //
 // - resolve: a module imported as `file:...?benchInst=NAME` passes `?benchInst=NAME` on to every
 //   file: module it imports (relative, bare or dynamic). ES modules are keyed by URL, so each NAME

@@ -1,6 +1,7 @@
-// BENCHMARKS.md has one section per generator that owns it: bench/run.mjs writes the file, and
-// other scripts (bench/async.mjs) each own a block between `<!-- NAME:start -->` and
-// `<!-- NAME:end -->`, which run.mjs carries over when it rewrites the rest.
+// BENCHMARKS.md has one section per generator that owns it: bench/lib/report.mjs writes the
+// file from bench/run.mjs's results, and other scripts (bench/async.mjs) each own a block
+// between `<!-- NAME:start -->` and `<!-- NAME:end -->`, which the report renders from their
+// results where it has them and otherwise carries over when it rewrites the rest.
 
 const START = (name) => `<!-- ${name}:start -->`;
 const END = (name) => `<!-- ${name}:end -->`;

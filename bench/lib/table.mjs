@@ -1,4 +1,5 @@
-// Markdown tables and number formatting for the benchmark report.
+// Markdown tables, number formatting and the statistics (median, geometric mean, a timed
+// phase's summary) of the benchmark reports.
 
 /** A markdown table; `align` is a string of "l"/"r" per column (default: first l, rest r). */
 export function table(head, rows, align) {
@@ -20,6 +21,9 @@ export function ms(x) {
   if (x >= 1) return x.toFixed(2);
   return x.toFixed(3);
 }
+
+/** Bytes as whole KiB. */
+export const kb = (bytes) => (bytes / 1024).toFixed(0);
 
 /** GFLOP/s or any rate, 3 significant digits. */
 export function num(x) {
@@ -59,4 +63,19 @@ export function geomean(xs) {
   const v = xs.filter((x) => Number.isFinite(x) && x > 0);
   if (v.length === 0) return Number.NaN;
   return Math.exp(v.reduce((s, x) => s + Math.log(x), 0) / v.length);
+}
+
+/**
+ * One implementation's timed rounds: `times` (ms) and `cores` (CPU time ÷ wall time of each
+ * call), with their median, min and max time and median cores (`busy`).
+ */
+export function summary({ times, cores }) {
+  return {
+    times,
+    cores,
+    median: median(times),
+    min: Math.min(...times),
+    max: Math.max(...times),
+    busy: median(cores),
+  };
 }

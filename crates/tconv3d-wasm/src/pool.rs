@@ -2,8 +2,9 @@
 //!
 //! wasm has no `std::thread::spawn`: the threads are JS workers (Node `worker_threads` or
 //! browser Web Workers) that each instantiate the same module over the same shared memory.
-//! The protocol follows wasm-bindgen-rayon's, with a JS side (`packages/tconv3d/src/runtime`)
-//! that works in Node as well as in browsers:
+//! The protocol follows wasm-bindgen-rayon's, with a JS twin
+//! (`packages/tconv3d/src/runtime/pool.ts`, which starts the workers) that works in Node as well
+//! as in browsers:
 //!
 //! 1. Main thread: `const b = new PoolBuilder(n)`.
 //! 2. Main thread: spawn `n` workers; send each `{ module, memory, handle: b.workerHandle() }`.

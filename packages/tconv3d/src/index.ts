@@ -68,12 +68,14 @@ export type {
   PredictOptions,
   WasmOutput,
 } from "./functional/ops.js";
+export type { CroppingInput, Vec3 } from "./functional/options.js";
 export { WasmArray, wasmArray } from "./functional/wasm-array.js";
 export {
   type ConvTranspose3dParams,
   fromConvTranspose3d,
   type Tuple3,
 } from "./interop/pytorch.js";
+export type { WeightNames } from "./io/layer-weights.js";
 export {
   fromPyTorchSequential,
   type PyTorchActivation,
@@ -99,17 +101,11 @@ export type {
   WeightsInitializerName,
 } from "./layer/initializers.js";
 export { rngSeed } from "./layer/initializers.js";
-export {
-  TransposedConv3dLayer,
-  transposedConv3dLayer,
-  type WeightNames,
-} from "./layer/layer.js";
+export { TransposedConv3dLayer, transposedConv3dLayer } from "./layer/layer.js";
 export type {
-  CroppingInput,
   ParameterInput,
   TransposedConv3dNameValues,
   TransposedConv3dOptions,
-  Vec3,
 } from "./layer/options.js";
 export {
   ActivationLayer,

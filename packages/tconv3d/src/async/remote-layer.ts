@@ -7,10 +7,10 @@
 
 import type { DlArray, FloatArray } from "../dlarray/index.js";
 import type { Gradients } from "../functional/ops.js";
+import type { Vec3 } from "../functional/options.js";
+import type { WeightNames } from "../io/layer-weights.js";
 import type { SafetensorsTensor } from "../io/safetensors.js";
 import type { BiasInitializerName, WeightsInitializerName } from "../layer/initializers.js";
-import type { WeightNames } from "../layer/layer.js";
-import type { Vec3 } from "../layer/options.js";
 import type { Channel } from "./channel.js";
 import { decodeResult, Encoder } from "./codec.js";
 import {

@@ -13,7 +13,6 @@ import {
   type SameDtype,
 } from "../dlarray/index.js";
 import { ArgumentError, FormatError, SizeError } from "../errors.js";
-import { type CroppingInput, optionName, parseCropping, parseVec3 } from "../layer/options.js";
 import type { Exact, NameValueArgs } from "../typing.js";
 import type { ConvSpec } from "./engine.js";
 import {
@@ -25,6 +24,7 @@ import {
   type PredictOptions,
   type WasmOutput,
 } from "./ops.js";
+import { type CroppingInput, optionName, parseCropping, parseVec3 } from "./options.js";
 import { checkLive, WasmArray } from "./wasm-array.js";
 
 /** Options of {@link dltranspconv} and {@link dltranspconvBackward}. */

@@ -17,8 +17,8 @@ import {
   spatialView,
 } from "../dlarray/index.js";
 import { SizeError } from "../errors.js";
-import type { CroppingSpec, Vec3 } from "../layer/options.js";
 import { callCore } from "./core-errors.js";
+import type { CroppingSpec, Vec3 } from "./options.js";
 import { glue, typed, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
 import { detachSafe, WasmArray } from "./wasm-array.js";
 

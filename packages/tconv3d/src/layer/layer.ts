@@ -24,10 +24,17 @@ import {
   type PredictOptions,
   type WasmOutput,
 } from "../functional/ops.js";
+import type { CroppingSpec, Vec3 } from "../functional/options.js";
 import { outOption } from "../functional/outputs.js";
 import { glue } from "../functional/wasm-api.js";
 import { checkLive, type WasmArray } from "../functional/wasm-array.js";
-import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "../io/safetensors.js";
+import {
+  readLayerWeights,
+  type WeightLayout,
+  type WeightNames,
+  writeLayerWeights,
+} from "../io/layer-weights.js";
+import type { SafetensorsTensor } from "../io/safetensors.js";
 import type { Exact, NameValueArgs } from "../typing.js";
 import {
   BIAS_INITIALIZERS,
@@ -39,25 +46,15 @@ import {
   type WeightsInitializerName,
 } from "./initializers.js";
 import {
-  type CroppingSpec,
   type LayerArgs,
   parseFactor,
   parseInitializer,
   parseLayerArgs,
   type TransposedConv3dNameValues,
   type TransposedConv3dOptions,
-  type Vec3,
 } from "./options.js";
 
 const WHERE = "transposedConv3dLayer";
-
-/** Tensor names for {@link TransposedConv3dLayer.loadWeights} and `saveWeights`. */
-export interface WeightNames {
-  /** Name of the weight tensor, e.g. `"decoder.up1.weight"`. */
-  weight: string;
-  /** Name of the bias tensor, e.g. `"decoder.up1.bias"`; omit to leave the bias alone. */
-  bias?: string;
-}
 
 /** Internal access for the optimizers (not exported by the package). */
 export interface LearnablesAccess {
@@ -532,66 +529,9 @@ export class TransposedConv3dLayer {
     source: Uint8Array | ArrayBuffer | ReadonlyMap<string, SafetensorsTensor>,
     names: WeightNames,
   ): this {
-    const where = `${WHERE}.loadWeights`;
-    const names_ = checkNames(names, where);
-    const tensors =
-      source instanceof Map
-        ? (source as ReadonlyMap<string, SafetensorsTensor>)
-        : parseSafetensors(source as Uint8Array).tensors;
-    const pick = (name: string): SafetensorsTensor & { data: FloatArray } => {
-      const t = tensors.get(name);
-      if (t === undefined) {
-        const have = [...tensors.keys()];
-        const list = have.slice(0, 12).map((n) => `"${n}"`);
-        if (have.length > 12) list.push(`... (${have.length} in all)`);
-        throw new ArgumentError(
-          `${where}: no tensor named "${name}"; the file holds ${have.length === 0 ? "no tensors" : list.join(", ")}`,
-        );
-      }
-      if (t.data === null) {
-        throw new ArgumentError(
-          `${where}: tensor "${name}" has dtype ${t.dtype}; expected F32, F64, F16 or BF16`,
-        );
-      }
-      return t as SafetensorsTensor & { data: FloatArray };
-    };
-    const g = this.numGroups;
-    const [k1, k2, k3] = this.filterSize;
-    const fg = this.numFilters / g;
-    const wt = pick(names_.weight);
-    const s = wt.shape;
-    const c = s[0] as number;
-    const cKnown = this.channels === "auto" ? null : this.channels;
-    const fits =
-      s.length === 5 &&
-      s[1] === fg &&
-      s[2] === k3 &&
-      s[3] === k2 &&
-      s[4] === k1 &&
-      c >= 1 &&
-      c % g === 0 &&
-      (cKnown === null || c === cKnown);
-    if (!fits) {
-      throw new SizeError(
-        `${where}: tensor "${names_.weight}" has shape [${s}]; expected ` +
-          `[${cKnown ?? "NumChannels"}, ${fg}, ${k3}, ${k2}, ${k1}] ` +
-          "([NumChannels, NumFilters/NumGroups, k3, k2, k1]: the layer's weight size " +
-          `reversed, PyTorch's [Cin, Cout/groups, kD, kH, kW] for FilterSize [kW kH kD])` +
-          (g > 1 ? ` with NumChannels a multiple of NumGroups = ${g}` : ""),
-      );
-    }
-    const size = g === 1 ? [k1, k2, k3, fg, c] : [k1, k2, k3, fg, c / g, g];
-    const parsedW = this.reparse({ weights: new DlArray(wt.data, size) });
-    let newB = this.b;
-    if (names_.bias !== undefined) {
-      const bt = pick(names_.bias);
-      if (bt.shape.length !== 1 || bt.shape[0] !== this.numFilters) {
-        throw new SizeError(
-          `${where}: tensor "${names_.bias}" has shape [${bt.shape}]; expected [${this.numFilters}] (NumFilters)`,
-        );
-      }
-      newB = this.reparse({ bias: bt.data }).bias;
-    }
+    const read = readLayerWeights(source, names, this.layout(), `${WHERE}.loadWeights`);
+    const parsedW = this.reparse({ weights: read.weights });
+    const newB = read.bias === undefined ? this.b : this.reparse({ bias: read.bias }).bias;
     this.w = parsedW.weights;
     this.channels = parsedW.numChannels;
     this.b = newB;
@@ -612,38 +552,18 @@ export class TransposedConv3dLayer {
    *   names are malformed or equal.
    */
   saveWeights(names: WeightNames, metadata?: Readonly<Record<string, string>>): Uint8Array {
-    const where = `${WHERE}.saveWeights`;
-    const names_ = checkNames(names, where);
-    if (this.w === null) {
-      throw new ArgumentError(
-        `${where}: the layer has no weights yet; call initialize(X) or set them`,
-      );
-    }
-    const [k1, k2, k3] = this.filterSize;
-    const c = this.channels as number;
-    const tensors = new Map([
-      [
-        names_.weight,
-        {
-          data: this.w.data,
-          shape: [c, this.numFilters / this.numGroups, k3, k2, k1],
-        },
-      ],
-    ]);
-    if (names_.bias !== undefined) {
-      if (this.b === null) {
-        throw new ArgumentError(
-          `${where}: the layer has no bias yet; call initialize(X) or set it`,
-        );
-      }
-      if (names_.bias === names_.weight) {
-        throw new ArgumentError(
-          `${where}: weight and bias need different names, got "${names_.bias}" twice`,
-        );
-      }
-      tensors.set(names_.bias, { data: this.b.data, shape: [this.numFilters] });
-    }
-    return saveSafetensors(tensors, metadata);
+    const learnables = { weights: this.w, bias: this.b };
+    return writeLayerWeights(names, this.layout(), learnables, metadata, `${WHERE}.saveWeights`);
+  }
+
+  /** What the safetensors mapping needs to know of the layer. */
+  private layout(): WeightLayout {
+    return {
+      filterSize: this.filterSize,
+      numFilters: this.numFilters,
+      numGroups: this.numGroups,
+      numChannels: this.channels,
+    };
   }
 
   /** Node's `util.inspect` (and `console.log`) shows {@link TransposedConv3dLayer.toString}. */
@@ -751,28 +671,6 @@ export function transposedConv3dLayer(
   ...rest: unknown[]
 ): TransposedConv3dLayer {
   return new TransposedConv3dLayer(parseLayerArgs(filterSize, numFilters, ...rest));
-}
-
-function checkNames(names: unknown, where: string): WeightNames {
-  const ok = (v: unknown) => typeof v === "string" && v.length > 0;
-  if (
-    names === null ||
-    typeof names !== "object" ||
-    !ok((names as WeightNames).weight) ||
-    ((names as WeightNames).bias !== undefined && !ok((names as WeightNames).bias))
-  ) {
-    throw new ArgumentError(
-      `${where}: names must be { weight: string, bias?: string } (nonempty tensor names), got ${describeValue(names)}`,
-    );
-  }
-  for (const k of Object.keys(names)) {
-    if (k !== "weight" && k !== "bias") {
-      throw new ArgumentError(
-        `${where}: unknown key ${describeValue(k)} in names; expected weight, bias`,
-      );
-    }
-  }
-  return names as WeightNames;
 }
 
 export type { Gradients };

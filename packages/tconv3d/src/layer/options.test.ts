@@ -3,7 +3,7 @@ import { expectThrows } from "../../../../test/helpers.js";
 import { DlArray, dlarray } from "../dlarray/dlarray.js";
 import type { Tconv3dErrorCode } from "../errors.js";
 import * as E from "../errors.js";
-import { type LayerArgs, parseCropping, parseLayerArgs, parseVec3 } from "./options.js";
+import { type LayerArgs, parseLayerArgs } from "./options.js";
 
 describe("defaults", () => {
   it("match MATLAB's layer", () => {
@@ -619,28 +619,5 @@ describe("every validation error", () => {
     const msg = expectThrows(E, make, code).message;
     expect(msg.startsWith("transposedConv3dLayer: ")).toBe(true);
     for (const p of parts) expect(msg).toContain(p);
-  });
-});
-
-describe("exported validators", () => {
-  it("parseVec3 and parseCropping take the caller's name", () => {
-    expect(parseVec3(2, "Stride", "dltranspconv")).toEqual([2, 2, 2]);
-    expectThrows(
-      E,
-      () => parseVec3(0, "Stride", "dltranspconv"),
-      "TCONV3D_ARGUMENT",
-      /^dltranspconv: Stride/,
-    );
-    expect(parseCropping([2], "dltranspconv")).toEqual({
-      mode: "manual",
-      begin: [2, 2, 2],
-      end: [2, 2, 2],
-    });
-    expectThrows(
-      E,
-      () => parseCropping("full", "dltranspconv"),
-      "TCONV3D_ARGUMENT",
-      /^dltranspconv: Cropping/,
-    );
   });
 });

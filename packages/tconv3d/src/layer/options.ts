@@ -26,7 +26,19 @@
 
 import { describeValue } from "../dlarray/describe.js";
 import { DlArray, type FloatArray, isFloatArray } from "../dlarray/dlarray.js";
-import { ArgumentError, SizeError } from "../errors.js";
+import { SizeError } from "../errors.js";
+import {
+  argumentError,
+  type CroppingInput,
+  type CroppingSpec,
+  integers3,
+  isIntegerFrom,
+  limitNote,
+  optionName,
+  parseCropping,
+  parseVec3,
+  type Vec3,
+} from "../functional/options.js";
 import {
   BIAS_INITIALIZERS,
   type BiasInitializerName,
@@ -34,27 +46,6 @@ import {
   WEIGHTS_INITIALIZERS,
   type WeightsInitializerName,
 } from "./initializers.js";
-
-/** Three lengths, one per convolution axis, in the order of the input's `S` labels. */
-export type Vec3 = readonly [number, number, number];
-
-/** Normalized cropping: `"same"`, or per-axis crops at the begin and end of each axis. */
-export type CroppingSpec =
-  | { readonly mode: "same" }
-  | {
-      readonly mode: "manual";
-      /** Crops at the start of each axis: `[t, l, f]` (top, left, front). */
-      readonly begin: Vec3;
-      /** Crops at the end of each axis: `[b, r, bk]` (bottom, right, back). */
-      readonly end: Vec3;
-    };
-
-/** What a caller may pass as `Cropping`. */
-export type CroppingInput =
-  | "same"
-  | number
-  | readonly [number, number, number]
-  | readonly [readonly [number, number, number], readonly [number, number, number]];
 
 /** A learnable parameter as a caller may pass it: a tensor or its raw column-major values. */
 export type ParameterInput = DlArray | Float32Array | Float64Array;
@@ -168,48 +159,10 @@ export const OPTION_NAMES: Readonly<{ [K in keyof TransposedConv3dOptions]-?: Ca
 
 type OptionKey = keyof TransposedConv3dOptions;
 
-/**
- * The option `name` stands for among `names` (camelCase key → MATLAB's name): any letter case,
- * and with `partial` (Name-Value pairs, as MATLAB's parser) any unique prefix; an exact name
- * wins over longer names it begins (`"Weights"` before `"WeightsInitializer"`).
- *
- * @throws ArgumentError for an unknown or ambiguous name, listing the names.
- * @internal
- */
-export function optionName(
-  name: string,
-  names: Readonly<Record<string, string>>,
-  partial: boolean,
-  where: string,
-): string {
-  const lower = name.toLowerCase();
-  const keys = Object.keys(names);
-  const exact = keys.find((k) => k.toLowerCase() === lower);
-  if (exact !== undefined) return exact;
-  const known = Object.values(names).join(", ");
-  const matches =
-    partial && lower !== "" ? keys.filter((k) => k.toLowerCase().startsWith(lower)) : [];
-  if (matches.length === 1) return matches[0] as string;
-  if (matches.length > 1) {
-    argumentError(
-      where,
-      `option name ${describeValue(name)} is ambiguous: it begins ${matches.map((k) => names[k]).join(", ")}`,
-    );
-  }
-  return argumentError(where, `unknown option ${describeValue(name)}; expected one of ${known}`);
-}
-
 const WHERE = "transposedConv3dLayer";
 
-function argumentError(where: string, msg: string): never {
-  throw new ArgumentError(`${where}: ${msg}`);
-}
 function sizeError(where: string, msg: string): never {
   throw new SizeError(`${where}: ${msg}`);
-}
-
-function isNumberList(v: unknown): v is ArrayLike<unknown> {
-  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -218,117 +171,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   }
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * The largest value of any integer parameter (sizes, strides, dilations, crops, padding,
- * groups, channels, filters): the core holds them in 32-bit integers, crops signed. Larger
- * values are refused here, before anything is allocated, rather than wrapped around.
- */
-export const MAX_INTEGER = 2 ** 31 - 1;
-
-/** `x` is an integer in `min..MAX_INTEGER`. */
-function isIntegerFrom(x: unknown, min: number): x is number {
-  return Number.isSafeInteger(x) && (x as number) >= min && (x as number) <= MAX_INTEGER;
-}
-
-/** The end of a message about an integer: the limit, where the value passes it. */
-function limitNote(value: unknown): string {
-  const big = (x: unknown) => typeof x === "number" && x > MAX_INTEGER;
-  const over = big(value) || (isNumberList(value) && Array.from(value).flat().some(big));
-  return over ? ` (each at most ${MAX_INTEGER}, the core's 32-bit limit)` : "";
-}
-
-/**
- * Parses a positive-integer 3-vector given as a scalar or 3 values (a 1-element array counts as
- * a scalar, as in MATLAB).
- *
- * @param value - the value received.
- * @param argName - the MATLAB name for messages, e.g. `"Stride"`.
- * @param where - the function name for messages.
- * @returns a frozen `[a, b, c]`.
- * @throws ArgumentError when not a positive integer or 3 of them.
- */
-export function parseVec3(value: unknown, argName: string, where = WHERE): Vec3 {
-  const expected = `${argName} must be a positive integer or a vector of 3 positive integers`;
-  return Object.freeze(integers3(value, 1, expected, where)) as unknown as Vec3;
-}
-
-/** One integer `>= min` for all three axes, or three of them; `expected` heads the messages. */
-function integers3(value: unknown, min: number, expected: string, where: string): number[] {
-  let v: unknown[];
-  if (typeof value === "number") v = [value, value, value];
-  else if (isNumberList(value)) {
-    v = Array.from(value);
-    if (v.length === 1) v = [v[0], v[0], v[0]];
-  } else argumentError(where, `${expected}, got ${describeValue(value)}`);
-  if (v.some((x) => typeof x !== "number")) {
-    argumentError(where, `${expected}, got ${describeValue(value)}`);
-  }
-  if (v.length !== 3 || v.some((x) => !isIntegerFrom(x, min))) {
-    argumentError(where, `${expected}${limitNote(value)}, got ${describeValue(value)}`);
-  }
-  return v as number[];
-}
-
-/**
- * Parses `Cropping`: `"same"` (any letter case), a nonnegative integer, a 3-vector (symmetric:
- * `[a, b, c]` crops `a` from top and bottom, `b` left and right, `c` front and back) or
- * `[[t, l, f], [b, r, bk]]` (MATLAB's 2-by-3 matrix as nested arrays).
- *
- * @param value - the value received.
- * @param where - the function name for messages.
- * @returns the normalized, frozen cropping.
- * @throws ArgumentError for a value of the wrong type or shape, or a negative or non-integer
- *   crop (a flat 6-vector gets a hint about the nested form).
- */
-export function parseCropping(value: unknown, where = WHERE): CroppingSpec {
-  const expected =
-    'Cropping must be "same", a nonnegative integer, a vector of 3 nonnegative integers ' +
-    `[a, b, c] (symmetric), or [[t, l, f], [b, r, bk]]${limitNote(value)}`;
-  const got = `got ${describeValue(value)}`;
-  const isCrop = (x: unknown): boolean => isIntegerFrom(x, 0);
-  const freeze = (begin: number[], end: number[]): CroppingSpec =>
-    Object.freeze({
-      mode: "manual" as const,
-      begin: Object.freeze(begin) as unknown as Vec3,
-      end: Object.freeze(end) as unknown as Vec3,
-    });
-
-  if (typeof value === "string") {
-    if (value.toLowerCase() === "same") return Object.freeze({ mode: "same" as const });
-    argumentError(where, `${expected}, ${got}`);
-  }
-  if (typeof value === "number") {
-    if (!isCrop(value)) argumentError(where, `${expected}, ${got}`);
-    return freeze([value, value, value], [value, value, value]);
-  }
-  if (!isNumberList(value)) argumentError(where, `${expected}, ${got}`);
-  const v = Array.from(value);
-  if (v.length === 2 && v.every(isNumberList)) {
-    const rows = v.map((r) => Array.from(r as ArrayLike<unknown>));
-    if (rows.some((r) => r.some((x) => typeof x !== "number"))) {
-      argumentError(where, `${expected}, ${got}`);
-    }
-    if (rows.some((r) => r.length !== 3 || r.some((x) => !isCrop(x)))) {
-      argumentError(where, `${expected}, ${got}`);
-    }
-    return freeze(rows[0] as number[], rows[1] as number[]);
-  }
-  if (v.some((x) => typeof x !== "number")) argumentError(where, `${expected}, ${got}`);
-  if (v.length === 6) {
-    argumentError(
-      where,
-      `${expected}, ${got}; MATLAB's 2-by-3 matrix [t l f; b r bk] is written ` +
-        "[[t, l, f], [b, r, bk]] here",
-    );
-  }
-  if (v.length === 1 && isCrop(v[0])) {
-    const c = v[0] as number;
-    return freeze([c, c, c], [c, c, c]);
-  }
-  if (v.length !== 3 || v.some((x) => !isCrop(x))) argumentError(where, `${expected}, ${got}`);
-  return freeze(v as number[], [...(v as number[])]);
 }
 
 function parsePositiveInt(value: unknown, argName: string, where: string): number {

@@ -1,6 +1,6 @@
 /**
- * Loading the WebAssembly backend: feature detection, choice of variant, instantiation and
- * (for the threaded variants) the start-up of the worker pool.
+ * Loading the WebAssembly backend: feature detection, choice of variant and instantiation; the
+ * threaded variants then start their worker pool (`pool.ts`).
  *
  * @module
  */
@@ -8,13 +8,12 @@
 import * as simdGlue from "../../wasm/simd/tconv3d_wasm.js";
 // Both glues are imported statically (no code splitting), so that a bundler can put the
 // package into a single-file (iife) worker.
-import poolWorkerSource from "../../wasm/simd-threads/pool-worker-source.js";
 import * as threadsGlue from "../../wasm/simd-threads/tconv3d_wasm.js";
 import { ArgumentError, BackendError } from "../errors.js";
 import { currentBackend, makeRuntime, setBackend, type WasmRuntime } from "./backend.js";
 import { detectFeatures } from "./detect.js";
-import type { Host, PoolWorker } from "./host.js";
-import type { WorkerStartMessage } from "./protocol.js";
+import type { Host } from "./host.js";
+import { startPool } from "./pool.js";
 
 /**
  * The compiled variants of the WebAssembly backend: single-threaded or with a thread pool, each
@@ -428,47 +427,5 @@ async function compileSource(
       `this runtime did not compile the .wasm bytes given to init({ module }) (${String(error)}); where a runtime compiles only imported modules, pass a WebAssembly.Module`,
       error,
     );
-  }
-}
-
-// --- the pool ---------------------------------------------------------------------------------
-
-/** Workers of the pool, kept reachable for the life of the backend. */
-const poolWorkers: PoolWorker[] = [];
-
-async function startPool(
-  env: Host,
-  module: WebAssembly.Module,
-  memory: WebAssembly.Memory,
-  threads: number,
-  script: URL | undefined,
-): Promise<void> {
-  const builder = new threadsGlue.PoolBuilder(threads);
-  try {
-    const starts: Promise<PoolWorker>[] = [];
-    for (let i = 0; i < threads; i++) {
-      const message: WorkerStartMessage = {
-        type: "tconv3d_worker_start",
-        module,
-        memory,
-        handle: builder.workerHandle(),
-      };
-      starts.push(env.spawnPoolWorker(message, i, poolWorkerSource, script));
-    }
-    const settled = await Promise.allSettled(starts);
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed !== undefined) {
-      for (const s of settled) if (s.status === "fulfilled") s.value.terminate();
-      throw failed.reason;
-    }
-    // Every worker is now blocked in tconv3d_worker_run: hand out rayon's threads.
-    builder.build();
-    for (const s of settled) {
-      if (s.status !== "fulfilled") continue;
-      s.value.unref();
-      poolWorkers.push(s.value);
-    }
-  } finally {
-    builder.free();
   }
 }

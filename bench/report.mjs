@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+
+// `pnpm bench:report`: renders BENCHMARKS.md from the committed results (bench/results/node.json
+// of `pnpm bench`, bench/results/async.json of `pnpm bench:async`) and bench/targets.json,
+// without measuring anything. Where there are no async results, the async section of the
+// previous BENCHMARKS.md is kept.
+//
+//   pnpm bench:report
+//   pnpm bench:report -- --results DIR --out FILE|-
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import { eachFlag } from "./lib/args.mjs";
+import { renderBenchmarks } from "./lib/report.mjs";
+import { asyncBeside, NODE_RESULTS, readNodeResults, readResults } from "./lib/results.mjs";
+
+const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
+
+function parseArgs(argv) {
+  const o = { node: NODE_RESULTS, out: join(ROOT, "BENCHMARKS.md") };
+  eachFlag(argv, "bench:report", (flag, value, path) => {
+    if (flag === "--results") o.node = join(resolvePath(process.cwd(), value()), "node.json");
+    else if (flag === "--out") o.out = path();
+    else if (flag === "--help" || flag === "-h") {
+      console.log("usage: node bench/report.mjs [--results DIR] [--out FILE|-]");
+      process.exit(0);
+    } else throw new Error(`bench:report: unknown argument ${flag} (try --help)`);
+  });
+  return o;
+}
+
+const o = parseArgs(process.argv.slice(2));
+if (!existsSync(o.node)) {
+  throw new Error(`bench:report: no ${relative(process.cwd(), o.node)}; run pnpm bench first`);
+}
+const asyncFile = asyncBeside(o.node);
+const doc = renderBenchmarks({
+  node: readNodeResults(o.node),
+  asyncResults: existsSync(asyncFile) ? readResults(asyncFile) : null,
+  previous: o.out && existsSync(o.out) ? readFileSync(o.out, "utf8") : "",
+});
+if (o.out) {
+  writeFileSync(o.out, doc);
+  console.error(`bench:report: wrote ${relative(process.cwd(), o.out) || o.out}`);
+} else {
+  console.log(doc);
+}
