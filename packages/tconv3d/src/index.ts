@@ -75,7 +75,6 @@ export {
   fromConvTranspose3d,
   type Tuple3,
 } from "./interop/pytorch.js";
-export type { WeightNames } from "./io/layer-weights.js";
 export {
   fromPyTorchSequential,
   type PyTorchActivation,
@@ -84,6 +83,7 @@ export {
   type PyTorchLeakyReLU,
   type PyTorchModule,
 } from "./interop/pytorch-sequential.js";
+export type { WeightNames } from "./io/layer-weights.js";
 export {
   DTYPE_BYTES,
   loadSafetensors,
