@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 
 // `pnpm bench:report`: renders BENCHMARKS.md from the committed results (bench/results/node.json
-// of `pnpm bench`, bench/results/async.json of `pnpm bench:async`) and bench/targets.json,
-// without measuring anything. Where there are no async results, the async section of the
-// previous BENCHMARKS.md is kept.
+// of `pnpm bench`, bench/results/async.json of `pnpm bench:async`, bench/results/native.json of
+// `pnpm bench:native`) and bench/targets.json, without measuring anything. Where a script has
+// no results, its section of the previous BENCHMARKS.md is kept.
 //
 //   pnpm bench:report
 //   pnpm bench:report -- --results DIR --out FILE|-
@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eachFlag } from "./lib/args.mjs";
 import { renderBenchmarks } from "./lib/report.mjs";
-import { asyncBeside, NODE_RESULTS, readNodeResults, readResults } from "./lib/results.mjs";
+import { NODE_RESULTS, readTimedResults, sectionResults } from "./lib/results.mjs";
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -34,10 +34,9 @@ const o = parseArgs(process.argv.slice(2));
 if (!existsSync(o.node)) {
   throw new Error(`bench:report: no ${relative(process.cwd(), o.node)}; run pnpm bench first`);
 }
-const asyncFile = asyncBeside(o.node);
 const doc = renderBenchmarks({
-  node: readNodeResults(o.node),
-  asyncResults: existsSync(asyncFile) ? readResults(asyncFile) : null,
+  node: readTimedResults(o.node),
+  ...sectionResults(o.node),
   previous: o.out && existsSync(o.out) ? readFileSync(o.out, "utf8") : "",
 });
 if (o.out) {

@@ -22,11 +22,10 @@ import { SHAPES_FILE } from "./lib/geometry.mjs";
 import { measure } from "./lib/measure.mjs";
 import { renderBenchmarks } from "./lib/report.mjs";
 import {
-  asyncBeside,
   NODE_RESULTS,
-  readNodeResults,
-  readResults,
-  writeNodeResults,
+  readTimedResults,
+  sectionResults,
+  writeTimedResults,
 } from "./lib/results.mjs";
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
@@ -94,15 +93,14 @@ const results = await measure(shapes, {
   selected: opts.shapes,
 });
 if (opts.results) {
-  writeNodeResults(opts.results, results);
+  writeTimedResults(opts.results, results);
   console.error(`bench: wrote ${relative(process.cwd(), opts.results) || opts.results}`);
 }
 // Rendered from the results as written, as `pnpm bench:report` renders them.
 const previous = opts.out && existsSync(opts.out) ? readFileSync(opts.out, "utf8") : "";
-const asyncFile = opts.results && asyncBeside(opts.results);
 const doc = renderBenchmarks({
-  node: opts.results ? readNodeResults(opts.results) : results,
-  asyncResults: asyncFile && existsSync(asyncFile) ? readResults(asyncFile) : null,
+  node: opts.results ? readTimedResults(opts.results) : results,
+  ...(opts.results ? sectionResults(opts.results) : { asyncResults: null, nativeResults: null }),
   previous,
 });
 console.log(doc);

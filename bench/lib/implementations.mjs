@@ -105,6 +105,19 @@ function ortImpl(key, label, family, ort, threads, sessionOptions) {
   };
 }
 
+/** onnxruntime-node's native CPU provider with `threads` intra-op threads (key `node-tN`). */
+export async function ortNodeImpl(threads) {
+  const node = await import("onnxruntime-node");
+  node.env.logLevel = "error";
+  return ortImpl(`node-t${threads}`, "onnxruntime-node (native)", "ort-node", node, threads, {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+  });
+}
+
 /** Every implementation, loaded; the relaxed-SIMD build only where this runtime takes it. */
 export async function loadImplementations() {
   const tc = {
@@ -124,16 +137,7 @@ export async function loadImplementations() {
     ort.env.wasm.simd = true;
     ort.env.logLevel = "error";
   }
-  const node = await import("onnxruntime-node");
-  node.env.logLevel = "error";
   const webOpts = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
-  const nodeOpts = (n) => ({
-    executionProviders: ["cpu"],
-    graphOptimizationLevel: "all",
-    intraOpNumThreads: n,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-  });
   const impls = [
     tconv3dImpl("tc-simd", "tconv3d simd", tc.simd, { variant: "simd", threads: 1 }),
     tconv3dImpl("tc-t1", "tconv3d simd-threads", tc.t1, { variant: "simd-threads", threads: 1 }),
@@ -160,8 +164,8 @@ export async function loadImplementations() {
     ),
     ortImpl("web-t1", "onnxruntime-web (wasm)", "ort-web", web1, 1, webOpts),
     ortImpl("web-t2", "onnxruntime-web (wasm)", "ort-web", web2, 2, webOpts),
-    ortImpl("node-t1", "onnxruntime-node (native)", "ort-node", node, 1, nodeOpts(1)),
-    ortImpl("node-t2", "onnxruntime-node (native)", "ort-node", node, 2, nodeOpts(2)),
+    await ortNodeImpl(1),
+    await ortNodeImpl(2),
   ];
   for (const impl of impls) await impl.load();
   // The relaxed-SIMD build, when this runtime takes it (Node 20: --experimental-wasm-relaxed-simd,

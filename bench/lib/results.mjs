@@ -1,12 +1,13 @@
 // The results JSON between measuring and reporting: bench/run.mjs writes
-// bench/results/node.json, bench/async.mjs writes bench/results/async.json (both committed),
+// bench/results/node.json, bench/async.mjs bench/results/async.json, bench/native.mjs
+// bench/results/native.json (all committed),
 // and the report (bench/report.mjs, or the measuring script itself) renders BENCHMARKS.md from
 // them, so that the tables can be re-rendered without a run.
 //
 // Raw figures only: every timed round's time and CPU use (medians and the like are computed
 // when read), relative errors (∞ and NaN written as strings), sizes, metadata.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { summary } from "./table.mjs";
@@ -18,9 +19,22 @@ export const NODE_RESULTS = join(RESULTS_DIR, "node.json");
 /** The results of `pnpm bench:async`. */
 export const ASYNC_RESULTS = join(RESULTS_DIR, "async.json");
 
-/** The async results that belong with the node results `nodeFile`: in the same folder. */
-export function asyncBeside(nodeFile) {
-  return join(dirname(nodeFile), "async.json");
+/** The results of `pnpm bench:native`. */
+export const NATIVE_RESULTS = join(RESULTS_DIR, "native.json");
+
+/**
+ * The results of the scripts that own a section of BENCHMARKS.md, found beside the node
+ * results `nodeFile` (in the same folder): each null where absent.
+ */
+export function sectionResults(nodeFile) {
+  const read = (name, reader) => {
+    const file = join(dirname(nodeFile), name);
+    return existsSync(file) ? reader(file) : null;
+  };
+  return {
+    asyncResults: read("async.json", readResults),
+    nativeResults: read("native.json", readTimedResults),
+  };
 }
 
 const NON_FINITE = new Set(["Infinity", "-Infinity", "NaN"]);
@@ -43,7 +57,7 @@ export function readResults(file) {
 
 /** The timed rounds of one phase (name → { times, cores }, `$`) as written: raw figures. */
 function rawRounds(phase) {
-  if (phase === null) return null;
+  if (phase == null) return null;
   return Object.fromEntries(
     Object.entries(phase).map(([k, v]) => [k, k === "$" ? v : { times: v.times, cores: v.cores }]),
   );
@@ -51,20 +65,23 @@ function rawRounds(phase) {
 
 /** The timed rounds of one phase as read: each implementation's {@link summary}. */
 function summarized(phase) {
-  if (phase === null) return null;
+  if (phase == null) return null;
   return Object.fromEntries(Object.entries(phase).map(([k, v]) => [k, k === "$" ? v : summary(v)]));
 }
 
-/** `pnpm bench`'s results as stored: the timed rounds without their medians. */
-export function writeNodeResults(file, results) {
+/**
+ * Results whose shapes hold timed rounds (`fwd`, and `bwd` where measured: `pnpm bench`'s and
+ * `pnpm bench:native`'s) as stored: the rounds without their medians.
+ */
+export function writeTimedResults(file, results) {
   writeResults(file, {
     ...results,
     shapes: results.shapes.map((r) => ({ ...r, fwd: rawRounds(r.fwd), bwd: rawRounds(r.bwd) })),
   });
 }
 
-/** `pnpm bench`'s results as the report reads them: with medians, min, max. */
-export function readNodeResults(file) {
+/** Results written by {@link writeTimedResults} as the report reads them: with medians, min, max. */
+export function readTimedResults(file) {
   const results = readResults(file);
   return {
     ...results,

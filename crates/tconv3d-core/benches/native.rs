@@ -4,11 +4,12 @@
 //! reply per stdout line:
 //!
 //! - `{"op":"load","shape":{...},"x":PATH,"w":PATH}`: reads `X` (row-major NCDHW, f32) and
-//!   the weights (ONNX `[Cin, Cout, kD, kH, kW]` row-major, f32) and plans the forward pass;
-//!   replies `{"flops":F}`.
+//!   the weights (ONNX `[Cin, Cout, kD, kH, kW]` row-major, f32) and plans the forward pass
+//!   (weights packed once, outside any timing); replies `{"flops":F}`.
 //! - `{"op":"time","threads":T,"runs":R}`: runs the forward pass `R` times on a pool of `T`
 //!   threads; replies `{"ms":[...]}`, one wall time per run.
-//! - `{"op":"output","y":PATH}`: writes `Y` (row-major NCDHW, f32) for the caller's check.
+//! - `{"op":"output","y":PATH}`: runs the forward pass once and writes `Y` (row-major NCDHW,
+//!   f32) for the caller's check.
 //!
 //! `shape` is bench/shapes.json's, with `k`, `stride`, `crop` and `in` as `[D, H, W]`.
 
@@ -16,6 +17,7 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use ndarray::{Array5, ArrayView5};
+use rayon::{ThreadPool, ThreadPoolBuilder};
 use serde_json::{json, Value};
 use tconv3d_core::nd::{Cropping, Options, TransposedConv3d};
 
@@ -45,7 +47,7 @@ fn read_f32(path: &str, len: usize) -> Vec<f32> {
         .collect()
 }
 
-/// One loaded shape: the operator, its input and an output to write into.
+/// One shape: the operator, its input and an output to write into.
 struct Loaded {
     conv: TransposedConv3d<f32>,
     x: Array5<f32>,
@@ -75,7 +77,7 @@ fn load(cmd: &Value) -> Loaded {
         ..Options::default()
     };
     let conv = TransposedConv3d::new(options, w, None).expect("a valid layer");
-    let out = conv.output_shape(x.dim().into()).expect("an output");
+    let out = conv.output_shape(shape_of(&x)).expect("an output");
     Loaded {
         y: Array5::zeros(out),
         conv,
@@ -83,50 +85,74 @@ fn load(cmd: &Value) -> Loaded {
     }
 }
 
+fn shape_of(x: &Array5<f32>) -> [usize; 5] {
+    x.shape().try_into().expect("5 lengths")
+}
+
+fn reply(v: Value) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{v}").expect("stdout");
+    out.flush().expect("stdout");
+}
+
 fn main() {
-    let mut loaded: Option<Loaded> = None;
-    let stdout = std::io::stdout();
-    for line in std::io::stdin().lock().lines() {
+    // Pools by thread count, made once: a call's time is the pass's alone.
+    let mut pools: Vec<Option<ThreadPool>> = Vec::new();
+    let mut lines = std::io::stdin().lock().lines();
+    let mut next = lines.next();
+    // One shape per `load`; its plan (weights packed) serves every command until the next.
+    while let Some(line) = next.take() {
         let cmd: Value = serde_json::from_str(&line.expect("a line")).expect("a JSON command");
-        let reply = match cmd["op"].as_str() {
-            Some("load") => {
-                let l = load(&cmd);
-                let flops = l.conv.flops(l.x.dim().into()).expect("flops");
-                loaded = Some(l);
-                json!({ "flops": flops })
+        assert_eq!(
+            cmd["op"], "load",
+            "the first command of a shape is load, got {cmd}"
+        );
+        let mut l = load(&cmd);
+        let plan = l.conv.plan(shape_of(&l.x)).expect("a plan");
+        reply(json!({ "flops": l.conv.flops(shape_of(&l.x)).expect("flops") }));
+        for line in lines.by_ref() {
+            let line = line.expect("a line");
+            let cmd: Value = serde_json::from_str(&line).expect("a JSON command");
+            match cmd["op"].as_str() {
+                Some("load") => {
+                    next = Some(Ok(line));
+                    break;
+                }
+                Some("time") => {
+                    let threads = count(&cmd["threads"], "threads");
+                    let runs = count(&cmd["runs"], "runs");
+                    if pools.len() <= threads {
+                        pools.resize_with(threads + 1, || None);
+                    }
+                    let pool = pools[threads].get_or_insert_with(|| {
+                        ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .expect("a thread pool")
+                    });
+                    let ms: Vec<f64> = pool.install(|| {
+                        (0..runs)
+                            .map(|_| {
+                                let t = Instant::now();
+                                plan.forward_into(l.x.view(), l.y.view_mut())
+                                    .expect("forward");
+                                t.elapsed().as_secs_f64() * 1e3
+                            })
+                            .collect()
+                    });
+                    reply(json!({ "ms": ms }));
+                }
+                Some("output") => {
+                    let path = cmd["y"].as_str().expect("y: a path");
+                    plan.forward_into(l.x.view(), l.y.view_mut())
+                        .expect("forward");
+                    let bytes: Vec<u8> = l.y.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    std::fs::write(path, bytes)
+                        .unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+                    reply(json!({ "ok": true }));
+                }
+                _ => panic!("unknown command {cmd}"),
             }
-            Some("time") => {
-                let l = loaded.as_mut().expect("load first");
-                let threads = count(&cmd["threads"], "threads");
-                let runs = count(&cmd["runs"], "runs");
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .expect("a thread pool");
-                let plan = l.conv.plan(l.x.dim().into()).expect("a plan");
-                let ms: Vec<f64> = pool.install(|| {
-                    (0..runs)
-                        .map(|_| {
-                            let t = Instant::now();
-                            plan.forward_into(l.x.view(), l.y.view_mut())
-                                .expect("forward");
-                            t.elapsed().as_secs_f64() * 1e3
-                        })
-                        .collect()
-                });
-                json!({ "ms": ms })
-            }
-            Some("output") => {
-                let l = loaded.as_ref().expect("load first");
-                let path = cmd["y"].as_str().expect("y: a path");
-                let bytes: Vec<u8> = l.y.iter().flat_map(|v| v.to_le_bytes()).collect();
-                std::fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
-                json!({ "ok": true })
-            }
-            _ => panic!("unknown command {cmd}"),
-        };
-        let mut out = stdout.lock();
-        writeln!(out, "{reply}").expect("stdout");
-        out.flush().expect("stdout");
+        }
     }
 }

@@ -11,8 +11,9 @@
 //!   n).f(), &data)` then `.permuted_axes([4, 3, 2, 0, 1])`.
 //!
 //! Weights are `[Cin, Cout/groups, kD, kH, kW]`, PyTorch's `ConvTranspose3d.weight`; a bias
-//! has `Cout` values. A view whose elements fill its memory without gaps and with
-//! non-negative strides is read (or written) in place; any other view is copied first.
+//! has `Cout` values. Inputs already in the layout a pass's kernels walk fastest (row-major
+//! NDHWC for most shapes) are read in place, others copied into it first (one parallel pass);
+//! outputs whose elements fill their memory with non-negative strides are written in place.
 //!
 //! The lifecycle is the one of the WebAssembly layer: [`TransposedConv3d::new`] validates
 //! the hyperparameters and takes the weights; [`TransposedConv3d::plan`] fixes an input
@@ -28,7 +29,8 @@ use crate::backward::{backward_bias, backward_weights, BackwardDataPlan};
 pub use crate::geometry::Cropping;
 use crate::geometry::{ConvParams, Geometry, GeometryError};
 use crate::kernels::Kernel;
-use crate::layout::Layout;
+use crate::layout::{Extents, Layout};
+use crate::tensor::reorder;
 use crate::ForwardPlan;
 
 /// An input or output shape, `[N, C, D, H, W]`.
@@ -289,20 +291,45 @@ fn layout_of(shape: &[usize], strides: &[isize]) -> Option<Layout> {
     })
 }
 
-/// `x`'s elements and their layout, in place when they fill their memory with non-negative
-/// strides, else copied into `to` (the pass's preferred layout, in a buffer of `len`).
+/// `x`'s elements and their layout: in place when they are in the pass's preferred layout
+/// `to` already (in a buffer of `len`), else copied into it. A pass reads each input element
+/// many times, from several threads, so one copy into the layout its kernels walk fastest
+/// costs less than reading another one strided.
 fn read<'a, T: Kernel>(
     x: &'a ArrayView5<'_, T>,
-    to: (Layout, usize),
+    (to, len): (Layout, usize),
     copy: &'a mut Vec<T>,
-) -> (&'a [T], Layout) {
-    if let (Some(l), Some(data)) = (layout_of(x.shape(), x.strides()), x.as_slice_memory_order()) {
-        return (data, l);
+) -> Result<(&'a [T], Layout), Error> {
+    let shape = shape_of(x);
+    let held = layout_of(x.shape(), x.strides()).zip(x.as_slice_memory_order());
+    if let Some((l, data)) = held {
+        if l == layout_of(&shape, &strides_of(to)).expect("a layout's strides are positive")
+            && to.origin == 0
+            && data.len() >= len
+        {
+            return Ok((data, to));
+        }
     }
-    let (l, len) = to;
     *copy = vec![T::ZERO; len];
-    view_in(copy, l, shape_of(x)).assign(x);
-    (copy, l)
+    match held {
+        Some((l, data)) => reorder(data, l, copy, to, extents(shape))?,
+        None => view_in(copy, to, shape).assign(x),
+    }
+    Ok((copy, to))
+}
+
+/// A layout's strides in this API's axis order `[N, C, D, H, W]`.
+fn strides_of(l: Layout) -> [isize; 5] {
+    [l.n, l.c, l.s[2], l.s[1], l.s[0]].map(|v| v as isize)
+}
+
+fn extents(shape: Shape) -> Extents {
+    let [batch, channels, d, h, w] = shape;
+    Extents {
+        batch,
+        spatial: core_axes([d, h, w]),
+        channels,
+    }
 }
 
 /// A logical `[N, C, D, H, W]` view of `buf` in the core's layout `l`.
@@ -385,7 +412,7 @@ impl<T: Kernel> Plan<'_, T> {
         check_shape("Y", y.shape(), &self.output_shape())?;
         let mut copy = Vec::new();
         let to = (self.forward.input_layout(), self.forward.input_len());
-        let (x, xl) = read(&x, to, &mut copy);
+        let (x, xl) = read(&x, to, &mut copy)?;
         write(&mut y, |y, yl| self.forward.run(x, xl, y, yl))
     }
 
@@ -406,7 +433,7 @@ impl<T: Kernel> Plan<'_, T> {
         check_shape("dLdX", dx.shape(), &self.input_shape())?;
         let mut copy = Vec::new();
         let out = self.output_shape();
-        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy);
+        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy)?;
         write(&mut dx, |dx, xl| self.data.run(dy, yl, dx, xl))
     }
 
@@ -422,8 +449,8 @@ impl<T: Kernel> Plan<'_, T> {
         check_shape("dLdW", dw.shape(), &self.weight_shape())?;
         let (input, out) = (self.input_shape(), self.output_shape());
         let (mut xc, mut yc) = (Vec::new(), Vec::new());
-        let (x, xl) = read(&x, (channels_last(input), input.iter().product()), &mut xc);
-        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut yc);
+        let (x, xl) = read(&x, (channels_last(input), input.iter().product()), &mut xc)?;
+        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut yc)?;
         let pass = |dw: &mut [T]| backward_weights(&self.geo, x, xl, dy, yl, dw);
         match dw.as_slice_mut() {
             Some(dw) => pass(dw)?,
@@ -446,7 +473,7 @@ impl<T: Kernel> Plan<'_, T> {
         check_shape("dLdB", db.shape(), &[self.geo.filters])?;
         let out = self.output_shape();
         let mut copy = Vec::new();
-        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy);
+        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy)?;
         let mut buf = vec![T::ZERO; self.geo.filters];
         backward_bias(&self.geo, dy, yl, &mut buf)?;
         db.assign(&ArrayView1::from(&buf));
