@@ -27,7 +27,7 @@ import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM, launchChromium } from "../test/browser/launch.mjs";
 import { serveIsolated } from "../test/browser/server.mjs";
-import { eachFlag } from "./lib/args.mjs";
+import { eachFlag, printUsage } from "./lib/args.mjs";
 import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { renderAsync } from "./lib/report-async.mjs";
 import { ASYNC_RESULTS, readResults, writeResults } from "./lib/results.mjs";
@@ -54,15 +54,8 @@ function parseArgs(argv) {
     else if (flag === "--out") o.out = path();
     else if (flag === "--results") o.results = path();
     else if (flag === "--max-wait") o.maxWait = Number(value());
-    else if (flag === "--help" || flag === "-h") {
-      console.log(
-        readFileSync(fileURLToPath(import.meta.url), "utf8")
-          .split("\n")
-          .slice(2, 20)
-          .join("\n"),
-      );
-      process.exit(0);
-    } else throw new Error(`bench:async: unknown argument ${flag}`);
+    else if (flag === "--help" || flag === "-h") printUsage(import.meta.url);
+    else throw new Error(`bench:async: unknown argument ${flag}`);
   });
   // Printing only (--out -) writes no results either, unless asked to.
   if (o.results === undefined) o.results = o.out === null ? null : ASYNC_RESULTS;

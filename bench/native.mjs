@@ -23,7 +23,7 @@ import os from "node:os";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { eachFlag } from "./lib/args.mjs";
+import { eachFlag, printUsage } from "./lib/args.mjs";
 import { relErr, TOL } from "./lib/checks.mjs";
 import { randomF32 } from "./lib/core.mjs";
 import { cpuInfo, gitInfo, pkgVersion } from "./lib/environment.mjs";
@@ -54,15 +54,8 @@ function parseArgs(argv) {
     else if (flag === "--out") o.out = path();
     else if (flag === "--results") o.results = path();
     else if (flag === "--max-wait") o.maxWait = Number(value());
-    else if (flag === "--help" || flag === "-h") {
-      console.log(
-        readFileSync(fileURLToPath(import.meta.url), "utf8")
-          .split("\n")
-          .slice(2, 19)
-          .join("\n"),
-      );
-      process.exit(0);
-    } else throw new Error(`bench:native: unknown argument ${flag} (try --help)`);
+    else if (flag === "--help" || flag === "-h") printUsage(import.meta.url);
+    else throw new Error(`bench:native: unknown argument ${flag} (try --help)`);
   });
   if (o.results === undefined) o.results = o.out === null ? null : NATIVE_RESULTS;
   o.maxWait ??= o.quick ? 5 : 60;

@@ -1,6 +1,8 @@
 // Command-line flags of the bench scripts: `--flag`, `--flag value` or `--flag=value`.
 
+import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Calls `on(flag, value, path)` for each flag of `argv` (`script` names the script in
@@ -24,4 +26,19 @@ export function eachFlag(argv, script, on) {
     };
     on(eq >= 0 ? a.slice(0, eq) : a, value, path);
   }
+}
+
+/** Prints the header comment of the script at `moduleUrl` (its usage) and exits. */
+export function printUsage(moduleUrl) {
+  const lines = readFileSync(fileURLToPath(moduleUrl), "utf8").split("\n");
+  const header = lines.slice(lines[0]?.startsWith("#!") ? 1 : 0);
+  const end = header.findIndex((l) => l.trim() !== "" && !l.startsWith("//"));
+  console.log(
+    header
+      .slice(0, end < 0 ? header.length : end)
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n")
+      .trim(),
+  );
+  process.exit(0);
 }

@@ -9,7 +9,9 @@ mod common;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::rng;
-use ndarray::{s, Array1, Array5, ArrayView5, ArrayViewMut5, Axis, ShapeBuilder};
+use ndarray::{
+    s, Array1, Array5, ArrayBase, ArrayView5, ArrayViewMut5, Axis, Ix5, RawData, ShapeBuilder,
+};
 use rand::rngs::SmallRng;
 use rand::Rng;
 use tconv3d_core::nd::{Cropping, Error, Options, Shape, TransposedConv3d};
@@ -196,25 +198,22 @@ impl<T: Element> Held<T> {
     }
 
     fn view(&self) -> ArrayView5<'_, T> {
-        let v = self.data.view();
-        match self.order {
-            Order::Ncdhw => v,
-            Order::Ndhwc => v.permuted_axes([0, 4, 1, 2, 3]),
-            Order::Matlab => v.permuted_axes([4, 3, 2, 0, 1]),
-            Order::Gapped => v.slice_move(s![.., .., .., .., ..;2]),
-            Order::Reversed => v.slice_move(s![.., .., ..;-1, .., ..]),
-        }
+        arranged(self.data.view(), self.order)
     }
 
     fn view_mut(&mut self) -> ArrayViewMut5<'_, T> {
-        let v = self.data.view_mut();
-        match self.order {
-            Order::Ncdhw => v,
-            Order::Ndhwc => v.permuted_axes([0, 4, 1, 2, 3]),
-            Order::Matlab => v.permuted_axes([4, 3, 2, 0, 1]),
-            Order::Gapped => v.slice_move(s![.., .., .., .., ..;2]),
-            Order::Reversed => v.slice_move(s![.., .., ..;-1, .., ..]),
-        }
+        arranged(self.data.view_mut(), self.order)
+    }
+}
+
+/// The `[N, C, D, H, W]` view of storage held in `order`.
+fn arranged<S: RawData>(v: ArrayBase<S, Ix5>, order: Order) -> ArrayBase<S, Ix5> {
+    match order {
+        Order::Ncdhw => v,
+        Order::Ndhwc => v.permuted_axes([0, 4, 1, 2, 3]),
+        Order::Matlab => v.permuted_axes([4, 3, 2, 0, 1]),
+        Order::Gapped => v.slice_move(s![.., .., .., .., ..;2]),
+        Order::Reversed => v.slice_move(s![.., .., ..;-1, .., ..]),
     }
 }
 
