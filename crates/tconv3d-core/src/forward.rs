@@ -535,10 +535,10 @@ impl<T: Kernel> ForwardWeights<T> {
 /// Tasks over the phases' outputs, ordered `(n, j2, j1, j0)` with `j0` fastest: for each
 /// group and phase triple with outputs, its `units` of work cut into ranges of one to two
 /// `min_units`; when that leaves too few tasks, the filter panels are split too (every
-/// task reads its panels' weights whole, so few outputs and many weights, e.g. gan-a, want
-/// panels split rather than outputs). Tasks go range by range, each range through every
-/// phase: the phases' same range reads about the same inputs, which then come from cache
-/// rather than memory (unet-b's 16 MB input read phase after phase ran 25% slower).
+/// task reads its panels' weights whole, so few outputs and many weights want panels split
+/// rather than outputs). Tasks go range by range, each range through every phase: the
+/// phases' same range reads about the same inputs, which then come from cache rather than
+/// memory (a large input read phase after phase would stream from memory once per phase).
 /// Returns `(group, phase triple, range of units, range of panels)`.
 fn tasks(
     geo: &Geometry,

@@ -253,8 +253,8 @@ impl fmt::Display for GeometryError {
             }
             Self::Memory { len, bytes } => write!(
                 f,
-                "cannot allocate {len} elements ({bytes} bytes): memory cannot grow that far \
-                 (in WASM, 4 GiB at most, shared by every array and buffer)"
+                "cannot allocate {len} elements ({bytes} bytes) in WASM memory: it cannot grow \
+                 that far (4 GiB at most, shared by every array and buffer)"
             ),
             Self::Plan => write!(
                 f,
@@ -370,9 +370,8 @@ impl Filter {
 
     /// The weights' size, column-major: `[k0 k1 k2 F/g C/g g]`.
     pub fn weight_shape(&self) -> [usize; 6] {
-        let [k0, k1, k2] = self.kernel;
-        let g = self.groups;
-        [k0, k1, k2, self.filters / g, self.channels / g, g]
+        weight_shape(self.kernel, self.channels, self.filters, self.groups)
+            .expect("validated hyperparameters")
     }
 
     pub fn channels_per_group(&self) -> usize {
@@ -415,8 +414,31 @@ impl Filter {
 
     /// Elements of the weights.
     pub fn weight_len(&self) -> Result<usize, GeometryError> {
-        checked_len("the weights", &self.weight_shape())
+        let shape = weight_shape(self.kernel, self.channels, self.filters, self.groups)?;
+        checked_len("the weights", &shape)
     }
+}
+
+/// The weights' size `[k0 k1 k2 F/g C/g g]` (column-major) of a filter of size `kernel` from
+/// `channels` to `filters` in `groups` groups, which must divide both.
+pub fn weight_shape(
+    kernel: [usize; 3],
+    channels: usize,
+    filters: usize,
+    groups: usize,
+) -> Result<[usize; 6], GeometryError> {
+    positive("NumGroups", None, groups)?;
+    for (name, value) in [("NumChannels", channels), ("NumFilters", filters)] {
+        if !value.is_multiple_of(groups) {
+            return Err(GeometryError::Groups {
+                name,
+                value,
+                groups,
+            });
+        }
+    }
+    let [k0, k1, k2] = kernel;
+    Ok([k0, k1, k2, filters / groups, channels / groups, groups])
 }
 
 /// Axis `a` of `f` for inputs of length `n`.

@@ -19,7 +19,7 @@ pub mod reference;
 mod tensor;
 
 pub use element::Element;
-pub use geometry::{Cropping, Filter, Geometry, GeometryError};
+pub use geometry::{weight_shape, Cropping, Filter, Geometry, GeometryError};
 pub use kernels::Kernel;
 pub use layout::{Extents, Layout};
 pub use operator::{Gradients, Operator, Plan};

@@ -125,9 +125,9 @@ pub(crate) fn run<T: Kernel>(
         };
         // A and B are read in place when that is as good as packed: whole MR-lane blocks
         // (narrow), or whole tiles whose rows already follow each other densely (one group,
-        // all channels and filters, stride 1 along axis 0: k3s1), which saves two small
-        // memory.copy calls a voxel (k3s1's dW 12% faster). Rows far apart (2 KiB for gan-a's
-        // X) were 10-40% slower in place than packed.
+        // all channels and filters, stride 1 along axis 0), which saves two small copies a
+        // voxel. Rows far apart (many channels, strided) are packed: in place, each step of a
+        // tile would touch a new cache line.
         let direct = if narrow {
             na % MR == 0
         } else {
@@ -136,8 +136,8 @@ pub(crate) fn run<T: Kernel>(
         // Sums of a group of taps are kept (tap-major, a tile or block of lanes per tap) and
         // written together through register transposes: each (c, f) pair's taps are
         // contiguous in dW, so the group's sums go out as whole runs (a cache line of f32 per
-        // pair) rather than one element per line and tap, which took a third of gan-a's dW
-        // (few voxels per tap). Workspace: at most DW_STAGE bytes of sums.
+        // pair) rather than one element per line and tap, which would dominate when each tap
+        // has few voxels. Workspace: at most DW_STAGE bytes of sums.
         let (tiles, wides) = if narrow {
             (0, na.div_ceil(WIDE_ROWS))
         } else {
@@ -151,8 +151,8 @@ pub(crate) fn run<T: Kernel>(
         let mut wide = vec![[[T::ZERO; WIDE_ROWS]; NR]; tg * wides];
         // Voxels go in chunks (packed, with a tile's width of padding so that edge tiles read
         // full width and ignore the extra lanes, unless `direct`) of about 16 KiB, so that they
-        // stay in L1 while every tile of the block streams them (64 KiB measured 10-20% slower
-        // on gan-b/c, 8 KiB slower on unet-b).
+        // stay in L1 while every tile of the block streams them, and are long enough to pay
+        // for a tile's set-up.
         let chunk = (16 * 1024 / ((cs + fs) * size).max(1)).max(1);
         let (packed_a, packed_b) = if direct {
             (0, 0)
