@@ -202,14 +202,22 @@ export function forward(
           : shapedLike(m, plan.outputSize, spec.numFilters, dtype);
       const ys = six(strides(spatialView(Y)));
       const resident = residentBuffer(Y);
-      if (resident === null && residentBuffer(m.array) === null) {
-        // JS arrays: X goes, in its own layout, into the staging buffer that Y then
-        // overwrites; the core copies it into the layout the plan runs fastest on.
-        const n = Math.max(m.array.numel, Y.numel);
-        const s = c.staging(dtype, n);
-        viewAt(dtype, s.ptr, n).set(detachSafe(m.array.data));
-        op.forwardInPlace(plan.plan, s.buf, ...six(strides(m.view)), ...ys);
-        Y.data.set(viewAt(dtype, s.ptr, Y.numel));
+      const xs = six(strides(m.view));
+      // X in JS memory, and Y's buffer can hold it: X goes there in its own layout, the core
+      // copies it into the layout the plan runs fastest on, and Y overwrites it (a buffer
+      // kept for the next call, or Y's own when Y is a WasmArray). A smaller Y keeps the
+      // input's copy in bricks (below), whose workspace is a fraction of X.
+      if (residentBuffer(m.array) === null && Y.numel >= m.array.numel) {
+        const x = detachSafe(m.array.data);
+        if (resident === null) {
+          const s = c.staging(dtype, Y.numel);
+          viewAt(dtype, s.ptr, x.length).set(x);
+          op.forwardInPlace(plan.plan, s.buf, ...xs, ...ys);
+          Y.data.set(viewAt(dtype, s.ptr, Y.numel));
+        } else {
+          Y.data.set(x);
+          op.forwardInPlace(plan.plan, resident, ...xs, ...ys);
+        }
       } else {
         withBuffers((keep) => {
           // A WasmArray Y is written where it is; a buffer of ours is written whole by the
