@@ -20,49 +20,47 @@ export function randomF32(n, seed, scale = 1) {
 /**
  * The core's calls on the shape `g` (bench/lib/geometry.mjs) with `data` (`x`, `dy`, `w`, `b`
  * as Float32Arrays), in f32 or f64, on `runtime` (a tconv3d runtime's `wasm()`): returns
- * `{ calls: { forward, dX, dW, dB }, free }`; `free()` releases every WASM object.
+ * `{ calls: { forward, dX, dW, dB }, free }`; `free()` releases every WASM object. The
+ * operator's plan says which layouts each pass takes (the bench copies none of the core's
+ * layout rules); each gradient is the one-call backward asked for that gradient alone.
  */
 export function coreCalls(runtime, g, data, f64 = false) {
   const glue = runtime.exports;
   const t = f64
     ? {
         Buffer: glue.BufferF64,
-        Forward: glue.ForwardF64,
-        BackwardData: glue.BackwardDataF64,
-        weights: glue.backward_weights_f64,
-        bias: glue.backward_bias_f64,
+        Operator: glue.OperatorF64,
         reorder: glue.reorder_f64,
         view: (b) => runtime.f64(b.ptr(), b.len()),
         cast: (v) => Float64Array.from(v),
       }
     : {
         Buffer: glue.BufferF32,
-        Forward: glue.ForwardF32,
-        BackwardData: glue.BackwardDataF32,
-        weights: glue.backward_weights_f32,
-        bias: glue.backward_bias_f32,
+        Operator: glue.OperatorF32,
         reorder: glue.reorder_f32,
         view: (b) => runtime.f32(b.ptr(), b.len()),
         cast: (v) => v,
       };
   const vox = (e) => e.w * e.h * e.d;
-  const cl = (C, e) => Uint32Array.of(C * vox(e), C, C * e.w, C * e.w * e.h, 1, 0);
+  // The data's own layout: row-major NCDHW is column-major [W H D C N].
   const cf = (C, e) => Uint32Array.of(C * vox(e), 1, e.w, e.w * e.h, vox(e), 0);
   const ext = (C, e) => Uint32Array.of(g.N, e.w, e.h, e.d, C);
-  const conv = new glue.Conv(
-    g.N,
+  const crop = [g.crop.w, g.crop.h, g.crop.d];
+  const op = new t.Operator(
     g.Cin,
     g.Cout,
     1,
-    Uint32Array.of(g.in.w, g.in.h, g.in.d),
     Uint32Array.of(g.k.w, g.k.h, g.k.d),
     Uint32Array.of(g.stride.w, g.stride.h, g.stride.d),
     Uint32Array.of(1, 1, 1),
-    Int32Array.of(g.crop.w, g.crop.h, g.crop.d),
-    Int32Array.of(g.crop.w, g.crop.h, g.crop.d),
+    Int32Array.from(crop),
+    Int32Array.from(crop),
     false,
+    Uint32Array.of(0, 0, 0),
+    t.cast(data.w),
+    t.cast(data.b),
   );
-  const held = [conv];
+  const held = [op];
   const keep = (o) => {
     held.push(o);
     return o;
@@ -72,27 +70,36 @@ export function coreCalls(runtime, g, data, f64 = false) {
     held.length = 0;
   };
   try {
+    const plan = keep(op.reshape(g.N, g.in.w, g.in.h, g.in.d));
+    // [o0 o1 o2 | forward input n s0 s1 s2 c origin | its length | flops | X n s0 s1 s2 c |
+    // dY n s0 s1 s2 c] (compute.rs, `describe`).
+    const d = plan.describe();
+    if (d[0] !== g.out.w || d[1] !== g.out.h || d[2] !== g.out.d) {
+      throw new Error(`${g.id}: the core's output size [${d.subarray(0, 3)}] is not the bench's`);
+    }
+    const fwdIn = Array.from(d.subarray(3, 9));
+    const [xs, ys] = [Array.from(d.subarray(11, 16)), Array.from(d.subarray(16, 21))];
     const buf = (n) => keep(new t.Buffer(n));
-    // Inputs in channels-last, as the layer's backward hands them to the core.
-    const channelsLast = (values, C, e) => {
+    // Inputs in the layouts the plan asks for, as the layer's backward hands them to the core.
+    const planned = (values, C, e, to) => {
       const raw = buf(values.length);
       t.view(raw).set(t.cast(values));
       const b = buf(values.length);
-      t.reorder(raw, cf(C, e), b, cl(C, e), ext(C, e));
+      t.reorder(raw, cf(C, e), b, Uint32Array.of(...to, 0), ext(C, e));
       return b;
     };
-    const x = channelsLast(data.x, g.Cin, g.in);
-    const dy = channelsLast(data.dy, g.Cout, g.out);
-    const fwdPlan = keep(new t.Forward(conv, t.cast(data.w), t.cast(data.b)));
-    const bwdPlan = keep(new t.BackwardData(conv, t.cast(data.w)));
-    const xp = buf(fwdPlan.inputLen());
-    t.reorder(x, cl(g.Cin, g.in), xp, fwdPlan.inputStrides(), ext(g.Cin, g.in));
+    const x = planned(data.x, g.Cin, g.in, xs);
+    const dy = planned(data.dy, g.Cout, g.out, ys);
+    const xp = buf(d[9]);
+    t.reorder(x, Uint32Array.of(...xs, 0), xp, Uint32Array.from(fwdIn), ext(g.Cin, g.in));
     const [y, dx, dw, db] = [buf(g.yNumel), buf(g.xNumel), buf(g.wNumel), buf(g.Cout)];
+    const backward = (want) => () =>
+      op.backward(plan, x, ...xs, dy, ...ys, dx, ...xs, dw, db, want);
     const calls = {
-      forward: () => fwdPlan.run(xp, fwdPlan.inputStrides(), y, cl(g.Cout, g.out)),
-      dX: () => bwdPlan.run(dy, cl(g.Cout, g.out), dx, cl(g.Cin, g.in)),
-      dW: () => t.weights(conv, x, cl(g.Cin, g.in), dy, cl(g.Cout, g.out), dw),
-      dB: () => t.bias(conv, dy, cl(g.Cout, g.out), db),
+      forward: () => op.forward(plan, xp, ...fwdIn, y, ...ys, 0),
+      dX: backward(1),
+      dW: backward(2),
+      dB: backward(4),
     };
     return { calls, free };
   } catch (e) {

@@ -12,7 +12,7 @@
 
 use core::ops::Range;
 
-use crate::geometry::{checked_len, Geometry, GeometryError, Phase, PhaseTap};
+use crate::geometry::{checked_len, Filter, Geometry, GeometryError, Phase, PhaseTap};
 use crate::kernels::{
     igemm_live, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
 };
@@ -20,7 +20,6 @@ use crate::layout::{Extents, Layout};
 use crate::nonfinite::NonFinite;
 use crate::parallel::{for_each_index, for_each_index_with, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
-use crate::tensor::{check_len, check_output, check_span};
 
 /// One task of a run: group, phase triple, range of its tiles (or lines), range of panels.
 type Task = (usize, [usize; 3], Range<usize>, Range<usize>);
@@ -53,61 +52,90 @@ impl<T> Default for StridedScratch<T> {
     }
 }
 
-/// Weights packed for the forward pass of one geometry's filter shape: for each group,
-/// phase triple and panel of `NR` filters, `NR` bias values then `[tap][channel][NR]`.
-pub struct ForwardPlan<T> {
-    geo: Geometry,
-    /// Each axis's phases that taps reach (at most `kernel` each, whatever the stride).
+/// Weights packed for the forward pass of one filter (they do not depend on the input's
+/// size): for each group, phase triple and panel of `NR` filters, `NR` bias values then
+/// `[tap][channel][NR]`.
+pub(crate) struct ForwardWeights<T> {
+    /// Each axis's phases that taps reach (at most `kernel` each, whatever the stride), axis
+    /// 0's taps in the order of the inputs they read; no outputs counted (see [`ForwardShape`]).
     phases: [Vec<Phase>; 3],
     /// NaN or infinite weights, packed as zeros and added by `run` where their taps reach.
     nonfinite: NonFinite<T>,
     /// `F` values, zeros without a bias: what outputs that no tap reaches hold.
     bias: Vec<T>,
-    /// Some outputs lie outside every phase triple (a filter shorter than the stride): `run`
-    /// writes the bias over all of `Y` before the phases overwrite theirs.
-    bias_only_outputs: bool,
     packed: Vec<T>,
     /// Start of each block, indexed by `block_index`.
     blocks: Vec<usize>,
     panels: usize,
-    /// The line layout of [`ForwardPlan::input_layout`] when rows go in lanes, and the
-    /// length of a buffer in it.
-    lines: Option<(Layout, usize)>,
+    /// Few filters: output rows go in SIMD lanes, on the line layout (see `input_layout`).
+    lanes: bool,
 }
 
-impl<T: Kernel> ForwardPlan<T> {
-    /// Packs `w` (`[k0 k1 k2 F/g C/g g]` column-major) and `bias` (`F` values, or none).
-    pub fn new(geo: &Geometry, w: &[T], bias: Option<&[T]>) -> Result<Self, GeometryError> {
-        check_len("weights", w.len(), geo.weight_len())?;
-        if let Some(b) = bias {
-            check_len("bias", b.len(), geo.filters)?;
-        }
-        let (w, nonfinite) = NonFinite::split(geo, w);
-        let mut phases = geo.axes.map(|a| a.phases());
+/// What the forward pass of one input size needs besides the weights: the phases' outputs,
+/// the input layout it runs fastest on and the split of the work into tasks.
+pub(crate) struct ForwardShape {
+    phases: [Vec<Phase>; 3],
+    /// Some outputs lie outside every phase triple (a filter shorter than the stride): `run`
+    /// writes the bias over all of `Y` before the phases overwrite theirs.
+    bias_only_outputs: bool,
+    /// The line layout of [`ForwardShape::input_layout`] when rows go in lanes, and the
+    /// length of a buffer in it.
+    lines: Option<(Layout, usize)>,
+    /// Tasks of the tile driver (any input layout), and of the lane driver when `lines`.
+    tile_tasks: Vec<Task>,
+    lane_tasks: Vec<Task>,
+}
+
+impl ForwardShape {
+    /// The input layout the pass runs fastest on. Few filters put output rows in SIMD lanes,
+    /// which wants each input line's channels as runs along the first spatial axis: column-
+    /// major `[S0 C S1 S2 N]` (a line of all channels stays in L1, unlike channels-first
+    /// whose channel stride is a whole volume). Otherwise channels-last. Callers that copy
+    /// the input anyway (into WASM memory) should copy into this layout, in a buffer of
+    /// [`ForwardShape::input_len`] elements.
+    pub(crate) fn input_layout(&self, geo: &Geometry) -> Layout {
+        self.lines
+            .map_or_else(|| Layout::channels_last(input_extents(geo)), |(l, _)| l)
+    }
+
+    /// Elements of a buffer in [`ForwardShape::input_layout`]: the input's, plus, for lines,
+    /// the few before the first and past the last that whole vectors read at the lines'
+    /// ends (their values are ignored).
+    pub(crate) fn input_len(&self, geo: &Geometry) -> usize {
+        self.lines.map_or(geo.input_len(), |(_, len)| len)
+    }
+}
+
+impl<T: Kernel> ForwardWeights<T> {
+    /// Packs `w` (`[k0 k1 k2 F/g C/g g]` column-major, checked) and `bias` (`F` values, or
+    /// none) for validated hyperparameters.
+    pub(crate) fn new(f: &Filter, w: &[T], bias: Option<&[T]>) -> Result<Self, GeometryError> {
+        let (w, nonfinite) = NonFinite::split(f, w);
+        let mut phases: [Vec<Phase>; 3] = core::array::from_fn(|a| f.phases(a));
         // Axis 0's taps in the order of the inputs they read, so that taps reading
         // consecutive inputs can be merged into one A row (see `run_strided`).
         for p in &mut phases[0] {
             p.taps.sort_by_key(|t| t.base);
         }
-        let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
+        let (cg, fg) = (f.channels_per_group(), f.filters_per_group());
         let panels = fg.div_ceil(NR);
         // Every tap lands in exactly one phase triple, so the blocks hold taps*Cg*NR per panel.
         let phase_triples: usize = phases.iter().map(Vec::len).product();
         let len = checked_len(
             "the packed weights",
-            &[geo.groups, panels, geo.taps() * cg + phase_triples, NR],
+            &[f.groups, panels, f.taps() * cg + phase_triples, NR],
         )?;
         let mut packed = Vec::with_capacity(len);
-        let mut blocks = Vec::with_capacity(geo.groups * phase_triples * panels);
-        for g in 0..geo.groups {
+        let mut blocks = Vec::with_capacity(f.groups * phase_triples * panels);
+        for g in 0..f.groups {
             for p2 in &phases[2] {
                 for p1 in &phases[1] {
                     for p0 in &phases[0] {
                         for fp in 0..panels {
                             blocks.push(packed.len());
-                            let f_of = |q: usize| Some(fp * NR + q).filter(|&f| f < fg);
+                            let f_of = |q: usize| Some(fp * NR + q).filter(|&fi| fi < fg);
                             packed.extend((0..NR).map(|q| match (f_of(q), bias) {
-                                (Some(f), Some(b)) => b[g * fg + f],
+                                (Some(fi), Some(b)) => b[g * fg + fi],
                                 _ => T::ZERO,
                             }));
                             for t2 in &p2.taps {
@@ -115,8 +143,8 @@ impl<T: Kernel> ForwardPlan<T> {
                                     for t0 in &p0.taps {
                                         for c in 0..cg {
                                             packed.extend((0..NR).map(|q| {
-                                                f_of(q).map_or(T::ZERO, |f| {
-                                                    w[geo.weight_index([t0.k, t1.k, t2.k], f, c, g)]
+                                                f_of(q).map_or(T::ZERO, |fi| {
+                                                    w[f.weight_index([t0.k, t1.k, t2.k], fi, c, g)]
                                                 })
                                             }));
                                         }
@@ -129,19 +157,62 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         }
         debug_assert_eq!(packed.len(), len);
-        let lines = (fg < LANES_BELOW_FILTERS).then(|| line_layout(geo, &phases[0]));
-        let bias_only_outputs = geo.axes.iter().any(|a| a.has_bias_only_outputs());
         Ok(Self {
-            geo: *geo,
             phases,
             nonfinite,
-            bias: bias.map_or_else(|| vec![T::ZERO; geo.filters], <[T]>::to_vec),
-            bias_only_outputs,
+            bias: bias.map_or_else(|| vec![T::ZERO; f.filters], <[T]>::to_vec),
             packed,
             blocks,
             panels,
-            lines,
+            lanes: fg < LANES_BELOW_FILTERS,
         })
+    }
+
+    /// The phases' outputs, input layout and tasks for the input size of `geo`.
+    pub(crate) fn shape(&self, geo: &Geometry) -> ForwardShape {
+        let mut phases = self.phases.clone();
+        for (a, axis) in phases.iter_mut().zip(&geo.axes) {
+            for p in a.iter_mut() {
+                p.count = axis.output.saturating_sub(p.first).div_ceil(axis.stride);
+            }
+        }
+        let cg = geo.channels_per_group();
+        // Tile tasks keep at least a block of tiles of the longest phase (see
+        // `tiles_per_block`).
+        let max_taps: usize = phases
+            .iter()
+            .map(|a| a.iter().map(|p| p.taps.len()).max().unwrap_or(0))
+            .product();
+        let min_tiles = tiles_per_block(
+            (K_BLOCK / cg).clamp(1, max_taps.max(1)) * cg,
+            core::mem::size_of::<T>(),
+        );
+        let tile_tasks = tasks(
+            geo,
+            &phases,
+            self.panels,
+            |p| (geo.batch * p[0].count * p[1].count * p[2].count).div_ceil(MR),
+            min_tiles,
+        );
+        // Lane tasks of 32 to 64 lines: enough work to pay for a task's set-up.
+        let lane_tasks = if self.lanes {
+            tasks(
+                geo,
+                &phases,
+                self.panels,
+                |p| geo.batch * p[1].count * p[2].count * usize::from(p[0].count > 0),
+                32,
+            )
+        } else {
+            Vec::new()
+        };
+        ForwardShape {
+            lines: self.lanes.then(|| line_layout(geo, &phases[0])),
+            bias_only_outputs: geo.axes.iter().any(|a| a.has_bias_only_outputs()),
+            phases,
+            tile_tasks,
+            lane_tasks,
+        }
     }
 
     fn block_index(&self, g: usize, p: [usize; 3], fp: usize) -> usize {
@@ -149,96 +220,29 @@ impl<T: Kernel> ForwardPlan<T> {
         (((g * n2 + p[2]) * n1 + p[1]) * n0 + p[0]) * self.panels + fp
     }
 
-    /// The input layout this plan runs fastest on. Few filters put output rows in SIMD lanes,
-    /// which wants each input line's channels as runs along the first spatial axis: column-
-    /// major `[S0 C S1 S2 N]` (a line of all channels stays in L1, unlike channels-first
-    /// whose channel stride is a whole volume). Otherwise channels-last. Callers that copy
-    /// the input anyway (into WASM memory) should copy into this layout, in a buffer of
-    /// [`ForwardPlan::input_len`] elements.
-    pub fn input_layout(&self) -> Layout {
-        self.lines.map_or_else(
-            || Layout::channels_last(input_extents(&self.geo)),
-            |(l, _)| l,
-        )
-    }
-
-    /// Elements of a buffer in [`ForwardPlan::input_layout`]: the input's, plus, for lines,
-    /// the few before the first and past the last that whole vectors read at the lines'
-    /// ends (their values are ignored).
-    pub fn input_len(&self) -> usize {
-        self.lines.map_or(self.geo.input_len(), |(_, len)| len)
-    }
-
-    /// `Y = X (*)ᵀ W + b`, any layouts; every element of `Y` inside the layout is written.
-    pub fn run(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) -> Result<(), GeometryError> {
-        check_span("X", x.len(), xl, input_extents(&self.geo))?;
-        check_output("Y", y.len(), yl, output_extents(&self.geo))?;
-        if self.bias_only_outputs {
-            fill_bias(y, yl, output_extents(&self.geo), &self.bias);
+    /// `Y = X (*)ᵀ W + b` for the input size of `geo` and `shape`, any layouts (buffers
+    /// checked by the caller); every element of `Y` inside the layout is written.
+    pub(crate) fn run(
+        &self,
+        geo: &Geometry,
+        shape: &ForwardShape,
+        x: &[T],
+        xl: Layout,
+        y: &mut [T],
+        yl: Layout,
+    ) {
+        if shape.bias_only_outputs {
+            fill_bias(y, yl, output_extents(geo), &self.bias);
         }
         // Lanes read whole vectors before the first line and past the last: only with the
         // slack of `input_len` (a buffer in the same layout without it goes through the
         // tiles).
-        if self.lines.is_some_and(|(l, _)| l == xl) && x.len() >= self.input_len() {
-            self.run_lanes(x, xl, y, yl);
+        if shape.lines.is_some_and(|(l, _)| l == xl) && x.len() >= shape.input_len(geo) {
+            self.run_lanes(geo, shape, x, xl, y, yl);
         } else {
-            self.run_strided(x, xl, y, yl);
+            self.run_strided(geo, shape, x, xl, y, yl);
         }
-        self.nonfinite.forward(&self.geo, x, xl, y, yl);
-        Ok(())
-    }
-
-    /// Tasks over the phases' outputs, ordered `(n, j2, j1, j0)` with `j0` fastest: for each
-    /// group and phase triple with outputs, its `units` of work cut into ranges of one to two
-    /// `min_units`; when that leaves too few tasks, the filter panels are split too (every
-    /// task reads its panels' weights whole, so few outputs and many weights, e.g. gan-a, want
-    /// panels split rather than outputs). Tasks go range by range, each range through every
-    /// phase: the phases' same range reads about the same inputs, which then come from cache
-    /// rather than memory (unet-b's 16 MB input read phase after phase ran 25% slower).
-    /// Returns `(group, phase triple, range of units, range of panels)`.
-    fn tasks(&self, units: impl Fn(&[&Phase; 3]) -> usize, min_units: usize) -> Vec<Task> {
-        let ph = &self.phases;
-        let mut all = Vec::new();
-        for g in 0..self.geo.groups {
-            for (r2, p2) in ph[2].iter().enumerate() {
-                for (r1, p1) in ph[1].iter().enumerate() {
-                    for (r0, p0) in ph[0].iter().enumerate() {
-                        let u = units(&[p0, p1, p2]);
-                        if u > 0 {
-                            all.push((g, [r0, r1, r2], u));
-                        }
-                    }
-                }
-            }
-        }
-        let total: usize = all.iter().map(|u| u.2).sum();
-        let want = task_count(total * self.panels);
-        let per_task = total.div_ceil(want).clamp(min_units, 2 * min_units).max(1);
-        let unit_tasks: usize = all.iter().map(|u| u.2.div_ceil(per_task)).sum();
-        let per_part = self
-            .panels
-            .div_ceil((want / unit_tasks.max(1)).clamp(1, self.panels));
-        let panels = self.panels;
-        let most = all.iter().map(|u| u.2).max().unwrap_or(0);
-        let all = &all;
-        (0..most)
-            .step_by(per_task)
-            .flat_map(|u0| {
-                all.iter()
-                    .filter(move |u| u0 < u.2)
-                    .map(move |&(g, r, u)| (g, r, u, u0))
-            })
-            .flat_map(|(g, r, u, u0)| {
-                (0..panels).step_by(per_part).map(move |p0| {
-                    (
-                        g,
-                        r,
-                        u0..(u0 + per_task).min(u),
-                        p0..(p0 + per_part).min(panels),
-                    )
-                })
-            })
-            .collect()
+        self.nonfinite.forward(geo, x, xl, y, yl);
     }
 
     /// Packed seeds and weights of one group, phase triple and panel.
@@ -249,25 +253,20 @@ impl<T: Kernel> ForwardPlan<T> {
         (seed, unsafe { self.packed.as_ptr().add(at + NR) })
     }
 
-    fn run_strided(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
-        let geo = &self.geo;
-        let ph = &self.phases;
+    fn run_strided(
+        &self,
+        geo: &Geometry,
+        shape: &ForwardShape,
+        x: &[T],
+        xl: Layout,
+        y: &mut [T],
+        yl: Layout,
+    ) {
+        let ph = &shape.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         // Out-of-range taps read this zero with step 0, so the tile never branches.
         let zero = [T::ZERO];
-        // Tasks keep at least a block of tiles of the longest phase (see `tiles_per_block`).
-        let max_taps: usize = ph
-            .iter()
-            .map(|a| a.iter().map(|p| p.taps.len()).max().unwrap_or(0))
-            .product();
-        let min_tiles = tiles_per_block(
-            (K_BLOCK / cg).clamp(1, max_taps.max(1)) * cg,
-            core::mem::size_of::<T>(),
-        );
-        let tasks = self.tasks(
-            |p| (geo.batch * p[0].count * p[1].count * p[2].count).div_ceil(MR),
-            min_tiles,
-        );
+        let tasks = &shape.tile_tasks;
         let out = SharedOut(y.as_mut_ptr());
         for_each_index_with(tasks.len(), StridedScratch::default, |s, task| {
             let (g, r, ref tiles, ref panels) = tasks[task];
@@ -288,10 +287,13 @@ impl<T: Kernel> ForwardPlan<T> {
                 && xl.s[0] == cg * xl.c;
             let unit = if merge { p0.taps.len() } else { 1 };
             let units = nt / unit.max(1);
-            // Long sums go in groups of about K_BLOCK steps (see `K_BLOCK`), whole units; a
-            // block holds as many tiles as keep one group's A rows in cache.
-            let group = (K_BLOCK / (unit * cg)).clamp(1, units.max(1));
-            let mb = tiles_per_block(group.min(units) * unit * cg, core::mem::size_of::<T>());
+            // Long sums go in blocks of about K_BLOCK steps (see `K_BLOCK`), whole units; a
+            // block of tiles holds as many as keep one block of units' A rows in cache.
+            let block_units = (K_BLOCK / (unit * cg)).clamp(1, units.max(1));
+            let mb = tiles_per_block(
+                block_units.min(units) * unit * cg,
+                core::mem::size_of::<T>(),
+            );
             // Every entry is set for a tile before it is read; only the lengths matter.
             let StridedScratch {
                 a,
@@ -374,10 +376,10 @@ impl<T: Kernel> ForwardPlan<T> {
                         }
                     }
                 }
-                // Groups outside panels: a group's A rows stay in cache across all panels,
-                // and each panel's slice of the group is read once per block.
-                for u0 in (0..units.max(1)).step_by(group) {
-                    let u1 = (u0 + group).min(units);
+                // Blocks of units outside panels: a block's A rows stay in cache across all
+                // panels, and each panel's slice of the block is read once per block of tiles.
+                for u0 in (0..units.max(1)).step_by(block_units) {
+                    let u1 = (u0 + block_units).min(units);
                     for fp in panels.clone() {
                         let (bias, b) = self.block(g, r, fp);
                         let nr = NR.min(fg - fp * NR);
@@ -399,7 +401,7 @@ impl<T: Kernel> ForwardPlan<T> {
                             // SAFETY: A rows are X rows of `kc` values `xl.c` apart (a unit's
                             // K0*cg values follow each other, see `merge`) or the zero row; the
                             // block holds `nt*cg*NR` packed weights, of which units u0..u1 are
-                            // read; outputs as above, holding the previous groups' sums.
+                            // read; outputs as above, holding the previous blocks' sums.
                             unsafe {
                                 igemm_live(
                                     kc,
@@ -426,16 +428,19 @@ impl<T: Kernel> ForwardPlan<T> {
     /// call lies past the line's ends is masked off those rows (what is read there, the next
     /// line's or the slack's elements, is ignored); a tap whose whole line is outside is
     /// skipped. Work is per line, not per tile, so the set-up is paid once per line.
-    fn run_lanes(&self, x: &[T], xl: Layout, y: &mut [T], yl: Layout) {
-        let geo = &self.geo;
-        let ph = &self.phases;
+    fn run_lanes(
+        &self,
+        geo: &Geometry,
+        shape: &ForwardShape,
+        x: &[T],
+        xl: Layout,
+        y: &mut [T],
+        yl: Layout,
+    ) {
+        let ph = &shape.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let n0 = geo.axes[0].input as i64;
-        // Tasks of 32 to 64 lines: enough work to pay for a task's set-up.
-        let tasks = self.tasks(
-            |p| geo.batch * p[1].count * p[2].count * usize::from(p[0].count > 0),
-            32,
-        );
+        let tasks = &shape.lane_tasks;
         let out = SharedOut(y.as_mut_ptr());
         for_each_index(tasks.len(), |task| {
             let (g, r, ref lines, ref panels) = tasks[task];
@@ -525,6 +530,61 @@ impl<T: Kernel> ForwardPlan<T> {
             }
         });
     }
+}
+
+/// Tasks over the phases' outputs, ordered `(n, j2, j1, j0)` with `j0` fastest: for each
+/// group and phase triple with outputs, its `units` of work cut into ranges of one to two
+/// `min_units`; when that leaves too few tasks, the filter panels are split too (every
+/// task reads its panels' weights whole, so few outputs and many weights want panels split
+/// rather than outputs). Tasks go range by range, each range through every phase: the
+/// phases' same range reads about the same inputs, which then come from cache rather than
+/// memory (a large input read phase after phase would stream from memory once per phase).
+/// Returns `(group, phase triple, range of units, range of panels)`.
+fn tasks(
+    geo: &Geometry,
+    ph: &[Vec<Phase>; 3],
+    panels: usize,
+    units: impl Fn(&[&Phase; 3]) -> usize,
+    min_units: usize,
+) -> Vec<Task> {
+    let mut all = Vec::new();
+    for g in 0..geo.groups {
+        for (r2, p2) in ph[2].iter().enumerate() {
+            for (r1, p1) in ph[1].iter().enumerate() {
+                for (r0, p0) in ph[0].iter().enumerate() {
+                    let u = units(&[p0, p1, p2]);
+                    if u > 0 {
+                        all.push((g, [r0, r1, r2], u));
+                    }
+                }
+            }
+        }
+    }
+    let total: usize = all.iter().map(|u| u.2).sum();
+    let want = task_count(total * panels);
+    let per_task = total.div_ceil(want).clamp(min_units, 2 * min_units).max(1);
+    let unit_tasks: usize = all.iter().map(|u| u.2.div_ceil(per_task)).sum();
+    let per_part = panels.div_ceil((want / unit_tasks.max(1)).clamp(1, panels));
+    let most = all.iter().map(|u| u.2).max().unwrap_or(0);
+    let all = &all;
+    (0..most)
+        .step_by(per_task)
+        .flat_map(|u0| {
+            all.iter()
+                .filter(move |u| u0 < u.2)
+                .map(move |&(g, r, u)| (g, r, u, u0))
+        })
+        .flat_map(|(g, r, u, u0)| {
+            (0..panels).step_by(per_part).map(move |p0| {
+                (
+                    g,
+                    r,
+                    u0..(u0 + per_task).min(u),
+                    p0..(p0 + per_part).min(panels),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Writes `bias[f]` to every output of filter `f` in `yl` (serially: only geometries whose

@@ -19,21 +19,23 @@ pub enum Cropping {
     Manual { begin: [i64; 3], end: [i64; 3] },
 }
 
-/// The caller's parameters, before validation.
+/// The hyperparameters of a convolution: everything but the input's size. What a packed
+/// operator depends on (see `operator`); an input size then resolves it into a [`Geometry`].
+/// Spatial vectors follow the order of the input's `S` labels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvParams {
-    pub batch: usize,
+pub struct Filter {
     /// Input channels over all groups.
     pub channels: usize,
     /// Output channels (filters) over all groups.
     pub filters: usize,
     pub groups: usize,
-    /// Input length of each spatial axis, in the order of the `S` labels.
-    pub input: [usize; 3],
     pub kernel: [usize; 3],
     pub stride: [usize; 3],
     pub dilation: [usize; 3],
     pub cropping: Cropping,
+    /// Samples added at the end of each axis (PyTorch's `output_padding`): each less than
+    /// the axis's stride or dilation, and only with manual cropping.
+    pub output_padding: [usize; 3],
 }
 
 /// One spatial axis, resolved.
@@ -148,6 +150,7 @@ impl PhaseTap {
 /// A validated convolution: every size below fits `usize` and `isize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
+    filter: Filter,
     pub batch: usize,
     pub channels: usize,
     pub filters: usize,
@@ -176,6 +179,15 @@ pub enum GeometryError {
     },
     /// A manual begin crop below zero.
     NegativeCrop { axis: usize, value: i64 },
+    /// Output padding not below the axis's stride nor its dilation.
+    OutputPadding {
+        axis: usize,
+        value: usize,
+        stride: usize,
+        dilation: usize,
+    },
+    /// Output padding with `"same"` cropping, which fixes the output length already.
+    OutputPaddingSame,
     /// The crops leave no output along an axis.
     CropTooLarge {
         axis: usize,
@@ -193,6 +205,10 @@ pub enum GeometryError {
     },
     /// An output layout that maps two elements to one place.
     Overlap { name: &'static str },
+    /// A buffer that memory cannot grow to hold.
+    Memory { len: usize, bytes: usize },
+    /// A plan made by an operator of other hyperparameters.
+    Plan,
 }
 
 impl fmt::Display for GeometryError {
@@ -215,6 +231,15 @@ impl fmt::Display for GeometryError {
                 "Cropping at the start of spatial dimension {} is {value}; expected a nonnegative integer",
                 axis + 1
             ),
+            Self::OutputPadding { axis, value, stride, dilation } => write!(
+                f,
+                "OutputPadding along spatial dimension {} is {value}; expected less than its Stride ({stride}) or its DilationFactor ({dilation})",
+                axis + 1
+            ),
+            Self::OutputPaddingSame => write!(
+                f,
+                "OutputPadding needs manual cropping; Cropping \"same\" already fixes the output length (n*stride)"
+            ),
             Self::CropTooLarge { axis, uncropped, begin, end } => write!(
                 f,
                 "Cropping along spatial dimension {} is {begin}+{end}; expected less than the uncropped output length {uncropped}",
@@ -226,6 +251,15 @@ impl fmt::Display for GeometryError {
             Self::Buffer { name, len, expected } => {
                 write!(f, "{name} holds {len} elements; expected {expected}")
             }
+            Self::Memory { len, bytes } => write!(
+                f,
+                "cannot allocate {len} elements ({bytes} bytes) in WASM memory: it cannot grow \
+                 that far (4 GiB at most, shared by every array and buffer)"
+            ),
+            Self::Plan => write!(
+                f,
+                "the plan was made for other hyperparameters than the operator's"
+            ),
             Self::Overlap { name } => {
                 write!(f, "{name} strides map two elements to one place; expected a one-to-one layout")
             }
@@ -254,45 +288,172 @@ pub fn checked_len(what: &'static str, factors: &[usize]) -> Result<usize, Geome
         .ok_or(GeometryError::TooLarge { what })
 }
 
-fn resolve_axis(p: &ConvParams, a: usize) -> Result<Axis, GeometryError> {
-    let (n, k, s, d) = (p.input[a], p.kernel[a], p.stride[a], p.dilation[a]);
+impl Filter {
+    /// Refuses hyperparameters that describe no convolution: sizes below 1, channels or
+    /// filters that the groups do not divide, a negative begin crop, output padding not
+    /// below the stride or dilation of its axis or with `"same"` cropping.
+    pub fn validate(&self) -> Result<(), GeometryError> {
+        positive("NumChannels", None, self.channels)?;
+        positive("NumFilters", None, self.filters)?;
+        positive("NumGroups", None, self.groups)?;
+        for (name, value) in [("NumChannels", self.channels), ("NumFilters", self.filters)] {
+            if !value.is_multiple_of(self.groups) {
+                return Err(GeometryError::Groups {
+                    name,
+                    value,
+                    groups: self.groups,
+                });
+            }
+        }
+        for a in 0..3 {
+            positive("FilterSize", Some(a), self.kernel[a])?;
+            positive("Stride", Some(a), self.stride[a])?;
+            positive("DilationFactor", Some(a), self.dilation[a])?;
+            self.effective_kernel(a)?;
+            let value = self.output_padding[a];
+            if value >= self.stride[a] && value >= self.dilation[a] {
+                return Err(GeometryError::OutputPadding {
+                    axis: a,
+                    value,
+                    stride: self.stride[a],
+                    dilation: self.dilation[a],
+                });
+            }
+            if let Cropping::Manual { begin, .. } = self.cropping {
+                if begin[a] < 0 {
+                    return Err(GeometryError::NegativeCrop {
+                        axis: a,
+                        value: begin[a],
+                    });
+                }
+            }
+        }
+        if self.cropping == Cropping::Same && self.output_padding != [0; 3] {
+            return Err(GeometryError::OutputPaddingSame);
+        }
+        self.weight_len().map(|_| ())
+    }
+
+    /// `d*(k-1)+1` along axis `a`: the span of the dilated filter.
+    fn effective_kernel(&self, a: usize) -> Result<usize, GeometryError> {
+        (self.kernel[a] - 1)
+            .checked_mul(self.dilation[a])
+            .and_then(|v| v.checked_add(1))
+            .filter(|&v| v <= i64::MAX as usize / 4)
+            .ok_or(GeometryError::TooLarge {
+                what: "the output size",
+            })
+    }
+
+    /// The crops `(begin, end)` of each axis, output padding taken off the end (a negative end
+    /// crop pads). They do not depend on the input's size: `"same"` crops `ke - s` in all,
+    /// the odd sample at the end, and a filter shorter than the stride (`ke < s`) gets the
+    /// missing samples appended at the end. Call on validated hyperparameters.
+    pub fn crops(&self) -> [(i64, i64); 3] {
+        core::array::from_fn(|a| {
+            let ke = self.dilation[a] * (self.kernel[a] - 1) + 1;
+            match self.cropping {
+                Cropping::Same => {
+                    let total = ke as i64 - self.stride[a] as i64;
+                    if total >= 0 {
+                        (total / 2, total - total / 2)
+                    } else {
+                        (0, total)
+                    }
+                }
+                Cropping::Manual { begin, end } => {
+                    (begin[a], end[a] - self.output_padding[a] as i64)
+                }
+            }
+        })
+    }
+
+    /// The weights' size, column-major: `[k0 k1 k2 F/g C/g g]`.
+    pub fn weight_shape(&self) -> [usize; 6] {
+        weight_shape(self.kernel, self.channels, self.filters, self.groups)
+            .expect("validated hyperparameters")
+    }
+
+    pub fn channels_per_group(&self) -> usize {
+        self.channels / self.groups
+    }
+
+    pub fn filters_per_group(&self) -> usize {
+        self.filters / self.groups
+    }
+
+    /// Filter taps per (filter, channel) pair.
+    pub fn taps(&self) -> usize {
+        self.kernel.iter().product()
+    }
+
+    /// Column-major flat index of weight `W(k0,k1,k2, f, c, g)` with `f`, `c` local to the group.
+    pub fn weight_index(&self, k: [usize; 3], f: usize, c: usize, g: usize) -> usize {
+        let [k0, k1, k2] = self.kernel;
+        k[0] + k0
+            * (k[1]
+                + k1 * (k[2]
+                    + k2 * (f + self.filters_per_group() * (c + self.channels_per_group() * g))))
+    }
+
+    /// Axis `a`'s output phases and their taps (see [`Axis::phases`]), each holding no
+    /// outputs yet: which outputs a phase holds depends on the input's length, its taps and
+    /// their inputs' offsets do not.
+    pub fn phases(&self, a: usize) -> Vec<Phase> {
+        let axis = Axis {
+            input: 0,
+            kernel: self.kernel[a],
+            stride: self.stride[a],
+            dilation: self.dilation[a],
+            crop_begin: self.crops()[a].0,
+            crop_end: 0,
+            output: 0,
+        };
+        axis.phases()
+    }
+
+    /// Elements of the weights.
+    pub fn weight_len(&self) -> Result<usize, GeometryError> {
+        let shape = weight_shape(self.kernel, self.channels, self.filters, self.groups)?;
+        checked_len("the weights", &shape)
+    }
+}
+
+/// The weights' size `[k0 k1 k2 F/g C/g g]` (column-major) of a filter of size `kernel` from
+/// `channels` to `filters` in `groups` groups, which must divide both.
+pub fn weight_shape(
+    kernel: [usize; 3],
+    channels: usize,
+    filters: usize,
+    groups: usize,
+) -> Result<[usize; 6], GeometryError> {
+    positive("NumGroups", None, groups)?;
+    for (name, value) in [("NumChannels", channels), ("NumFilters", filters)] {
+        if !value.is_multiple_of(groups) {
+            return Err(GeometryError::Groups {
+                name,
+                value,
+                groups,
+            });
+        }
+    }
+    let [k0, k1, k2] = kernel;
+    Ok([k0, k1, k2, filters / groups, channels / groups, groups])
+}
+
+/// Axis `a` of `f` for inputs of length `n`.
+fn resolve_axis(f: &Filter, n: usize, a: usize) -> Result<Axis, GeometryError> {
     positive("input size", Some(a), n)?;
-    positive("FilterSize", Some(a), k)?;
-    positive("Stride", Some(a), s)?;
-    positive("DilationFactor", Some(a), d)?;
+    let s = f.stride[a];
     let too_large = GeometryError::TooLarge {
         what: "the output size",
     };
-    let ke = (k - 1)
-        .checked_mul(d)
-        .and_then(|v| v.checked_add(1))
-        .ok_or(too_large.clone())?;
     let uncropped = (n - 1)
         .checked_mul(s)
-        .and_then(|v| v.checked_add(ke))
+        .and_then(|v| v.checked_add(f.effective_kernel(a).ok()?))
         .filter(|&v| v <= i64::MAX as usize / 2)
         .ok_or(too_large.clone())?;
-    let (cb, ce) = match p.cropping {
-        Cropping::Same => {
-            // Total crop max(ke - s, 0), the odd sample at the end; a short filter
-            // (ke < s) gets the missing samples appended at the end (negative end crop).
-            let total = ke as i64 - s as i64;
-            if total >= 0 {
-                (total / 2, total - total / 2)
-            } else {
-                (0, total)
-            }
-        }
-        Cropping::Manual { begin, end } => {
-            if begin[a] < 0 {
-                return Err(GeometryError::NegativeCrop {
-                    axis: a,
-                    value: begin[a],
-                });
-            }
-            (begin[a], end[a])
-        }
-    };
+    let (cb, ce) = f.crops()[a];
     let out = (uncropped as i64)
         .checked_sub(cb)
         .and_then(|v| v.checked_sub(ce))
@@ -308,9 +469,9 @@ fn resolve_axis(p: &ConvParams, a: usize) -> Result<Axis, GeometryError> {
     let output = usize::try_from(out).map_err(|_| too_large)?;
     Ok(Axis {
         input: n,
-        kernel: k,
+        kernel: f.kernel[a],
         stride: s,
-        dilation: d,
+        dilation: f.dilation[a],
         crop_begin: cb,
         crop_end: ce,
         output,
@@ -318,71 +479,46 @@ fn resolve_axis(p: &ConvParams, a: usize) -> Result<Axis, GeometryError> {
 }
 
 impl Geometry {
-    /// Validates the parameters and resolves crops and output sizes.
-    pub fn new(p: &ConvParams) -> Result<Self, GeometryError> {
-        positive("batch size", None, p.batch)?;
-        positive("NumChannels", None, p.channels)?;
-        positive("NumFilters", None, p.filters)?;
-        positive("NumGroups", None, p.groups)?;
-        if !p.channels.is_multiple_of(p.groups) {
-            return Err(GeometryError::Groups {
-                name: "NumChannels",
-                value: p.channels,
-                groups: p.groups,
-            });
-        }
-        if !p.filters.is_multiple_of(p.groups) {
-            return Err(GeometryError::Groups {
-                name: "NumFilters",
-                value: p.filters,
-                groups: p.groups,
-            });
-        }
+    /// Validates the hyperparameters and the input's size (`batch`, and the length of each
+    /// spatial axis in the order of the `S` labels) and resolves crops and output sizes.
+    pub fn new(filter: &Filter, batch: usize, input: [usize; 3]) -> Result<Self, GeometryError> {
+        positive("batch size", None, batch)?;
+        filter.validate()?;
         let axes = [
-            resolve_axis(p, 0)?,
-            resolve_axis(p, 1)?,
-            resolve_axis(p, 2)?,
+            resolve_axis(filter, input[0], 0)?,
+            resolve_axis(filter, input[1], 1)?,
+            resolve_axis(filter, input[2], 2)?,
         ];
         let input_len = checked_len(
             "the input",
-            &[
-                p.batch,
-                p.channels,
-                axes[0].input,
-                axes[1].input,
-                axes[2].input,
-            ],
+            &[batch, filter.channels, input[0], input[1], input[2]],
         )?;
         let output_len = checked_len(
             "the output",
             &[
-                p.batch,
-                p.filters,
+                batch,
+                filter.filters,
                 axes[0].output,
                 axes[1].output,
                 axes[2].output,
             ],
         )?;
-        let weight_len = checked_len(
-            "the weights",
-            &[
-                p.filters,
-                p.channels / p.groups,
-                axes[0].kernel,
-                axes[1].kernel,
-                axes[2].kernel,
-            ],
-        )?;
         Ok(Self {
-            batch: p.batch,
-            channels: p.channels,
-            filters: p.filters,
-            groups: p.groups,
+            filter: *filter,
+            batch,
+            channels: filter.channels,
+            filters: filter.filters,
+            groups: filter.groups,
             axes,
             input_len,
             output_len,
-            weight_len,
+            weight_len: filter.weight_len()?,
         })
+    }
+
+    /// The hyperparameters this geometry resolves.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
     }
 
     pub fn channels_per_group(&self) -> usize {
@@ -427,11 +563,7 @@ impl Geometry {
 
     /// Column-major flat index of weight `W(k0,k1,k2, f, c, g)` with `f`, `c` local to the group.
     pub fn weight_index(&self, k: [usize; 3], f: usize, c: usize, g: usize) -> usize {
-        let [k0, k1, k2] = self.kernel_size();
-        k[0] + k0
-            * (k[1]
-                + k1 * (k[2]
-                    + k2 * (f + self.filters_per_group() * (c + self.channels_per_group() * g))))
+        self.filter.weight_index(k, f, c, g)
     }
 
     /// Multiply-adds of the operation, doubled: `2*N*Cin*(Cout/g)*taps*input voxels`.

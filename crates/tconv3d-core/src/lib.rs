@@ -2,27 +2,27 @@
 //!
 //! ## Modules
 //!
-//! Data flows one way: [`geometry::Geometry`] validates the parameters, a plan packs the
-//! weights once ([`forward::ForwardPlan`], [`backward::BackwardDataPlan`]), and the
-//! drivers run the plan on tensors of any [`layout::Layout`]; [`nd`] is the same on
-//! ndarray views.
+//! Data flows one way: an [`Operator`] validates the hyperparameters ([`Filter`]) and packs
+//! the weights once, [`Operator::reshape`] resolves an input size into a [`Plan`] (its
+//! [`Geometry`], layouts and task splits), and the runs take tensors of any
+//! [`layout::Layout`]. [`nd`] is the same lifecycle on ndarray views.
 
-pub mod backward;
+mod backward;
 pub mod element;
-pub mod forward;
+mod forward;
 pub mod geometry;
 pub mod kernels;
 pub mod layout;
 pub mod nd;
 mod nonfinite;
+mod operator;
 mod parallel;
 pub mod reference;
 mod tensor;
 
-pub use backward::{backward_bias, backward_weights, BackwardDataPlan};
 pub use element::Element;
-pub use forward::ForwardPlan;
-pub use geometry::{ConvParams, Cropping, Geometry, GeometryError};
+pub use geometry::{weight_shape, Cropping, Filter, Geometry, GeometryError};
 pub use kernels::Kernel;
 pub use layout::{Extents, Layout};
-pub use tensor::reorder;
+pub use operator::{Gradients, Operator, Plan};
+pub use tensor::{reorder, zeros};

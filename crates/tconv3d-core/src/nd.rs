@@ -25,13 +25,12 @@ use core::fmt;
 
 use ndarray::{Array1, Array5, ArrayView1, ArrayView5, ArrayViewMut1, ArrayViewMut5, ShapeBuilder};
 
-use crate::backward::{backward_bias, backward_weights, BackwardDataPlan};
 pub use crate::geometry::Cropping;
-use crate::geometry::{ConvParams, Geometry, GeometryError};
+use crate::geometry::{Filter, Geometry, GeometryError};
 use crate::kernels::Kernel;
 use crate::layout::{Extents, Layout};
+use crate::operator::{self, Operator};
 use crate::tensor::reorder;
-use crate::ForwardPlan;
 
 /// An input or output shape, `[N, C, D, H, W]`.
 pub type Shape = [usize; 5];
@@ -45,9 +44,11 @@ pub struct Options {
     /// Step between a filter's taps.
     pub dilation: [usize; 3],
     /// How the full output is trimmed: [`Cropping::Same`] (output `input * stride`) or
-    /// crops at each axis's begin and end, where a negative end crop pads (PyTorch's
-    /// `output_padding`).
+    /// crops at each axis's begin and end (PyTorch's `padding`).
     pub cropping: Cropping,
+    /// Samples added at the end of each axis after manual cropping (PyTorch's
+    /// `output_padding`), each less than the axis's stride or dilation.
+    pub output_padding: [usize; 3],
     /// Convolution groups: channels and filters split into this many independent parts.
     pub groups: usize,
 }
@@ -63,6 +64,7 @@ impl Default for Options {
                 end: [0; 3],
             },
             groups: 1,
+            output_padding: [0; 3],
         }
     }
 }
@@ -118,6 +120,17 @@ impl From<GeometryError> for Error {
                 axis: ours(axis),
                 value,
             },
+            GeometryError::OutputPadding {
+                axis,
+                value,
+                stride,
+                dilation,
+            } => GeometryError::OutputPadding {
+                axis: ours(axis),
+                value,
+                stride,
+                dilation,
+            },
             GeometryError::CropTooLarge {
                 axis,
                 uncropped,
@@ -151,21 +164,15 @@ fn core_axes<V: Copy>(dhw: [V; 3]) -> [V; 3] {
     [dhw[2], dhw[1], dhw[0]]
 }
 
-/// A transposed 3-D convolution with its weights: the first step of the lifecycle.
+/// A transposed 3-D convolution with its weights: the first step of the lifecycle, which
+/// validates the hyperparameters and packs the weights once for every input size.
 pub struct TransposedConv3d<T> {
-    options: Options,
-    channels: usize,
-    filters: usize,
-    kernel: [usize; 3],
-    /// Row-major `[Cin, Cout/g, kD, kH, kW]`, which is the core's column-major
-    /// `[k0 k1 k2 F/g C/g g]` with `k0` along W.
-    weights: Vec<T>,
-    bias: Option<Vec<T>>,
+    operator: Operator<T>,
 }
 
 impl<T: Kernel> TransposedConv3d<T> {
-    /// Takes the weights (`[Cin, Cout/groups, kD, kH, kW]`) and an optional bias (`Cout`
-    /// values), both copied.
+    /// Validates the hyperparameters and packs the weights (`[Cin, Cout/groups, kD, kH,
+    /// kW]`) and an optional bias (`Cout` values).
     pub fn new(
         options: Options,
         weights: ArrayView5<T>,
@@ -181,75 +188,71 @@ impl<T: Kernel> TransposedConv3d<T> {
         if let Some(b) = &bias {
             check_shape("bias", b.shape(), &[filters])?;
         }
-        Ok(Self {
-            options,
-            channels: cin,
-            filters,
-            kernel: [kd, kh, kw],
-            weights: weights.iter().copied().collect(),
-            bias: bias.map(|b| b.to_vec()),
-        })
-    }
-
-    /// Input channels (`Cin`).
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
-
-    /// Output channels (`Cout`).
-    pub fn filters(&self) -> usize {
-        self.filters
-    }
-
-    fn geometry(&self, input: Shape) -> Result<Geometry, Error> {
-        let [batch, channels, d, h, w] = input;
-        if channels != self.channels {
-            return Err(Error::Shape {
-                argument: "the input",
-                actual: input.to_vec(),
-                expected: vec![batch, self.channels, d, h, w],
-            });
-        }
-        let cropping = match self.options.cropping {
+        let cropping = match options.cropping {
             Cropping::Same => Cropping::Same,
             Cropping::Manual { begin, end } => Cropping::Manual {
                 begin: core_axes(begin),
                 end: core_axes(end),
             },
         };
-        Ok(Geometry::new(&ConvParams {
-            batch,
-            channels,
-            filters: self.filters,
-            groups: self.options.groups,
-            input: core_axes([d, h, w]),
-            kernel: core_axes(self.kernel),
-            stride: core_axes(self.options.stride),
-            dilation: core_axes(self.options.dilation),
+        let filter = Filter {
+            channels: cin,
+            filters,
+            groups: options.groups,
+            kernel: core_axes([kd, kh, kw]),
+            stride: core_axes(options.stride),
+            dilation: core_axes(options.dilation),
             cropping,
-        })?)
+            output_padding: core_axes(options.output_padding),
+        };
+        // Row-major `[Cin, Cout/g, kD, kH, kW]` is the core's column-major
+        // `[k0 k1 k2 F/g C/g g]` with `k0` along W.
+        let w: Vec<T> = weights.iter().copied().collect();
+        let bias = bias.map(|b| b.to_vec());
+        Ok(Self {
+            operator: Operator::new(&filter, &w, bias.as_deref())?,
+        })
+    }
+
+    /// Input channels (`Cin`).
+    pub fn channels(&self) -> usize {
+        self.operator.filter().channels
+    }
+
+    /// Output channels (`Cout`).
+    pub fn filters(&self) -> usize {
+        self.operator.filter().filters
+    }
+
+    fn reshape(&self, input: Shape) -> Result<operator::Plan<T>, Error> {
+        let [batch, channels, d, h, w] = input;
+        if channels != self.channels() {
+            return Err(Error::Shape {
+                argument: "the input",
+                actual: input.to_vec(),
+                expected: vec![batch, self.channels(), d, h, w],
+            });
+        }
+        Ok(self.operator.reshape(batch, core_axes([d, h, w]))?)
     }
 
     /// The output's shape for an input of shape `input`.
     pub fn output_shape(&self, input: Shape) -> Result<Shape, Error> {
-        Ok(output_shape(&self.geometry(input)?))
+        Ok(output_shape(self.reshape(input)?.geometry()))
     }
 
     /// Floating-point operations of a forward pass on an input of shape `input`
     /// (`2 * N * Cin * Cout/groups * taps * input voxels`).
     pub fn flops(&self, input: Shape) -> Result<f64, Error> {
-        Ok(self.geometry(input)?.flops())
+        Ok(self.reshape(input)?.geometry().flops())
     }
 
-    /// The plan for inputs of shape `input`: sizes resolved and weights packed for the
-    /// forward pass and the input gradient.
+    /// The plan for inputs of shape `input`: sizes resolved, every pass's layouts and split
+    /// into tasks chosen; the weights stay the ones packed by [`TransposedConv3d::new`].
     pub fn plan(&self, input: Shape) -> Result<Plan<'_, T>, Error> {
-        let geo = self.geometry(input)?;
         Ok(Plan {
-            conv: self,
-            forward: ForwardPlan::new(&geo, &self.weights, self.bias.as_deref())?,
-            data: BackwardDataPlan::new(&geo, &self.weights)?,
-            geo,
+            operator: &self.operator,
+            plan: self.reshape(input)?,
         })
     }
 
@@ -371,10 +374,8 @@ fn channels_last(shape: Shape) -> Layout {
 
 /// A [`TransposedConv3d`] fixed to one input shape: the passes, which take only arrays.
 pub struct Plan<'a, T> {
-    conv: &'a TransposedConv3d<T>,
-    geo: Geometry,
-    forward: ForwardPlan<T>,
-    data: BackwardDataPlan<T>,
+    operator: &'a Operator<T>,
+    plan: operator::Plan<T>,
 }
 
 /// The gradients of a loss with respect to the input, the weights and the bias.
@@ -389,21 +390,30 @@ pub struct Gradients<T> {
 }
 
 impl<T: Kernel> Plan<'_, T> {
+    fn geo(&self) -> &Geometry {
+        self.plan.geometry()
+    }
+
     /// The input shape this plan runs on.
     pub fn input_shape(&self) -> Shape {
-        let [w, h, d] = self.geo.input_size();
-        [self.geo.batch, self.geo.channels, d, h, w]
+        let [w, h, d] = self.geo().input_size();
+        [self.geo().batch, self.geo().channels, d, h, w]
     }
 
     /// The output shape.
     pub fn output_shape(&self) -> Shape {
-        output_shape(&self.geo)
+        output_shape(self.geo())
     }
 
     fn weight_shape(&self) -> Shape {
-        let [kd, kh, kw] = self.conv.kernel;
-        let fg = self.geo.filters_per_group();
-        [self.geo.channels, fg, kd, kh, kw]
+        let [kw, kh, kd] = self.geo().kernel_size();
+        [
+            self.geo().channels,
+            self.geo().filters_per_group(),
+            kd,
+            kh,
+            kw,
+        ]
     }
 
     /// `Y = X (*)ᵀ W + b`, written into `y`.
@@ -411,9 +421,11 @@ impl<T: Kernel> Plan<'_, T> {
         check_shape("X", x.shape(), &self.input_shape())?;
         check_shape("Y", y.shape(), &self.output_shape())?;
         let mut copy = Vec::new();
-        let to = (self.forward.input_layout(), self.forward.input_len());
+        let to = (self.plan.input_layout(), self.plan.input_len());
         let (x, xl) = read(&x, to, &mut copy)?;
-        write(&mut y, |y, yl| self.forward.run(x, xl, y, yl))
+        write(&mut y, |y, yl| {
+            self.operator.forward(&self.plan, x, xl, y, yl)
+        })
     }
 
     /// `Y = X (*)ᵀ W + b`, in a new array.
@@ -423,60 +435,65 @@ impl<T: Kernel> Plan<'_, T> {
         Ok(y)
     }
 
-    /// `dL/dX` from `dL/dY`, written into `dx`.
-    pub fn backward_data_into(
-        &self,
-        dy: ArrayView5<T>,
-        mut dx: ArrayViewMut5<T>,
-    ) -> Result<(), Error> {
-        check_shape("dLdY", dy.shape(), &self.output_shape())?;
-        check_shape("dLdX", dx.shape(), &self.input_shape())?;
-        let mut copy = Vec::new();
-        let out = self.output_shape();
-        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy)?;
-        write(&mut dx, |dx, xl| self.data.run(dy, yl, dx, xl))
-    }
-
-    /// `dL/dW` from `X` and `dL/dY`, written into `dw` (`[Cin, Cout/groups, kD, kH, kW]`).
-    pub fn backward_weights_into(
+    /// The gradients `dx`, `dw`, `db` asks for (each `None` is skipped), from `X` (read for
+    /// `dW` only) and `dL/dY`, in one pass over `dL/dY`.
+    pub fn backward_into(
         &self,
         x: ArrayView5<T>,
         dy: ArrayView5<T>,
-        mut dw: ArrayViewMut5<T>,
+        dx: Option<ArrayViewMut5<T>>,
+        dw: Option<ArrayViewMut5<T>>,
+        db: Option<ArrayViewMut1<T>>,
     ) -> Result<(), Error> {
         check_shape("X", x.shape(), &self.input_shape())?;
         check_shape("dLdY", dy.shape(), &self.output_shape())?;
-        check_shape("dLdW", dw.shape(), &self.weight_shape())?;
-        let (input, out) = (self.input_shape(), self.output_shape());
-        let (mut xc, mut yc) = (Vec::new(), Vec::new());
-        let (x, xl) = read(&x, (channels_last(input), input.iter().product()), &mut xc)?;
-        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut yc)?;
-        let pass = |dw: &mut [T]| backward_weights(&self.geo, x, xl, dy, yl, dw);
-        match dw.as_slice_mut() {
-            Some(dw) => pass(dw)?,
-            None => {
-                let mut buf = Array5::from_elem(self.weight_shape(), T::ZERO);
-                pass(buf.as_slice_mut().expect("a new array is contiguous"))?;
-                dw.assign(&buf);
-            }
+        if let Some(dx) = &dx {
+            check_shape("dLdX", dx.shape(), &self.input_shape())?;
         }
-        Ok(())
-    }
-
-    /// `dL/db` from `dL/dY`, written into `db` (`Cout` values).
-    pub fn backward_bias_into(
-        &self,
-        dy: ArrayView5<T>,
-        mut db: ArrayViewMut1<T>,
-    ) -> Result<(), Error> {
-        check_shape("dLdY", dy.shape(), &self.output_shape())?;
-        check_shape("dLdB", db.shape(), &[self.geo.filters])?;
-        let out = self.output_shape();
-        let mut copy = Vec::new();
-        let (dy, yl) = read(&dy, (channels_last(out), out.iter().product()), &mut copy)?;
-        let mut buf = vec![T::ZERO; self.geo.filters];
-        backward_bias(&self.geo, dy, yl, &mut buf)?;
-        db.assign(&ArrayView1::from(&buf));
+        if let Some(dw) = &dw {
+            check_shape("dLdW", dw.shape(), &self.weight_shape())?;
+        }
+        if let Some(db) = &db {
+            check_shape("dLdB", db.shape(), &[self.geo().filters])?;
+        }
+        let (xcl, ycl) = self.plan.gradient_layouts();
+        let (mut xc, mut yc) = (Vec::new(), Vec::new());
+        let (input, out) = (self.input_shape(), self.output_shape());
+        let (dy, yl) = read(&dy, (ycl, out.iter().product()), &mut yc)?;
+        // X is read only for dW.
+        let (x, xl) = if dw.is_some() {
+            read(&x, (xcl, input.iter().product()), &mut xc)?
+        } else {
+            (&[][..], xcl)
+        };
+        let mut dw_buf = dw
+            .as_ref()
+            .map(|_| vec![T::ZERO; self.weight_shape().iter().product()]);
+        let mut db_buf = db.as_ref().map(|_| vec![T::ZERO; self.geo().filters]);
+        let mut run = |dx: Option<(&mut [T], Layout)>| {
+            self.operator.backward(
+                &self.plan,
+                x,
+                xl,
+                dy,
+                yl,
+                operator::Gradients {
+                    dx,
+                    dw: dw_buf.as_deref_mut(),
+                    db: db_buf.as_deref_mut(),
+                },
+            )
+        };
+        match dx {
+            Some(mut dx) => write(&mut dx, |dx, dxl| run(Some((dx, dxl))))?,
+            None => run(None)?,
+        }
+        if let (Some(mut dw), Some(buf)) = (dw, dw_buf) {
+            dw.assign(&ArrayView5::from_shape(self.weight_shape(), &buf).expect("dW's shape"));
+        }
+        if let (Some(mut db), Some(buf)) = (db, db_buf) {
+            db.assign(&ArrayView1::from(&buf));
+        }
         Ok(())
     }
 
@@ -485,11 +502,15 @@ impl<T: Kernel> Plan<'_, T> {
         let mut g = Gradients {
             input: Array5::from_elem(self.input_shape(), T::ZERO),
             weights: Array5::from_elem(self.weight_shape(), T::ZERO),
-            bias: Array1::from_elem(self.geo.filters, T::ZERO),
+            bias: Array1::from_elem(self.geo().filters, T::ZERO),
         };
-        self.backward_data_into(dy.view(), g.input.view_mut())?;
-        self.backward_weights_into(x, dy.view(), g.weights.view_mut())?;
-        self.backward_bias_into(dy, g.bias.view_mut())?;
+        self.backward_into(
+            x,
+            dy,
+            Some(g.input.view_mut()),
+            Some(g.weights.view_mut()),
+            Some(g.bias.view_mut()),
+        )?;
         Ok(g)
     }
 }

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use crate::element::Element;
-use crate::geometry::Geometry;
+use crate::geometry::{Filter, Geometry};
 use crate::layout::Layout;
 
 /// One non-finite weight: its tap, its filter and channel (whole-layer indices), its value.
@@ -28,12 +28,12 @@ pub(crate) struct NonFinite<T> {
 impl<T: Element> NonFinite<T> {
     /// `w` with its non-finite weights as zeros (borrowed when all are finite), and those
     /// weights.
-    pub(crate) fn split<'a>(geo: &Geometry, w: &'a [T]) -> (Cow<'a, [T]>, Self) {
+    pub(crate) fn split<'a>(geo: &Filter, w: &'a [T]) -> (Cow<'a, [T]>, Self) {
         if w.iter().all(|v| v.to_f64().is_finite()) {
             return (Cow::Borrowed(w), Self { taps: Vec::new() });
         }
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        let [k0n, k1n, k2n] = geo.kernel_size();
+        let [k0n, k1n, k2n] = geo.kernel;
         let mut finite = w.to_vec();
         let mut taps = Vec::new();
         for g in 0..geo.groups {

@@ -36,8 +36,8 @@ pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
 
 /// [`for_each_index`] with scratch state: `f` gets a value made by `init`, which rayon reuses
 /// for the indices one worker runs in a row (`for_each_init`), so that tasks' buffers are
-/// allocated a few times a call rather than once a task (at 2 threads, unet-b's 2048 forward
-/// tasks spent 2.6 ms of CPU a call in the allocator, whose lock they share).
+/// allocated a few times a call rather than once a task (thousands of tasks a call would
+/// otherwise contend for the allocator's lock).
 pub fn for_each_index_with<S>(
     n: usize,
     init: impl Fn() -> S + Sync + Send,

@@ -1,6 +1,7 @@
 //! Buffer checks and the conversions between layouts: into the kernels' channels-last
 //! layout (skipped when the caller's tensor is in it already), and any layout to any other.
 
+use crate::element::Element;
 use crate::geometry::GeometryError;
 use crate::kernels::Kernel;
 use crate::layout::{Extents, Layout};
@@ -53,22 +54,26 @@ pub fn check_output(
     }
 }
 
-/// Runs `f` on a channels-last view of the tensor `x` laid out as `l`.
-pub fn with_channels_last_in<T: Kernel, R>(
-    name: &'static str,
-    x: &[T],
-    l: Layout,
-    e: Extents,
-    f: impl FnOnce(&[T]) -> R,
-) -> Result<R, GeometryError> {
-    check_span(name, x.len(), l, e)?;
-    if l == Layout::channels_last(e) {
-        Ok(f(&x[..e.len()]))
-    } else {
-        let mut cl = vec![T::ZERO; e.len()];
-        reorder(x, l, &mut cl, Layout::channels_last(e), e)?;
-        Ok(f(&cl))
+/// `len` zeros, or an error naming the size when memory cannot grow to hold them (where
+/// `vec!` would abort: in WASM, an `unreachable` trap that leaves the instance unusable).
+pub fn zeros<T: Element>(len: usize) -> Result<Vec<T>, GeometryError> {
+    let fail = || GeometryError::Memory {
+        len,
+        bytes: len.saturating_mul(core::mem::size_of::<T>()),
+    };
+    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| fail())?;
+    if layout.size() == 0 {
+        return Ok(Vec::new());
     }
+    // SAFETY: the layout's size is nonzero (checked above).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(fail());
+    }
+    // SAFETY: `ptr` comes from the global allocator with `Layout::array::<T>(len)`, the layout
+    // of a `Vec<T>` of capacity `len`; its bytes are all zero, which is 0.0 for both element
+    // types (f32, f64), so all `len` elements are initialised; the Vec takes ownership.
+    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 /// Copies the tensor of extents `e` from layout `sl` in `src` to layout `dl` in `dst`, in

@@ -7,7 +7,8 @@ mod common;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use tconv3d_core::{ConvParams, Cropping, Geometry, GeometryError};
+use common::Case;
+use tconv3d_core::{Cropping, GeometryError};
 
 fn params(
     input: [usize; 3],
@@ -15,8 +16,8 @@ fn params(
     stride: [usize; 3],
     dilation: [usize; 3],
     cropping: Cropping,
-) -> ConvParams {
-    ConvParams {
+) -> Case {
+    Case {
         batch: 1,
         channels: 2,
         filters: 3,
@@ -105,7 +106,7 @@ fn known_output_sizes_and_crops() {
         ),
     ];
     for (p, out, b, e) in cases {
-        let g = Geometry::new(&p).unwrap();
+        let g = p.geometry().unwrap();
         assert_eq!(g.output_size(), out, "{p:?}");
         assert_eq!(g.axes.map(|a| a.crop_begin), b, "{p:?}");
         assert_eq!(g.axes.map(|a| a.crop_end), e, "{p:?}");
@@ -121,9 +122,9 @@ fn errors_name_the_parameter() {
         [1, 1, 1],
         manual([0; 3], [0; 3]),
     );
-    let cases: [(ConvParams, GeometryError, &str); 7] = [
+    let cases: [(Case, GeometryError, &str); 7] = [
         (
-            ConvParams {
+            Case {
                 stride: [1, 0, 1],
                 ..ok
             },
@@ -135,7 +136,7 @@ fn errors_name_the_parameter() {
             "Stride along spatial dimension 2 is 0",
         ),
         (
-            ConvParams {
+            Case {
                 kernel: [0, 1, 1],
                 ..ok
             },
@@ -147,7 +148,7 @@ fn errors_name_the_parameter() {
             "FilterSize",
         ),
         (
-            ConvParams { channels: 0, ..ok },
+            Case { channels: 0, ..ok },
             GeometryError::NotPositive {
                 name: "NumChannels",
                 axis: None,
@@ -156,7 +157,7 @@ fn errors_name_the_parameter() {
             "NumChannels is 0",
         ),
         (
-            ConvParams {
+            Case {
                 channels: 5,
                 groups: 2,
                 filters: 4,
@@ -170,7 +171,7 @@ fn errors_name_the_parameter() {
             "multiple of NumGroups (2)",
         ),
         (
-            ConvParams {
+            Case {
                 cropping: manual([2, 0, 0], [1, 0, 0]),
                 ..ok
             },
@@ -183,7 +184,7 @@ fn errors_name_the_parameter() {
             "less than the uncropped output length 3",
         ),
         (
-            ConvParams {
+            Case {
                 cropping: manual([0, -1, 0], [0; 3]),
                 ..ok
             },
@@ -191,7 +192,7 @@ fn errors_name_the_parameter() {
             "nonnegative",
         ),
         (
-            ConvParams {
+            Case {
                 input: [1 << 20, 1 << 20, 1 << 20],
                 ..ok
             },
@@ -200,7 +201,7 @@ fn errors_name_the_parameter() {
         ),
     ];
     for (p, want, text) in cases {
-        let err = Geometry::new(&p).unwrap_err();
+        let err = p.geometry().unwrap_err();
         assert_eq!(err, want);
         assert!(err.to_string().contains(text), "{err}");
     }
@@ -262,7 +263,7 @@ fn phases_partition_outputs_and_taps() {
 /// Outputs are written from several threads, so an output layout must be one-to-one.
 #[test]
 fn overlapping_output_layouts_are_refused() {
-    use tconv3d_core::{ForwardPlan, Layout};
+    use tconv3d_core::{Layout, Operator};
     let p = params(
         [3, 3, 3],
         [2, 2, 2],
@@ -270,7 +271,7 @@ fn overlapping_output_layouts_are_refused() {
         [1, 1, 1],
         manual([0; 3], [0; 3]),
     );
-    let g = Geometry::new(&p).unwrap();
+    let g = p.geometry().unwrap();
     let (xe, ye) = (common::input_extents(&g), common::output_extents(&g));
     assert!(Layout::channels_last(ye).is_one_to_one(ye));
     assert!(Layout::channels_first(ye).is_one_to_one(ye));
@@ -279,10 +280,12 @@ fn overlapping_output_layouts_are_refused() {
         ..Layout::channels_last(ye)
     };
     assert!(!overlapping.is_one_to_one(ye));
-    let plan = ForwardPlan::<f64>::new(&g, &vec![1.0; g.weight_len()], None).unwrap();
+    let op = Operator::<f64>::new(g.filter(), &vec![1.0; g.weight_len()], None).unwrap();
+    let plan = op.reshape(g.batch, g.input_size()).unwrap();
     let mut y = vec![0.0; g.output_len()];
-    let err = plan
-        .run(
+    let err = op
+        .forward(
+            &plan,
             &vec![1.0; g.input_len()],
             Layout::channels_last(xe),
             &mut y,
@@ -299,7 +302,7 @@ fn overlapping_output_layouts_are_refused() {
 /// tiles), with the same result.
 #[test]
 fn line_layout_and_its_slack() {
-    use tconv3d_core::{ForwardPlan, Layout};
+    use tconv3d_core::{Layout, Operator};
     let mut p = params(
         [5, 3, 2],
         [4, 4, 4],
@@ -308,9 +311,10 @@ fn line_layout_and_its_slack() {
         manual([1; 3], [1; 3]),
     );
     p.filters = 1;
-    let g = Geometry::new(&p).unwrap();
+    let g = p.geometry().unwrap();
     let w: Vec<f32> = (0..g.weight_len()).map(|i| (i % 7) as f32).collect();
-    let plan = ForwardPlan::<f32>::new(&g, &w, None).unwrap();
+    let op = Operator::<f32>::new(g.filter(), &w, None).unwrap();
+    let plan = op.reshape(g.batch, g.input_size()).unwrap();
     let own = plan.input_layout();
     // `[S0 C S1 S2 N]`, lines of 5, no padding between them; k4 s2 crop1: the taps reach one
     // input before a line, and the 5 outputs per phase read two whole vectors (8) from one
@@ -320,12 +324,13 @@ fn line_layout_and_its_slack() {
     let x: Vec<f32> = (0..plan.input_len()).map(|i| (i % 5) as f32).collect();
     let yl = Layout::channels_last(common::output_extents(&g));
     let mut with_slack = vec![f32::NAN; g.output_len()];
-    plan.run(&x, own, &mut with_slack, yl).unwrap();
+    op.forward(&plan, &x, own, &mut with_slack, yl).unwrap();
     let mut without = vec![f32::NAN; g.output_len()];
     // The layout's span, without the slack past it.
     let span = own.span(common::input_extents(&g)).unwrap();
     assert!(span < plan.input_len());
-    plan.run(&x[..span], own, &mut without, yl).unwrap();
+    op.forward(&plan, &x[..span], own, &mut without, yl)
+        .unwrap();
     assert!(with_slack.iter().all(|v| v.is_finite()));
     assert_eq!(with_slack, without);
 }

@@ -8,9 +8,7 @@ mod common;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::*;
-use tconv3d_core::{
-    backward_bias, backward_weights, reference, BackwardDataPlan, ForwardPlan, Layout,
-};
+use tconv3d_core::{reference, Layout};
 
 /// <T(x), y> == <x, Tᵀ(y)> for the fast forward (no bias) and the fast dX.
 #[test]
@@ -28,15 +26,9 @@ fn adjoint_identity() {
             floats(&mut r, geo.output_len()),
         );
         let mut tx = vec![0.0; geo.output_len()];
-        ForwardPlan::new(&geo, &w, None)
-            .unwrap()
-            .run(&x, xl, &mut tx, yl)
-            .unwrap();
+        run_forward::<f64>(&geo, &w, None, &x, xl, &mut tx, yl);
         let mut ty = vec![0.0; geo.input_len()];
-        BackwardDataPlan::new(&geo, &w)
-            .unwrap()
-            .run(&y, yl, &mut ty, xl)
-            .unwrap();
+        run_dx::<f64>(&geo, &w, &y, yl, &mut ty, xl);
         let (lhs, rhs) = (dot(&tx, &y), dot(&x, &ty));
         let scale = tx.iter().chain(&ty).map(|v| v.abs()).sum::<f64>().max(1.0);
         assert!(
@@ -68,9 +60,9 @@ fn finite_differences() {
             dot(&y, &rr)
         };
         let mut dw = vec![0.0; geo.weight_len()];
-        backward_weights(&geo, &x, xl, &rr, yl, &mut dw).unwrap();
+        run_dw::<f64>(&geo, &x, xl, &rr, yl, &mut dw);
         let mut db = vec![0.0; geo.filters];
-        backward_bias(&geo, &rr, yl, &mut db).unwrap();
+        run_db::<f64>(&geo, &rr, yl, &mut db);
         let h = 1e-3;
         for _ in 0..5 {
             let i = rand::Rng::random_range(&mut r, 0..w.len());

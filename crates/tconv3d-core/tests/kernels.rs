@@ -8,10 +8,7 @@ mod common;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::*;
-use tconv3d_core::{
-    backward_bias, backward_weights, reference, reorder, BackwardDataPlan, Element, ForwardPlan,
-    Geometry, Kernel, Layout,
-};
+use tconv3d_core::{reference, reorder, Element, Geometry, Gradients, Kernel, Layout};
 
 const CASES: u64 = 300;
 
@@ -55,7 +52,7 @@ fn assert_forward<T: Kernel>(
 ) {
     let mut want = vec![0f64; geo.output_len()];
     reference::forward(geo, x, xl, w, Some(b), &mut want, yl);
-    let plan = ForwardPlan::<T>::new(geo, &cast(w), Some(&cast(b))).unwrap();
+    let (op, plan) = planned::<T>(geo, w, Some(b));
     // Also in the plan's own input layout (lines when rows go in lanes), filled by `reorder`
     // as the WASM boundary does, between NaN guards that would poison any read outside the
     // buffer; the slack past the last line is NaN too, since lanes that read it are dropped.
@@ -67,7 +64,7 @@ fn assert_forward<T: Kernel>(
     let cases: [(&[T], _, _); 2] = [(&cast(x), xl, "caller's"), (planned, own, "plan's")];
     for (xs, l, how) in cases {
         let mut y = vec![T::from_f64(f64::NAN); geo.output_len()];
-        plan.run(xs, l, &mut y, yl).unwrap();
+        op.forward(&plan, xs, l, &mut y, yl).unwrap();
         assert_eq!(
             to_f64(&y),
             want,
@@ -88,10 +85,7 @@ fn assert_backward_data<T: Kernel>(
     let mut want = vec![0f64; geo.input_len()];
     reference::backward_data(geo, dy, yl, w, &mut want, xl);
     let mut dx = vec![T::from_f64(f64::NAN); geo.input_len()];
-    BackwardDataPlan::<T>::new(geo, &cast(w))
-        .unwrap()
-        .run(&cast(dy), yl, &mut dx, xl)
-        .unwrap();
+    run_dx::<T>(geo, w, &cast(dy), yl, &mut dx, xl);
     assert_eq!(to_f64(&dx), want, "dX, {ctx}");
 }
 
@@ -107,8 +101,71 @@ fn assert_backward_weights<T: Kernel>(
     let mut want = vec![0f64; geo.weight_len()];
     reference::backward_weights(geo, x, xl, dy, yl, &mut want);
     let mut dw = vec![T::from_f64(f64::NAN); geo.weight_len()];
-    backward_weights(geo, &cast(x), xl, &cast(dy), yl, &mut dw).unwrap();
+    run_dw::<T>(geo, &cast(x), xl, &cast(dy), yl, &mut dw);
     assert_eq!(to_f64(&dw), want, "dW, {ctx}");
+}
+
+/// `X` staged in the output's buffer (in the caller's layout, the rest of the buffer NaN)
+/// gives the same `Y` as the forward from its own buffer.
+#[allow(clippy::too_many_arguments)]
+fn assert_forward_in_place<T: Kernel>(
+    geo: &Geometry,
+    x: &[f64],
+    xl: Layout,
+    w: &[f64],
+    b: &[f64],
+    yl: Layout,
+    ctx: &str,
+) {
+    let mut want = vec![0f64; geo.output_len()];
+    reference::forward(geo, x, xl, w, Some(b), &mut want, yl);
+    let (op, plan) = planned::<T>(geo, w, Some(b));
+    let len = geo.output_len().max(geo.input_len());
+    let mut io = vec![T::from_f64(f64::NAN); len];
+    io[..x.len()].copy_from_slice(&cast::<T>(x));
+    op.forward_in_place(&plan, &mut io, xl, yl).unwrap();
+    assert_eq!(
+        to_f64(&io[..geo.output_len()]),
+        want,
+        "forward in place, {ctx}"
+    );
+}
+
+/// dX, dW and dB of one call equal the reference's, every element written.
+fn assert_one_call_backward<T: Kernel>(
+    geo: &Geometry,
+    x: &[f64],
+    xl: Layout,
+    dy: &[f64],
+    yl: Layout,
+    w: &[f64],
+    ctx: &str,
+) {
+    let (mut want_dx, mut want_dw, mut want_db) = (
+        vec![0f64; geo.input_len()],
+        vec![0f64; geo.weight_len()],
+        vec![0f64; geo.filters],
+    );
+    reference::backward_data(geo, dy, yl, w, &mut want_dx, xl);
+    reference::backward_weights(geo, x, xl, dy, yl, &mut want_dw);
+    reference::backward_bias(geo, dy, yl, &mut want_db);
+    let nan = |n: usize| vec![T::from_f64(f64::NAN); n];
+    let (mut dx, mut dw, mut db) = (
+        nan(geo.input_len()),
+        nan(geo.weight_len()),
+        nan(geo.filters),
+    );
+    let (op, plan) = planned::<T>(geo, w, None);
+    let grads = Gradients {
+        dx: Some((&mut dx, xl)),
+        dw: Some(&mut dw),
+        db: Some(&mut db),
+    };
+    op.backward(&plan, &cast(x), xl, &cast(dy), yl, grads)
+        .unwrap();
+    assert_eq!(to_f64(&dx), want_dx, "one-call dX, {ctx}");
+    assert_eq!(to_f64(&dw), want_dw, "one-call dW, {ctx}");
+    assert_eq!(to_f64(&db), want_db, "one-call dB, {ctx}");
 }
 
 fn check_case<T: Kernel>(seed: u64) {
@@ -130,8 +187,10 @@ fn check_case<T: Kernel>(seed: u64) {
     let mut want_db = vec![0f64; geo.filters];
     reference::backward_bias(&geo, &dy, yl, &mut want_db);
     let mut db = vec![T::from_f64(f64::NAN); geo.filters];
-    backward_bias(&geo, &cast(&dy), yl, &mut db).unwrap();
+    run_db::<T>(&geo, &cast(&dy), yl, &mut db);
     assert_eq!(to_f64(&db), want_db, "dB, {ctx}");
+    assert_forward_in_place::<T>(&geo, &x, xl, &w, &b, yl, &ctx);
+    assert_one_call_backward::<T>(&geo, &x, xl, &dy, yl, &w, &ctx);
 }
 
 #[test]
@@ -147,11 +206,11 @@ fn fast_paths_match_reference_f32() {
 /// Row lengths and channel counts straddling the tile sizes, one axis at a time.
 #[test]
 fn tile_remainders() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for n0 in [1, 3, 4, 5, 8, 9, 13] {
         for (c, f) in [(1, 1), (3, 7), (4, 8), (5, 9), (8, 16), (9, 17), (16, 1)] {
             for s in [1, 2, 3] {
-                let p = ConvParams {
+                let p = Case {
                     batch: 1,
                     channels: c,
                     filters: f,
@@ -180,9 +239,9 @@ fn tile_remainders() {
 /// lane path: every output still written once, exactly.
 #[test]
 fn many_task_ranges_per_phase() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for f in [9, 2] {
-        let p = ConvParams {
+        let p = Case {
             batch: 2,
             channels: 6,
             filters: f,
@@ -207,9 +266,9 @@ fn many_task_ranges_per_phase() {
 /// seeded with the partial outputs: forward and dX still match exactly.
 #[test]
 fn long_sums_split_into_tap_groups() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for (c, f, s) in [(300, 9, 1), (130, 17, 2), (257, 3, 1)] {
-        let p = ConvParams {
+        let p = Case {
             batch: 1,
             channels: c,
             filters: f,
@@ -240,7 +299,7 @@ fn long_sums_split_into_tap_groups() {
 /// still gets its bias; dX through the same tiles. Exact against the reference.
 #[test]
 fn taps_outside_every_row_are_skipped() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for (c, f, input, k, s, crop) in [
         (128, 9, [1, 1, 1], [4, 4, 4], 1, 0),
         (300, 8, [1, 1, 1], [4, 3, 4], 1, 0),
@@ -248,7 +307,7 @@ fn taps_outside_every_row_are_skipped() {
         (5, 16, [1, 2, 1], [5, 3, 4], 3, 0),
         (300, 9, [3, 1, 1], [4, 4, 3], 1, 2),
     ] {
-        let p = ConvParams {
+        let p = Case {
             batch: 2,
             channels: c,
             filters: f,
@@ -283,13 +342,13 @@ fn taps_outside_every_row_are_skipped() {
 /// 11 in f32, 8, 8, 8 and 3 in f64): still exact.
 #[test]
 fn weight_gradient_blocks() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for (c, f, g, k) in [
         (100, 40, 1, [4, 4, 3]),
         (64, 300, 1, [3, 3, 3]),
         (100, 80, 2, [3, 2, 4]),
     ] {
-        let p = ConvParams {
+        let p = Case {
             batch: 2,
             channels: c,
             filters: f,
@@ -303,7 +362,7 @@ fn weight_gradient_blocks() {
                 end: [0, 1, 1],
             },
         };
-        let geo = Geometry::new(&p).unwrap();
+        let geo = p.geometry().unwrap();
         let mut r = rng((c * f) as u64);
         let (xe, ye) = (input_extents(&geo), output_extents(&geo));
         let (xl, yl) = (Layout::channels_first(xe), Layout::channels_last(ye));
@@ -323,14 +382,14 @@ fn weight_gradient_blocks() {
 /// in memory). Still exact, every output written, both layouts, few and many filters.
 #[test]
 fn strides_far_larger_than_the_filter() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for (c, f, input, k, stride) in [
         (3, 2, [1, 1, 1], [2, 1, 3], [65_536, 7, 300]),
         (5, 9, [2, 2, 1], [3, 2, 1], [257, 100, 2]),
         (4, 1, [3, 1, 2], [1, 2, 2], [1_000, 3, 19]),
         (2, 3, [1, 1, 1], [1, 1, 1], [1 << 20, 1 << 4, 1]),
     ] {
-        let p = ConvParams {
+        let p = Case {
             batch: 2,
             channels: c,
             filters: f,
@@ -381,7 +440,7 @@ fn assert_same(a: &[f64], b: &[f64], what: &str) {
 /// filters (lanes and tiles), both layouts; unwritten outputs would keep a sentinel.
 #[test]
 fn nonfinite_weights_reach_only_their_taps_outputs() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     const SENTINEL: f64 = 12_345.5;
     for (c, f, g, k, s, d) in [
         (2, 1, 1, [3, 1, 1], [1, 1, 1], [1, 1, 1]),
@@ -389,7 +448,7 @@ fn nonfinite_weights_reach_only_their_taps_outputs() {
         (4, 9, 1, [2, 3, 3], [1, 2, 1], [2, 1, 1]),
         (6, 12, 3, [3, 3, 2], [2, 2, 1], [1, 1, 2]),
     ] {
-        let p = ConvParams {
+        let p = Case {
             batch: 2,
             channels: c,
             filters: f,
@@ -431,21 +490,16 @@ fn nonfinite_weights_reach_only_their_taps_outputs() {
                 want.len()
             );
             let mut y32 = vec![SENTINEL as f32; geo.output_len()];
-            let plan = ForwardPlan::<f32>::new(&geo, &cast(&w), Some(&cast(&b))).unwrap();
-            plan.run(&cast(&x), xl, &mut y32, yl).unwrap();
+            run_forward::<f32>(&geo, &w, Some(&b), &cast(&x), xl, &mut y32, yl);
             assert_same(&to_f64(&y32), &want, &format!("Y f32, {ctx}"));
             let mut y64 = vec![SENTINEL; geo.output_len()];
-            let plan = ForwardPlan::<f64>::new(&geo, &w, Some(&b)).unwrap();
-            plan.run(&x, xl, &mut y64, yl).unwrap();
+            run_forward::<f64>(&geo, &w, Some(&b), &x, xl, &mut y64, yl);
             assert_same(&y64, &want, &format!("Y f64, {ctx}"));
 
             let mut want_dx = vec![0f64; geo.input_len()];
             reference::backward_data(&geo, &dy, yl, &w, &mut want_dx, xl);
             let mut dx = vec![SENTINEL as f32; geo.input_len()];
-            BackwardDataPlan::<f32>::new(&geo, &cast(&w))
-                .unwrap()
-                .run(&cast(&dy), yl, &mut dx, xl)
-                .unwrap();
+            run_dx::<f32>(&geo, &w, &cast(&dy), yl, &mut dx, xl);
             assert_same(&to_f64(&dx), &want_dx, &format!("dX f32, {ctx}"));
         }
     }
@@ -455,9 +509,9 @@ fn nonfinite_weights_reach_only_their_taps_outputs() {
 /// own filter's (the reference visits only the pairs a tap joins).
 #[test]
 fn nonfinite_data_reach_only_their_gradients() {
-    use tconv3d_core::{ConvParams, Cropping};
+    use tconv3d_core::Cropping;
     for (c, f, k, s) in [(2, 3, [3, 2, 1], [1, 1, 1]), (9, 4, [2, 3, 2], [2, 1, 2])] {
-        let p = ConvParams {
+        let p = Case {
             batch: 1,
             channels: c,
             filters: f,
@@ -482,12 +536,12 @@ fn nonfinite_data_reach_only_their_gradients() {
         reference::backward_weights(&geo, &x, xl, &dy, yl, &mut want);
         assert!(want.iter().any(|v| v.is_finite()), "{p:?}");
         let mut dw = vec![0f32; geo.weight_len()];
-        backward_weights::<f32>(&geo, &cast(&x), xl, &cast(&dy), yl, &mut dw).unwrap();
+        run_dw::<f32>(&geo, &cast(&x), xl, &cast(&dy), yl, &mut dw);
         assert_same(&to_f64(&dw), &want, &format!("dW, {p:?}"));
         let mut want_db = vec![0f64; geo.filters];
         reference::backward_bias(&geo, &dy, yl, &mut want_db);
         let mut db = vec![0f32; geo.filters];
-        backward_bias::<f32>(&geo, &cast(&dy), yl, &mut db).unwrap();
+        run_db::<f32>(&geo, &cast(&dy), yl, &mut db);
         assert_same(&to_f64(&db), &want_db, &format!("dB, {p:?}"));
     }
 }

@@ -46,11 +46,10 @@ fn random_case(r: &mut SmallRng) -> Case {
             dilation,
             cropping: Cropping::Manual {
                 begin: core::array::from_fn(|a| r.random_range(0..=reach[a] / 2)),
-                // Negative: PyTorch's output_padding (less than the stride).
-                end: core::array::from_fn(|a| {
-                    r.random_range(-(stride[a] as i64 - 1)..=reach[a] / 2)
-                }),
+                end: core::array::from_fn(|a| r.random_range(0..=reach[a] / 2)),
             },
+            // Less than the stride or the dilation.
+            output_padding: core::array::from_fn(|a| r.random_range(0..stride[a].max(dilation[a]))),
             groups,
         },
     }
@@ -68,7 +67,8 @@ fn axis(case: &Case, a: usize) -> (usize, i64) {
     };
     let full = (case.input[2 + a] - 1) * case.options.stride[a]
         + case.options.dilation[a] * (case.kernel[a] - 1)
-        + 1;
+        + 1
+        + case.options.output_padding[a];
     ((full as i64 - begin[a] - end[a]) as usize, begin[a])
 }
 
@@ -267,13 +267,39 @@ fn check<T: Kernel>(case: &Case, r: &mut SmallRng, ctx: &str) {
         let mut y = Held::new(order, out_shape(case), nan);
         plan.forward_into(xh.view(), y.view_mut()).unwrap();
         assert_exact(y.view(), &want.y, &format!("{ctx}: Y"));
-        let mut dx = Held::new(order, case.input, nan);
-        plan.backward_data_into(dyh.view(), dx.view_mut()).unwrap();
+        let shape_w: Shape = w.shape().try_into().unwrap();
+        let (mut dx, mut dw) = (
+            Held::new(order, case.input, nan),
+            Held::new(order, shape_w, nan),
+        );
+        let mut db = Array1::from_elem(case.filters, nan);
+        // Each gradient alone, then all three in one call.
+        plan.backward_into(xh.view(), dyh.view(), Some(dx.view_mut()), None, None)
+            .unwrap();
         assert_exact(dx.view(), &want.dx, &format!("{ctx}: dX"));
-        let mut dw = Held::new(order, w.shape().try_into().unwrap(), nan);
-        plan.backward_weights_into(xh.view(), dyh.view(), dw.view_mut())
+        plan.backward_into(xh.view(), dyh.view(), None, Some(dw.view_mut()), None)
             .unwrap();
         assert_exact(dw.view(), &want.dw, &format!("{ctx}: dW"));
+        plan.backward_into(xh.view(), dyh.view(), None, None, Some(db.view_mut()))
+            .unwrap();
+        assert_eq!(db.mapv(|v| v.to_f64()), want.db, "{ctx}: dB");
+        let (mut dx, mut dw) = (
+            Held::new(order, case.input, nan),
+            Held::new(order, shape_w, nan),
+        );
+        let mut db = Array1::from_elem(case.filters, nan);
+        let (x, dy) = (xh.view(), dyh.view());
+        plan.backward_into(
+            x,
+            dy,
+            Some(dx.view_mut()),
+            Some(dw.view_mut()),
+            Some(db.view_mut()),
+        )
+        .unwrap();
+        assert_exact(dx.view(), &want.dx, &format!("{ctx}: dX with dW, dB"));
+        assert_exact(dw.view(), &want.dw, &format!("{ctx}: dW with dX, dB"));
+        assert_eq!(db.mapv(|v| v.to_f64()), want.db, "{ctx}: dB with dX, dW");
     }
     let g = plan.backward(x.view(), dy.view()).unwrap();
     assert_exact(g.input.view(), &want.dx, &format!("{ctx}: backward dX"));
@@ -316,7 +342,7 @@ fn same_cropping_gives_input_times_stride() {
 fn errors_name_the_argument() {
     let w = Array5::<f64>::zeros([4, 2, 3, 3, 3]);
     let conv = TransposedConv3d::new(Options::default(), w.view(), None).unwrap();
-    let table: [(Result<(), Error>, &str); 5] = [
+    let table: [(Result<(), Error>, &str); 6] = [
         (
             conv.plan([1, 3, 4, 4, 4]).map(|_| ()),
             "the input has shape [1, 3, 4, 4, 4]; expected [1, 4, 4, 4, 4]",
@@ -335,7 +361,6 @@ fn errors_name_the_argument() {
                 w.view(),
                 None,
             )
-            .and_then(|c| c.plan([1, 4, 2, 2, 2]).map(|_| ()))
             .map(|_| ()),
             "NumChannels is 4; expected a multiple of NumGroups (3)",
         ),
@@ -347,6 +372,18 @@ fn errors_name_the_argument() {
                 )
             }),
             "Y has shape [1, 2, 4, 4, 5]; expected [1, 2, 4, 4, 4]",
+        ),
+        (
+            TransposedConv3d::new(
+                Options {
+                    output_padding: [0, 0, 2],
+                    ..Options::default()
+                },
+                w.view(),
+                None,
+            )
+            .map(|_| ()),
+            "OutputPadding along spatial dimension 3 is 2; expected less than its Stride (1) or its DilationFactor (1)",
         ),
         (
             conv.plan([1, 4, 0, 2, 2]).map(|_| ()),

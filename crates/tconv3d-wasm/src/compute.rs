@@ -1,10 +1,10 @@
-//! Compute exports: a validated geometry, buffers that live in WASM memory (JS fills and
-//! reads them through typed-array views), and the forward and backward plans of
-//! `tconv3d-core` for `f32` and `f64`. No maths here.
+//! Compute exports: buffers that live in WASM memory (JS fills and reads them through
+//! typed-array views), and `tconv3d-core`'s operator lifecycle for `f32` and `f64`: an
+//! operator per weights (`OperatorF32`), a plan per input size (`PlanF32`), runs that take
+//! buffers and strides as numbers (no arrays to pass, so a run is one call). No maths here.
 
 use tconv3d_core::{
-    backward_bias, backward_weights, reorder, BackwardDataPlan, ConvParams, Cropping, Element,
-    Extents, ForwardPlan, Geometry, Layout,
+    reorder, weight_shape, zeros, Cropping, Extents, Filter, Gradients, Layout, Operator, Plan,
 };
 use wasm_bindgen::prelude::*;
 
@@ -33,138 +33,130 @@ fn crops(name: &str, v: &[i32]) -> Result<[i64; 3], JsError> {
     Ok(arr.map(i64::from))
 }
 
-/// A validated transposed 3-D convolution (batch, channels, sizes, crops).
-#[wasm_bindgen]
-pub struct Conv {
-    geo: Geometry,
+/// The hyperparameters as JS passes them: spatial vectors in the order of the input's `S`
+/// dimensions, crops ignored when `same`.
+#[allow(clippy::too_many_arguments)]
+fn filter(
+    channels: u32,
+    filters: u32,
+    groups: u32,
+    kernel: &[u32],
+    stride: &[u32],
+    dilation: &[u32],
+    crop_begin: &[i32],
+    crop_end: &[i32],
+    same: bool,
+    output_padding: &[u32],
+) -> Result<Filter, JsError> {
+    let cropping = if same {
+        Cropping::Same
+    } else {
+        Cropping::Manual {
+            begin: crops("cropBegin", crop_begin)?,
+            end: crops("cropEnd", crop_end)?,
+        }
+    };
+    let f = Filter {
+        channels: channels as usize,
+        filters: filters as usize,
+        groups: groups as usize,
+        kernel: axes3("FilterSize", kernel)?,
+        stride: axes3("Stride", stride)?,
+        dilation: axes3("DilationFactor", dilation)?,
+        cropping,
+        output_padding: axes3("OutputPadding", output_padding)?,
+    };
+    f.validate().map_err(js_err)?;
+    Ok(f)
 }
 
-#[wasm_bindgen]
-impl Conv {
-    /// Validates the parameters; `same` selects `"same"` cropping and ignores the crops.
-    /// Spatial vectors follow the order of the input's `S` dimensions.
-    #[allow(clippy::too_many_arguments)]
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        batch: u32,
-        channels: u32,
-        filters: u32,
-        groups: u32,
-        input: &[u32],
-        kernel: &[u32],
-        stride: &[u32],
-        dilation: &[u32],
-        crop_begin: &[i32],
-        crop_end: &[i32],
-        same: bool,
-    ) -> Result<Conv, JsError> {
-        let cropping = if same {
-            Cropping::Same
-        } else {
-            Cropping::Manual {
-                begin: crops("cropBegin", crop_begin)?,
-                end: crops("cropEnd", crop_end)?,
-            }
-        };
-        let p = ConvParams {
-            batch: batch as usize,
-            channels: channels as usize,
-            filters: filters as usize,
-            groups: groups as usize,
-            input: axes3("input size", input)?,
-            kernel: axes3("FilterSize", kernel)?,
-            stride: axes3("Stride", stride)?,
-            dilation: axes3("DilationFactor", dilation)?,
-            cropping,
-        };
-        Geometry::new(&p).map(|geo| Conv { geo }).map_err(js_err)
-    }
-
-    /// Output length of each spatial dimension.
-    #[wasm_bindgen(js_name = outputSize)]
-    pub fn output_size(&self) -> Vec<u32> {
-        self.geo.output_size().iter().map(|&v| v as u32).collect()
-    }
-
-    /// Resolved crops at the start of each spatial dimension.
-    #[wasm_bindgen(js_name = cropBegin)]
-    pub fn crop_begin(&self) -> Vec<i32> {
-        self.geo.axes.iter().map(|a| a.crop_begin as i32).collect()
-    }
-
-    /// Resolved crops at the end of each spatial dimension (negative: padding).
-    #[wasm_bindgen(js_name = cropEnd)]
-    pub fn crop_end(&self) -> Vec<i32> {
-        self.geo.axes.iter().map(|a| a.crop_end as i32).collect()
-    }
-
-    #[wasm_bindgen(js_name = inputLen)]
-    pub fn input_len(&self) -> usize {
-        self.geo.input_len()
-    }
-
-    #[wasm_bindgen(js_name = outputLen)]
-    pub fn output_len(&self) -> usize {
-        self.geo.output_len()
-    }
-
-    #[wasm_bindgen(js_name = weightLen)]
-    pub fn weight_len(&self) -> usize {
-        self.geo.weight_len()
-    }
-
-    /// `2*N*Cin*(Cout/g)*taps*input voxels`.
-    pub fn flops(&self) -> f64 {
-        self.geo.flops()
-    }
+/// The resolved crops `[b0, b1, b2, e0, e1, e2]` of the hyperparameters (they do not depend
+/// on the input's size, nor on the channel counts: one channel and filter are assumed);
+/// output padding is taken off the end crops, which may then be negative.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = croppingSize)]
+pub fn cropping_size(
+    groups: u32,
+    kernel: &[u32],
+    stride: &[u32],
+    dilation: &[u32],
+    crop_begin: &[i32],
+    crop_end: &[i32],
+    same: bool,
+    output_padding: &[u32],
+) -> Result<Vec<i32>, JsError> {
+    let f = filter(
+        groups,
+        groups,
+        groups,
+        kernel,
+        stride,
+        dilation,
+        crop_begin,
+        crop_end,
+        same,
+        output_padding,
+    )?;
+    let c = f.crops();
+    let out: Option<Vec<i32>> = [c[0].0, c[1].0, c[2].0, c[0].1, c[1].1, c[2].1]
+        .into_iter()
+        .map(|v| i32::try_from(v).ok())
+        .collect();
+    out.ok_or_else(|| JsError::new("Cropping value out of range"))
 }
 
-/// Reads element strides `[n, s0, s1, s2, c]` of a tensor in a buffer (checked against the
-/// buffer's length by the core before any access).
-fn layout(name: &str, strides: &[u32]) -> Result<Layout, JsError> {
-    let [n, s0, s1, s2, c, origin]: [u32; 6] = strides.try_into().map_err(|_| {
-        JsError::new(&format!(
-            "{name} strides must hold 6 values [n, s0, s1, s2, c, origin], got {}",
-            strides.len()
-        ))
-    })?;
-    Ok(Layout {
+/// The weights' size `[k0 k1 k2 F/g C/g g]` (column-major) of the hyperparameters.
+#[wasm_bindgen(js_name = weightShape)]
+pub fn weight_shape_of(
+    kernel: &[u32],
+    channels: u32,
+    filters: u32,
+    groups: u32,
+) -> Result<Vec<u32>, JsError> {
+    let kernel = axes3("FilterSize", kernel)?;
+    let shape = weight_shape(kernel, channels as usize, filters as usize, groups as usize)
+        .map_err(js_err)?;
+    Ok(shape.map(|v| v as u32).to_vec())
+}
+
+/// A layout from its strides `[n, s0, s1, s2, c]` and origin, in elements (checked against
+/// the buffer's length by the core before any access).
+fn layout(n: u32, s0: u32, s1: u32, s2: u32, c: u32, origin: u32) -> Layout {
+    Layout {
         n: n as usize,
         s: [s0 as usize, s1 as usize, s2 as usize],
         c: c as usize,
         origin: origin as usize,
-    })
+    }
 }
 
-/// `len` zeros, or an error naming the size when WASM memory cannot grow to hold them (where
-/// `vec!` would abort the instance with an `unreachable` trap).
-fn zeros<T: Element>(len: usize) -> Result<Vec<T>, JsError> {
-    let fail = || {
-        JsError::new(&format!(
-            "cannot allocate {len} elements ({} bytes) in WASM memory: it cannot grow that far \
-             (4 GiB at most, shared by every array and buffer)",
-            len.saturating_mul(core::mem::size_of::<T>())
-        ))
-    };
-    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| fail())?;
-    if layout.size() == 0 {
-        return Ok(Vec::new());
+/// What JS caches of a plan, in one array: output size (3), the forward input layout's
+/// strides `[n, s0, s1, s2, c, origin]` (6), the length of a buffer in it, the FLOPs, and
+/// the strides `[n, s0, s1, s2, c]` of the layouts of `X` and `dY` the gradients run fastest
+/// on (5 each).
+fn describe<T>(plan: &Plan<T>) -> Vec<f64> {
+    let geo = plan.geometry();
+    let l = plan.input_layout();
+    let (xl, yl) = plan.gradient_layouts();
+    let mut v: Vec<f64> = geo.output_size().iter().map(|&o| o as f64).collect();
+    v.extend([l.n, l.s[0], l.s[1], l.s[2], l.c, l.origin].map(|s| s as f64));
+    v.extend([plan.input_len() as f64, geo.flops()]);
+    for g in [xl, yl] {
+        v.extend([g.n, g.s[0], g.s[1], g.s[2], g.c].map(|s| s as f64));
     }
-    // SAFETY: the layout's size is nonzero (checked above).
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
-    if ptr.is_null() {
-        return Err(fail());
-    }
-    // SAFETY: `ptr` comes from the global allocator with `Layout::array::<T>(len)`, the layout
-    // of a `Vec<T>` of capacity `len`; its bytes are all zero, which is 0.0 for both element
-    // types (f32, f64), so all `len` elements are initialised; the Vec takes ownership.
-    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
+    v
 }
+
+/// Which gradients `backward` computes: bits of its `want` argument.
+const WANT_DX: u32 = 1;
+const WANT_DW: u32 = 2;
+const WANT_DB: u32 = 4;
 
 macro_rules! typed_exports {
-    ($t:ty, $buf:ident, $fwd:ident, $bwd:ident, $dw:ident, $db:ident, $reorder:ident) => {
+    ($t:ty, $buf:ident, $op:ident, $plan:ident, $reorder:ident) => {
         /// A buffer in WASM memory; JS reads and writes it through a typed-array view at
-        /// `ptr()` (re-derived after each call, since memory may grow).
+        /// `ptr()` (fixed for the buffer's life; the view is re-derived after each call,
+        /// since memory may grow).
         #[wasm_bindgen]
         pub struct $buf {
             data: Vec<$t>,
@@ -175,7 +167,9 @@ macro_rules! typed_exports {
             /// A zero-filled buffer of `len` elements; an error when memory runs out.
             #[wasm_bindgen(constructor)]
             pub fn new(len: usize) -> Result<$buf, JsError> {
-                Ok($buf { data: zeros(len)? })
+                Ok($buf {
+                    data: zeros(len).map_err(js_err)?,
+                })
             }
 
             /// Byte address of the first element in WASM memory.
@@ -193,101 +187,176 @@ macro_rules! typed_exports {
             }
         }
 
-        /// Forward plan: weights and bias packed once for one geometry.
+        /// One input size of an operator (see `reshape`).
         #[wasm_bindgen]
-        pub struct $fwd {
-            plan: ForwardPlan<$t>,
+        pub struct $plan {
+            plan: Plan<$t>,
         }
 
         #[wasm_bindgen]
-        impl $fwd {
-            /// Packs `weights` (`[k0 k1 k2 F/g C/g g]` column-major) and `bias` (`F`
-            /// values; empty for none). Both are copied in.
+        impl $plan {
+            /// `[o0, o1, o2, n, s0, s1, s2, c, origin, inputLen, flops, xn, x0, x1, x2, xc,
+            /// yn, y0, y1, y2, yc]`: the output size, the strides of the input layout the
+            /// forward pass runs fastest on, the length of a buffer in it (with slack its
+            /// vectors read past the input), the FLOPs, and the strides of the layouts of `X`
+            /// and `dY` the gradients run fastest on.
+            pub fn describe(&self) -> Vec<f64> {
+                describe(&self.plan)
+            }
+        }
+
+        /// Weights and bias packed once for one set of hyperparameters.
+        #[wasm_bindgen]
+        pub struct $op {
+            op: Operator<$t>,
+        }
+
+        #[wasm_bindgen]
+        impl $op {
+            /// Validates the hyperparameters and packs `weights` (`[k0 k1 k2 F/g C/g g]`
+            /// column-major) and `bias` (`F` values; empty for none), both copied in.
+            #[allow(clippy::too_many_arguments)]
             #[wasm_bindgen(constructor)]
-            pub fn new(conv: &Conv, weights: &[$t], bias: &[$t]) -> Result<$fwd, JsError> {
+            pub fn new(
+                channels: u32,
+                filters: u32,
+                groups: u32,
+                kernel: &[u32],
+                stride: &[u32],
+                dilation: &[u32],
+                crop_begin: &[i32],
+                crop_end: &[i32],
+                same: bool,
+                output_padding: &[u32],
+                weights: &[$t],
+                bias: &[$t],
+            ) -> Result<$op, JsError> {
+                let f = filter(
+                    channels,
+                    filters,
+                    groups,
+                    kernel,
+                    stride,
+                    dilation,
+                    crop_begin,
+                    crop_end,
+                    same,
+                    output_padding,
+                )?;
                 let bias = (!bias.is_empty()).then_some(bias);
-                ForwardPlan::new(&conv.geo, weights, bias)
-                    .map(|plan| $fwd { plan })
+                Operator::new(&f, weights, bias)
+                    .map(|op| $op { op })
                     .map_err(js_err)
             }
 
-            /// Strides `[n, s0, s1, s2, c, origin]` of the input layout the plan runs
-            /// fastest on, in a buffer of `inputLen()` elements.
-            #[wasm_bindgen(js_name = inputStrides)]
-            pub fn input_strides(&self) -> Vec<u32> {
-                let l = self.plan.input_layout();
-                [l.n, l.s[0], l.s[1], l.s[2], l.c, l.origin]
-                    .iter()
-                    .map(|&v| v as u32)
-                    .collect()
+            /// The plan for `batch` inputs of spatial size `[s0, s1, s2]`.
+            pub fn reshape(&self, batch: u32, s0: u32, s1: u32, s2: u32) -> Result<$plan, JsError> {
+                self.op
+                    .reshape(batch as usize, [s0 as usize, s1 as usize, s2 as usize])
+                    .map(|plan| $plan { plan })
+                    .map_err(js_err)
             }
 
-            /// Elements of a buffer in that layout: the input's, plus any slack that whole
-            /// vectors read past it (its values are never used).
-            #[wasm_bindgen(js_name = inputLen)]
-            pub fn input_len(&self) -> usize {
-                self.plan.input_len()
-            }
-
-            /// `Y = X (*)ᵀ W + b`; `x_strides`/`y_strides` are `[n, s0, s1, s2, c, origin]` in elements.
-            pub fn run(
+            /// `Y = X (*)ᵀ W + b`; layouts as strides `[n, s0, s1, s2, c]` and origin.
+            #[allow(clippy::too_many_arguments)]
+            pub fn forward(
                 &self,
+                plan: &$plan,
                 x: &$buf,
-                x_strides: &[u32],
+                xn: u32,
+                x0: u32,
+                x1: u32,
+                x2: u32,
+                xc: u32,
+                xo: u32,
                 y: &mut $buf,
-                y_strides: &[u32],
+                yn: u32,
+                y0: u32,
+                y1: u32,
+                y2: u32,
+                yc: u32,
+                yo: u32,
             ) -> Result<(), JsError> {
-                let xl = layout("X", x_strides)?;
-                let yl = layout("Y", y_strides)?;
-                self.plan.run(&x.data, xl, &mut y.data, yl).map_err(js_err)
-            }
-        }
-
-        /// Input-gradient plan: weights packed once for one geometry.
-        #[wasm_bindgen]
-        pub struct $bwd {
-            plan: BackwardDataPlan<$t>,
-        }
-
-        #[wasm_bindgen]
-        impl $bwd {
-            #[wasm_bindgen(constructor)]
-            /// Packs `weights`, copied in.
-            pub fn new(conv: &Conv, weights: &[$t]) -> Result<$bwd, JsError> {
-                BackwardDataPlan::new(&conv.geo, weights)
-                    .map(|plan| $bwd { plan })
+                let xl = layout(xn, x0, x1, x2, xc, xo);
+                let yl = layout(yn, y0, y1, y2, yc, yo);
+                self.op
+                    .forward(&plan.plan, &x.data, xl, &mut y.data, yl)
                     .map_err(js_err)
             }
 
-            /// `dX` from `dY`.
-            pub fn run(
+            /// `forward` with `X` in `io` (layout `x*`), overwritten by `Y` (layout `y*`).
+            #[allow(clippy::too_many_arguments)]
+            #[wasm_bindgen(js_name = forwardInPlace)]
+            pub fn forward_in_place(
                 &self,
-                dy: &$buf,
-                y_strides: &[u32],
-                dx: &mut $buf,
-                x_strides: &[u32],
+                plan: &$plan,
+                io: &mut $buf,
+                xn: u32,
+                x0: u32,
+                x1: u32,
+                x2: u32,
+                xc: u32,
+                xo: u32,
+                yn: u32,
+                y0: u32,
+                y1: u32,
+                y2: u32,
+                yc: u32,
+                yo: u32,
             ) -> Result<(), JsError> {
-                let yl = layout("dLdY", y_strides)?;
-                let xl = layout("dLdX", x_strides)?;
-                self.plan
-                    .run(&dy.data, yl, &mut dx.data, xl)
+                let xl = layout(xn, x0, x1, x2, xc, xo);
+                let yl = layout(yn, y0, y1, y2, yc, yo);
+                self.op
+                    .forward_in_place(&plan.plan, &mut io.data, xl, yl)
                     .map_err(js_err)
             }
-        }
 
-        /// `dW` (`[k0 k1 k2 F/g C/g g]` column-major) from `X` and `dY`.
-        #[wasm_bindgen]
-        pub fn $dw(
-            conv: &Conv,
-            x: &$buf,
-            x_strides: &[u32],
-            dy: &$buf,
-            y_strides: &[u32],
-            dw: &mut $buf,
-        ) -> Result<(), JsError> {
-            let xl = layout("X", x_strides)?;
-            let yl = layout("dLdY", y_strides)?;
-            backward_weights(&conv.geo, &x.data, xl, &dy.data, yl, &mut dw.data).map_err(js_err)
+            /// The gradients `want` names (bits: 1 `dX`, 2 `dW`, 4 `dB`; the others' buffers
+            /// are left alone) from `dY` and `X` (read for `dW`), in one call. Layouts as
+            /// for `forward`; `dW` is `[k0 k1 k2 F/g C/g g]`, `dB` one value per filter.
+            #[allow(clippy::too_many_arguments)]
+            pub fn backward(
+                &self,
+                plan: &$plan,
+                x: &$buf,
+                xn: u32,
+                x0: u32,
+                x1: u32,
+                x2: u32,
+                xc: u32,
+                dy: &$buf,
+                yn: u32,
+                y0: u32,
+                y1: u32,
+                y2: u32,
+                yc: u32,
+                dx: &mut $buf,
+                dn: u32,
+                d0: u32,
+                d1: u32,
+                d2: u32,
+                dc: u32,
+                dw: &mut $buf,
+                db: &mut $buf,
+                want: u32,
+            ) -> Result<(), JsError> {
+                let grads = Gradients {
+                    dx: (want & WANT_DX != 0)
+                        .then(|| (&mut dx.data[..], layout(dn, d0, d1, d2, dc, 0))),
+                    dw: (want & WANT_DW != 0).then_some(&mut dw.data[..]),
+                    db: (want & WANT_DB != 0).then_some(&mut db.data[..]),
+                };
+                self.op
+                    .backward(
+                        &plan.plan,
+                        &x.data,
+                        layout(xn, x0, x1, x2, xc, 0),
+                        &dy.data,
+                        layout(yn, y0, y1, y2, yc, 0),
+                        grads,
+                    )
+                    .map_err(js_err)
+            }
         }
 
         /// Copies a tensor of extents `[n, s0, s1, s2, c]` between two layouts (strides
@@ -312,42 +381,23 @@ macro_rules! typed_exports {
                 spatial: [s0 as usize, s1 as usize, s2 as usize],
                 channels: channels as usize,
             };
+            let strides = |name: &str, v: &[u32]| -> Result<Layout, JsError> {
+                let [n, s0, s1, s2, c, origin]: [u32; 6] = v.try_into().map_err(|_| {
+                    JsError::new(&format!(
+                        "{name} strides must hold 6 values [n, s0, s1, s2, c, origin], got {}",
+                        v.len()
+                    ))
+                })?;
+                Ok(layout(n, s0, s1, s2, c, origin))
+            };
             let (sl, dl) = (
-                layout("source", src_strides)?,
-                layout("destination", dst_strides)?,
+                strides("source", src_strides)?,
+                strides("destination", dst_strides)?,
             );
             reorder(&src.data, sl, &mut dst.data, dl, e).map_err(js_err)
-        }
-
-        /// `dB` (one value per filter) from `dY`.
-        #[wasm_bindgen]
-        pub fn $db(
-            conv: &Conv,
-            dy: &$buf,
-            y_strides: &[u32],
-            db: &mut $buf,
-        ) -> Result<(), JsError> {
-            let yl = layout("dLdY", y_strides)?;
-            backward_bias(&conv.geo, &dy.data, yl, &mut db.data).map_err(js_err)
         }
     };
 }
 
-typed_exports!(
-    f32,
-    BufferF32,
-    ForwardF32,
-    BackwardDataF32,
-    backward_weights_f32,
-    backward_bias_f32,
-    reorder_f32
-);
-typed_exports!(
-    f64,
-    BufferF64,
-    ForwardF64,
-    BackwardDataF64,
-    backward_weights_f64,
-    backward_bias_f64,
-    reorder_f64
-);
+typed_exports!(f32, BufferF32, OperatorF32, PlanF32, reorder_f32);
+typed_exports!(f64, BufferF64, OperatorF64, PlanF64, reorder_f64);

@@ -23,7 +23,7 @@ fn grew(bytes: usize) {
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
 // `GlobalAlloc` contract holds as it does for `System`; the counters only observe.
-// `inline(never)`: one copy of dlmalloc's paths, not one per allocation site (+20 KiB).
+// `inline(never)`: one copy of dlmalloc's paths, not one per allocation site.
 unsafe impl GlobalAlloc for Counted {
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

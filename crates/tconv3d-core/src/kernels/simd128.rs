@@ -26,7 +26,8 @@ fn madd_f32(acc: v128, a: v128, b: v128) -> v128 {
 /// `acc + (a0*w0 + a1*w1)`: two channels' products summed before they join `acc`, so that one
 /// add chain per vector hides the latency with few registers live (eight chains, two per
 /// vector, made V8 keep accumulators on the stack); in a relaxed-SIMD build a multiply, a
-/// fused multiply-add and the add (two fused multiply-adds chained on `acc` were slower).
+/// fused multiply-add and the add (two fused multiply-adds chained on `acc` would make one
+/// dependent chain of two latencies per pair).
 #[inline(always)]
 fn madd2_f32(acc: v128, a0: v128, w0: v128, a1: v128, w1: v128) -> v128 {
     #[cfg(target_feature = "relaxed-simd")]

@@ -4,7 +4,9 @@
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use tconv3d_core::{ConvParams, Cropping, Element, Extents, Geometry, Layout};
+use tconv3d_core::{
+    Cropping, Element, Extents, Filter, Geometry, Gradients, Kernel, Layout, Operator, Plan,
+};
 
 pub fn rng(seed: u64) -> SmallRng {
     SmallRng::seed_from_u64(seed)
@@ -13,8 +15,51 @@ pub fn rng(seed: u64) -> SmallRng {
 /// Channel counts around the tile sizes (MR = 4, NR = 8).
 const CHANNELS: [usize; 10] = [1, 2, 3, 4, 5, 7, 8, 9, 12, 17];
 
+/// A test case's hyperparameters and input size, output padding none.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    pub batch: usize,
+    pub channels: usize,
+    pub filters: usize,
+    pub groups: usize,
+    pub input: [usize; 3],
+    pub kernel: [usize; 3],
+    pub stride: [usize; 3],
+    pub dilation: [usize; 3],
+    pub cropping: Cropping,
+}
+
+impl Case {
+    pub fn filter(&self) -> Filter {
+        Filter {
+            channels: self.channels,
+            filters: self.filters,
+            groups: self.groups,
+            kernel: self.kernel,
+            stride: self.stride,
+            dilation: self.dilation,
+            cropping: self.cropping,
+            output_padding: [0; 3],
+        }
+    }
+
+    pub fn geometry(&self) -> Result<Geometry, tconv3d_core::GeometryError> {
+        Geometry::new(&self.filter(), self.batch, self.input)
+    }
+}
+
+/// The operator of `geo`'s hyperparameters with weights `w` and bias `b`, and its plan for
+/// `geo`'s input size.
+pub fn planned<T: Kernel>(geo: &Geometry, w: &[f64], b: Option<&[f64]>) -> (Operator<T>, Plan<T>) {
+    let b: Option<Vec<T>> = b.map(cast);
+    let op = Operator::new(geo.filter(), &cast(w), b.as_deref()).unwrap();
+    let plan = op.reshape(geo.batch, geo.input_size()).unwrap();
+    (op, plan)
+}
+
 /// A random valid geometry: strides 1-3 per axis, kernels 1-5 (and 11), asymmetric manual
-/// crops (with end padding), "same", dilation 1-2, groups 1-3, batch 1-2.
+/// crops (with negative end crops and output padding), "same", dilation 1-2, groups 1-3,
+/// batch 1-2.
 pub fn random_geometry(r: &mut SmallRng) -> Geometry {
     loop {
         let groups = r.random_range(1..=3);
@@ -32,7 +77,15 @@ pub fn random_geometry(r: &mut SmallRng) -> Geometry {
         let dilation: [usize; 3] = core::array::from_fn(|_| if r.random_bool(0.3) { 2 } else { 1 });
         let input: [usize; 3] =
             core::array::from_fn(|a| r.random_range(1..=if a == 0 { 11 } else { 4 }));
-        let cropping = if r.random_bool(0.25) {
+        let same = r.random_bool(0.25);
+        let output_padding: [usize; 3] = core::array::from_fn(|a| {
+            if same {
+                0
+            } else {
+                r.random_range(0..stride[a].max(dilation[a]))
+            }
+        });
+        let cropping = if same {
             Cropping::Same
         } else {
             let ke: [usize; 3] = core::array::from_fn(|a| dilation[a] * (kernel[a] - 1) + 1);
@@ -43,18 +96,17 @@ pub fn random_geometry(r: &mut SmallRng) -> Geometry {
                 }),
             }
         };
-        let p = ConvParams {
-            batch: r.random_range(1..=2),
+        let f = Filter {
             channels: per_c * groups,
             filters: per_f * groups,
             groups,
-            input,
             kernel,
             stride,
             dilation,
             cropping,
+            output_padding,
         };
-        if let Ok(g) = Geometry::new(&p) {
+        if let Ok(g) = Geometry::new(&f, r.random_range(1..=2), input) {
             if g.output_len() < 60_000 {
                 return g;
             }
@@ -84,8 +136,8 @@ pub fn ints(r: &mut SmallRng, n: usize) -> Vec<f64> {
 }
 
 /// The geometry of `p`, and integer X, weights and bias for it drawn from `r` in that order.
-pub fn int_case(p: &ConvParams, r: &mut SmallRng) -> (Geometry, Vec<f64>, Vec<f64>, Vec<f64>) {
-    let geo = Geometry::new(p).unwrap();
+pub fn int_case(p: &Case, r: &mut SmallRng) -> (Geometry, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let geo = p.geometry().unwrap();
     let x = ints(r, geo.input_len());
     let w = ints(r, geo.weight_len());
     let b = ints(r, geo.filters);
@@ -117,4 +169,58 @@ pub fn random_layout(r: &mut SmallRng, e: Extents) -> Layout {
 
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `Y` through a fresh operator and plan.
+pub fn run_forward<T: Kernel>(
+    geo: &Geometry,
+    w: &[f64],
+    b: Option<&[f64]>,
+    x: &[T],
+    xl: Layout,
+    y: &mut [T],
+    yl: Layout,
+) {
+    let (op, plan) = planned::<T>(geo, w, b);
+    op.forward(&plan, x, xl, y, yl).unwrap();
+}
+
+/// `dX` alone through a fresh operator and plan.
+pub fn run_dx<T: Kernel>(
+    geo: &Geometry,
+    w: &[f64],
+    dy: &[T],
+    yl: Layout,
+    dx: &mut [T],
+    xl: Layout,
+) {
+    let (op, plan) = planned::<T>(geo, w, None);
+    let grads = Gradients {
+        dx: Some((dx, xl)),
+        dw: None,
+        db: None,
+    };
+    op.backward(&plan, &[], xl, dy, yl, grads).unwrap();
+}
+
+/// `dW` alone through an operator of zero weights (`dW` does not read them).
+pub fn run_dw<T: Kernel>(geo: &Geometry, x: &[T], xl: Layout, dy: &[T], yl: Layout, dw: &mut [T]) {
+    let (op, plan) = planned::<T>(geo, &vec![0.0; geo.weight_len()], None);
+    let grads = Gradients {
+        dx: None,
+        dw: Some(dw),
+        db: None,
+    };
+    op.backward(&plan, x, xl, dy, yl, grads).unwrap();
+}
+
+/// `dB` alone through an operator of zero weights.
+pub fn run_db<T: Kernel>(geo: &Geometry, dy: &[T], yl: Layout, db: &mut [T]) {
+    let (op, plan) = planned::<T>(geo, &vec![0.0; geo.weight_len()], None);
+    let grads = Gradients {
+        dx: None,
+        dw: None,
+        db: Some(db),
+    };
+    op.backward(&plan, &[], yl, dy, yl, grads).unwrap();
 }

@@ -33,6 +33,14 @@ const CASES: Array<[string, Tconv3dErrorCode]> = [
   ["FilterSize must hold 3 values, got 2", "TCONV3D_ARGUMENT"],
   ["Y strides map two elements to one place; expected a one-to-one layout", "TCONV3D_ARGUMENT"],
   ["dimension order [0, 0, 1, 2, 3] is not a permutation of 0..5", "TCONV3D_ARGUMENT"],
+  [
+    "OutputPadding along spatial dimension 2 is 3; expected less than its Stride (3) or its DilationFactor (1)",
+    "TCONV3D_ARGUMENT",
+  ],
+  [
+    'OutputPadding needs manual cropping; Cropping "same" already fixes the output length (n*stride)',
+    "TCONV3D_ARGUMENT",
+  ],
 ];
 
 describe("coreError", () => {

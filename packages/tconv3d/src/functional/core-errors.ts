@@ -21,7 +21,7 @@ type Make = (message: string, options: ErrorOptions) => Tconv3dError;
  * are checked in TypeScript first, so the core's refusal of one is an `ArgumentError`.
  */
 const RULES: readonly (readonly [RegExp, Make])[] = [
-  // `zeros` in compute.rs, and `GeometryError::TooLarge`: WASM memory cannot hold it.
+  // `GeometryError::Memory` and `TooLarge`: WASM memory cannot hold it.
   [/cannot allocate|too large for this address space/, (m, o) => new MemoryError(m, o)],
   // wasm-bindgen: a freed object (a disposed WasmArray's buffer) passed to the core.
   [
@@ -38,7 +38,7 @@ const RULES: readonly (readonly [RegExp, Make])[] = [
   ],
   // GeometryError and compute.rs: a parameter or a layout the core refuses.
   [
-    /expected a (positive|nonnegative) integer|must hold \d+ values|value out of range|one-to-one layout|not a permutation/,
+    /expected a (positive|nonnegative) integer|must hold \d+ values|value out of range|one-to-one layout|not a permutation|^OutputPadding /,
     (m, o) => new ArgumentError(m, o),
   ],
 ];

@@ -185,6 +185,7 @@ function specOf(weights: unknown, options: DltranspconvOptions, where: string) {
     stride: parseVec3(o.stride ?? 1, "Stride", where),
     dilationFactor: parseVec3(o.dilationFactor ?? 1, "DilationFactor", where),
     cropping: parseCropping(o.cropping ?? 0, where),
+    outputPadding: [0, 0, 0],
   };
   return { spec, weights: weights.data, weightSize: size };
 }

@@ -1,7 +1,8 @@
 /**
  * The one path from labelled tensors to the WASM core, shared by `dltranspconv` and the layer:
- * map the input's labels onto the kernel's view, validate the geometry in the core (the single
- * source of truth for output sizes and crops), copy into WASM memory, run, copy out into a new
+ * map the input's labels onto the kernel's view, make the core's operator (hyperparameters
+ * validated, weights packed) and its plan for the input's size (the single source of truth
+ * for output sizes, crops and layouts), copy into WASM memory, run, copy out into a new
  * `DlArray` with the input's labels.
  *
  * @module
@@ -19,7 +20,14 @@ import {
 import { SizeError } from "../errors.js";
 import { callCore } from "./core-errors.js";
 import type { CroppingSpec, Vec3 } from "./options.js";
-import { glue, typed, view, type WasmBuffer, type WasmConv } from "./wasm-api.js";
+import {
+  glue,
+  typed,
+  view,
+  type WasmBuffer,
+  type WasmOperator,
+  type WasmPlan,
+} from "./wasm-api.js";
 import { detachSafe, WasmArray } from "./wasm-array.js";
 
 /** Everything about the operation except the input's size. */
@@ -31,6 +39,8 @@ export interface ConvSpec {
   readonly stride: Vec3;
   readonly dilationFactor: Vec3;
   readonly cropping: CroppingSpec;
+  /** Samples added at the end of each axis (PyTorch's `output_padding`). */
+  readonly outputPadding: Vec3;
 }
 
 /** An input mapped onto the kernel: possibly a canonical copy when its batch can't be folded. */
@@ -74,36 +84,103 @@ export function strides(v: SpatialView): Uint32Array {
 }
 
 /**
- * Validates the geometry in the core; its messages name the parameter, value and expectation.
+ * Refuses an input whose channel count is not the spec's: the one check of it, before the
+ * core (whose operators know their channels and would only see a buffer of another length).
  *
- * @throws SizeError for a channel count other than the spec's, or crops that leave no output;
- *   the other errors of the core as {@link callCore} translates them.
+ * @throws SizeError naming the input's channels and NumChannels.
  */
-export function makeConv(spec: ConvSpec, v: SpatialView, where: string): WasmConv {
+export function checkChannels(spec: ConvSpec, v: SpatialView, where: string): void {
   if (v.channels !== spec.numChannels) {
     throw new SizeError(
       `${where}: the input has ${v.channels} channels (its C dimension); expected NumChannels = ${spec.numChannels}`,
     );
   }
+}
+
+/** The arguments of the core's hyperparameters, in the order its exports take them. */
+function hyperparameters(spec: ConvSpec) {
   const manual = spec.cropping.mode === "manual" ? spec.cropping : null;
-  const Conv = glue().Conv;
-  return callCore(
-    where,
-    () =>
-      new Conv(
-        v.batch,
-        spec.numChannels,
-        spec.numFilters,
-        spec.numGroups,
-        Uint32Array.from(v.spatial),
-        Uint32Array.from(spec.filterSize),
-        Uint32Array.from(spec.stride),
-        Uint32Array.from(spec.dilationFactor),
-        Int32Array.from(manual?.begin ?? [0, 0, 0]),
-        Int32Array.from(manual?.end ?? [0, 0, 0]),
-        manual === null,
-      ),
+  return [
+    Uint32Array.from(spec.filterSize),
+    Uint32Array.from(spec.stride),
+    Uint32Array.from(spec.dilationFactor),
+    Int32Array.from(manual?.begin ?? [0, 0, 0]),
+    Int32Array.from(manual?.end ?? [0, 0, 0]),
+    manual === null,
+    Uint32Array.from(spec.outputPadding),
+  ] as const;
+}
+
+/**
+ * The core's operator for `spec` in precision `dtype`: hyperparameters validated (messages
+ * name the parameter, value and expectation), `weights` and `bias` (or none) packed once.
+ * Run inside {@link callCore}.
+ */
+export function makeOperator(
+  spec: ConvSpec,
+  dtype: Dtype,
+  weights: FloatArray,
+  bias: FloatArray | null,
+): WasmOperator {
+  const g = glue();
+  const args = [
+    spec.numChannels,
+    spec.numFilters,
+    spec.numGroups,
+    ...hyperparameters(spec),
+  ] as const;
+  // The element type `dtype` names, which `asDtype` converts to.
+  const w = asDtype(weights, dtype);
+  const b = asDtype(bias ?? new Float64Array(0), dtype);
+  return dtype === "single"
+    ? new g.OperatorF32(...args, w as Float32Array, b as Float32Array)
+    : new g.OperatorF64(...args, w as Float64Array, b as Float64Array);
+}
+
+/**
+ * The crops `[[b0, b1, b2], [e0, e1, e2]]` the core resolves for `spec` (output padding taken
+ * off the end crops); they depend on no input size nor channel count.
+ */
+export function resolvedCrops(spec: Omit<ConvSpec, "numChannels" | "numFilters">): [Vec3, Vec3] {
+  const c = glue().croppingSize(
+    spec.numGroups,
+    ...hyperparameters({ ...spec, numChannels: 0, numFilters: 0 }),
   );
+  return [
+    [c[0] as number, c[1] as number, c[2] as number],
+    [c[3] as number, c[4] as number, c[5] as number],
+  ];
+}
+
+/** What the caller keeps of a plan: it and what it tells (one call at reshape time). */
+export interface PlanInfo {
+  readonly plan: WasmPlan;
+  /** Output length of each spatial axis. */
+  readonly outputSize: Vec3;
+  /** `[n, s0, s1, s2, c, origin]` strides of the input layout the forward pass runs fastest on. */
+  readonly inputStrides: Uint32Array;
+  /** Elements of a buffer in that layout (with any slack read past the input). */
+  readonly inputLen: number;
+  /** `2*N*Cin*(Cout/g)*taps*input voxels`. */
+  readonly flops: number;
+  /** `[n, s0, s1, s2, c, origin]` strides of the layouts of `X` and `dY` the gradients take. */
+  readonly gradientStrides: readonly [Uint32Array, Uint32Array];
+}
+
+/** The plan of `op` for the input size of `v`. Run inside {@link callCore}. */
+export function makePlan(op: WasmOperator, v: SpatialView): PlanInfo {
+  const [s0, s1, s2] = v.spatial as unknown as Vec3;
+  const plan = op.reshape(v.batch, s0, s1, s2);
+  const d = plan.describe();
+  const at = (i: number, n: number) => Uint32Array.from(d.subarray(i, i + n));
+  return {
+    plan,
+    outputSize: [d[0] as number, d[1] as number, d[2] as number],
+    inputStrides: at(3, 6),
+    inputLen: d[9] as number,
+    flops: d[10] as number,
+    gradientStrides: [Uint32Array.of(...at(11, 5), 0), Uint32Array.of(...at(16, 5), 0)],
+  };
 }
 
 /** The size of `like`'s (mapped) array with new spatial and channel lengths. */
@@ -164,19 +241,6 @@ export function withBuffers<R>(body: (keep: (b: WasmBuffer) => WasmBuffer) => R)
   } finally {
     for (const b of held) b.free();
   }
-}
-
-/** `[n, s0, s1, s2, c, origin]` strides of the channels-last layout (column-major `[C S0 S1 S2 N]`). */
-export function channelsLast(v: SpatialView): Uint32Array {
-  const line = v.channels * v.spatial[0];
-  return Uint32Array.of(
-    line * v.spatial[1] * v.spatial[2],
-    v.channels,
-    line,
-    line * v.spatial[1],
-    1,
-    0,
-  );
 }
 
 function sameStrides(a: ArrayLike<number>, b: ArrayLike<number>): boolean {

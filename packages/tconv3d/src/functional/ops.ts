@@ -1,6 +1,6 @@
 /**
- * Forward and backward passes on labelled tensors, with the WASM plans (packed weights per
- * geometry) optionally cached by the caller.
+ * Forward and backward passes on labelled tensors, with the core's operator (weights packed
+ * once per weights version) and its plans (one per input size) optionally cached by the caller.
  *
  * @module
  * @internal
@@ -12,6 +12,7 @@ import {
   describeValue,
   type FloatArray,
   type SameDtype,
+  type SpatialView,
   spatialView,
 } from "../dlarray/index.js";
 import { ArgumentError, FormatError, SizeError } from "../errors.js";
@@ -20,12 +21,13 @@ import {
   asDtype,
   type ConvSpec,
   callerSizeLike,
-  channelsLast,
+  checkChannels,
   download,
   inCallerOrder,
-  type Mapped,
-  makeConv,
+  makeOperator,
+  makePlan,
   mapInput,
+  type PlanInfo,
   residentBuffer,
   shapedLike,
   strides,
@@ -34,7 +36,7 @@ import {
   withBuffers,
 } from "./engine.js";
 import { checkOutput, sameSize } from "./outputs.js";
-import type { WasmBackwardData, WasmBuffer, WasmConv, WasmForward } from "./wasm-api.js";
+import { viewAt, type WasmBuffer, type WasmOperator } from "./wasm-api.js";
 import { checkLive, detachSafe, type WasmArray } from "./wasm-array.js";
 
 /** Weights (`[h w d F/g C/g g]` column-major values), bias (`F` values or none) and a version
@@ -46,61 +48,114 @@ export interface Learnables {
   readonly version: number;
 }
 
-interface Entry {
-  readonly key: string;
-  readonly conv: WasmConv;
-  forward?: WasmForward;
-  backwardData?: WasmBackwardData;
-}
+/** Plans kept per operator: a few input sizes used in turn (batch sizes, volumes). */
+const PLANS_KEPT = 4;
 
 /**
- * The plans of the most recent geometry, weights version and precision: packing runs once
- * per weights version, not per call. Holds one entry; a new key frees the old plans.
+ * The core's operator of the most recent weights version and precision, its plans for the
+ * input sizes seen last (at most {@link PLANS_KEPT}), and a WASM buffer that stages a forward
+ * call's input for its output to overwrite: packing runs once per weights version, a plan once
+ * per input size, and a warm `predict` on JS arrays is one call into WASM. A new weights
+ * version or precision frees the old operator and its plans.
  */
-export class PlanCache {
-  private entry: Entry | null = null;
+export class OperatorCache {
+  private key: string | null = null;
+  private op: WasmOperator | null = null;
+  private readonly plans = new Map<string, PlanInfo>();
+  private stage: { dtype: Dtype; buf: WasmBuffer; ptr: number; len: number } | null = null;
 
-  /** The entry for `key`, made by `make` when absent. */
-  get(key: string, make: () => WasmConv): Entry {
-    if (this.entry?.key !== key) {
+  /** The operator for `key`, made by `make` when absent. */
+  operator(key: string, make: () => WasmOperator): WasmOperator {
+    if (this.key !== key || this.op === null) {
       this.clear();
-      this.entry = { key, conv: make() };
+      this.op = make();
+      this.key = key;
     }
-    return this.entry;
+    return this.op;
   }
 
-  /** Frees every plan held. */
+  /** The current operator's plan for the input size of `v`, made when absent. */
+  plan(op: WasmOperator, v: SpatialView): PlanInfo {
+    const key = `${v.batch}|${v.spatial.join(",")}`;
+    let p = this.plans.get(key);
+    if (p === undefined) {
+      p = makePlan(op, v);
+      if (this.plans.size >= PLANS_KEPT) {
+        const [oldest, old] = this.plans.entries().next().value as [string, PlanInfo];
+        this.plans.delete(oldest);
+        old.plan.free();
+      }
+    } else {
+      this.plans.delete(key); // re-inserted last: the most recently used
+    }
+    this.plans.set(key, p);
+    return p;
+  }
+
+  /**
+   * A WASM buffer of at least `len` elements of `dtype` and its address, kept for the next
+   * call (a larger request replaces it).
+   */
+  staging(dtype: Dtype, len: number): { buf: WasmBuffer; ptr: number } {
+    const s = this.stage;
+    if (s !== null && s.dtype === dtype && s.len >= len) return s;
+    this.freeStage();
+    const buf = new (typed(dtype).Buffer)(len);
+    this.stage = { dtype, buf, ptr: buf.ptr(), len };
+    return this.stage;
+  }
+
+  private freeStage(): void {
+    this.stage?.buf.free();
+    this.stage = null;
+  }
+
+  /** Frees the operator, its plans and the staging buffer. */
   clear(): void {
-    const e = this.entry;
-    this.entry = null;
-    if (e === null) return;
-    e.forward?.free();
-    e.backwardData?.free();
-    e.conv.free();
+    for (const p of this.plans.values()) p.plan.free();
+    this.plans.clear();
+    this.op?.free();
+    this.op = null;
+    this.key = null;
+    this.freeStage();
   }
 }
 
-function entryFor(
+/** The operator of `p` in `dtype` and its plan for the input `m`. */
+function prepared(
   spec: ConvSpec,
-  m: Mapped,
+  v: SpatialView,
   dtype: Dtype,
   p: Learnables,
-  cache: PlanCache,
+  cache: OperatorCache,
   where: string,
-): Entry {
-  const key = `${dtype}|${m.view.batch}|${m.view.channels}|${m.view.spatial.join(",")}|${p.version}`;
-  return cache.get(key, () => makeConv(spec, m.view, where));
+): { op: WasmOperator; plan: PlanInfo } {
+  checkChannels(spec, v, where);
+  const op = cache.operator(`${dtype}|${p.version}`, () =>
+    makeOperator(spec, dtype, detachSafe(p.weights), p.bias),
+  );
+  return { op, plan: cache.plan(op, v) };
 }
 
 /** Runs `body` with a cache: the caller's, or a fresh one freed afterwards. */
-function withCache<R>(cache: PlanCache | null, body: (c: PlanCache) => R): R {
+function withCache<R>(cache: OperatorCache | null, body: (c: OperatorCache) => R): R {
   if (cache !== null) return body(cache);
-  const own = new PlanCache();
+  const own = new OperatorCache();
   try {
     return body(own);
   } finally {
     own.clear();
   }
+}
+
+/** The six numbers of `[n, s0, s1, s2, c, origin]` strides, as the core's runs take them. */
+function six(s: ArrayLike<number>): [number, number, number, number, number, number] {
+  return [s[0], s[1], s[2], s[3], s[4], s[5]] as [number, number, number, number, number, number];
+}
+
+/** The five numbers of `[n, s0, s1, s2, c]` strides (origin 0). */
+function five(s: ArrayLike<number>): [number, number, number, number, number] {
+  return [s[0], s[1], s[2], s[3], s[4]] as [number, number, number, number, number];
 }
 
 /**
@@ -120,7 +175,7 @@ export function forward(
   X: DlArray,
   spec: ConvSpec,
   p: Learnables,
-  cache: PlanCache | null,
+  cache: OperatorCache | null,
   where: string,
   out?: unknown,
 ): DlArray {
@@ -131,8 +186,8 @@ export function forward(
   const t = typed(dtype);
   return callCore(where, () =>
     withCache(cache, (c) => {
-      const e = entryFor(spec, m, dtype, p, c, where);
-      const size = callerSizeLike(m, e.conv.outputSize(), spec.numFilters);
+      const { op, plan } = prepared(spec, m.view, dtype, p, c, where);
+      const size = callerSizeLike(m, plan.outputSize, spec.numFilters);
       const into = checkOutput(
         out,
         "options.out",
@@ -140,38 +195,49 @@ export function forward(
         weightsToAvoid(p),
         where,
       );
-      const bias =
-        p.bias === null ? new (dtype === "single" ? Float32Array : Float64Array)(0) : p.bias;
-      e.forward ??= new t.Forward(
-        e.conv,
-        asDtype(detachSafe(p.weights), dtype),
-        asDtype(bias, dtype),
-      );
-      const fwd = e.forward;
       // Written in place when the caller's order is the computed one; else permuted, then copied.
       const Y =
         into !== undefined && m.back === null
           ? into
-          : shapedLike(m, e.conv.outputSize(), spec.numFilters, dtype);
-      withBuffers((keep) => {
-        // A WasmArray Y is written where it is; a buffer of ours is written whole by the run,
-        // so it stages the input's reordering first.
-        const resident = residentBuffer(Y);
-        const yb = resident ?? keep(new t.Buffer(Y.numel));
-        const xs = fwd.inputStrides();
-        const direct = residentBuffer(m.array) !== yb; // not in place
-        const xb = uploadAs(
-          m.array,
-          m.view,
-          xs,
-          fwd.inputLen(),
-          resident ? null : yb,
-          direct,
-          keep,
-        );
-        fwd.run(xb, xs, yb, strides(spatialView(Y)));
-        if (resident === null) download(dtype, yb, Y.data);
-      });
+          : shapedLike(m, plan.outputSize, spec.numFilters, dtype);
+      const ys = six(strides(spatialView(Y)));
+      const resident = residentBuffer(Y);
+      const xs = six(strides(m.view));
+      // X in JS memory, and Y's buffer can hold it: X goes there in its own layout, the core
+      // copies it into the layout the plan runs fastest on, and Y overwrites it (a buffer
+      // kept for the next call, or Y's own when Y is a WasmArray). A smaller Y keeps the
+      // input's copy in bricks (below), whose workspace is a fraction of X.
+      if (residentBuffer(m.array) === null && Y.numel >= m.array.numel) {
+        const x = detachSafe(m.array.data);
+        if (resident === null) {
+          const s = c.staging(dtype, Y.numel);
+          viewAt(dtype, s.ptr, x.length).set(x);
+          op.forwardInPlace(plan.plan, s.buf, ...xs, ...ys);
+          Y.data.set(viewAt(dtype, s.ptr, Y.numel));
+        } else {
+          Y.data.set(x);
+          op.forwardInPlace(plan.plan, resident, ...xs, ...ys);
+        }
+      } else {
+        withBuffers((keep) => {
+          // A WasmArray Y is written where it is; a buffer of ours is written whole by the
+          // run, so it stages the input's reordering first.
+          const yb = resident ?? keep(new t.Buffer(Y.numel));
+          const direct = residentBuffer(m.array) !== yb; // not in place
+          const xs = plan.inputStrides;
+          const xb = uploadAs(
+            m.array,
+            m.view,
+            xs,
+            plan.inputLen,
+            resident ? null : yb,
+            direct,
+            keep,
+          );
+          op.forward(plan.plan, xb, ...six(xs), yb, ...ys);
+          if (resident === null) download(dtype, yb, Y.data);
+        });
+      }
       return intoOrNew(inCallerOrder(Y, m, X.format), into);
     }),
   );
@@ -278,7 +344,7 @@ export function backward(
   spec: ConvSpec,
   p: Learnables,
   dLdY: unknown,
-  cache: PlanCache | null,
+  cache: OperatorCache | null,
   where: string,
   out?: unknown,
 ): Gradients {
@@ -290,8 +356,8 @@ export function backward(
   const t = typed(dtype);
   return callCore(where, () =>
     withCache(cache, (c) => {
-      const e = entryFor(spec, m, dtype, p, c, where);
-      const expected = { size: callerSizeLike(m, e.conv.outputSize(), spec.numFilters) };
+      const { op, plan } = prepared(spec, m.view, dtype, p, c, where);
+      const expected = { size: callerSizeLike(m, plan.outputSize, spec.numFilters) };
       const want = `a dlarray of size [${expected.size}] with format "${X.format}" (the output's)`;
       if (!(dLdY instanceof DlArray)) {
         throw new ArgumentError(`${where}: dLdY must be ${want}, got ${describeValue(dLdY)}`);
@@ -333,8 +399,6 @@ export function backward(
           where,
         );
       }
-      e.backwardData ??= new t.BackwardData(e.conv, asDtype(detachSafe(p.weights), dtype));
-      const bwd = e.backwardData;
       const fresh = (n: number) => (dtype === "single" ? new Float32Array(n) : new Float64Array(n));
       // dX is written in place when the caller's order is the computed one (see `forward`).
       const dX =
@@ -361,13 +425,11 @@ export function backward(
             null,
           );
         const direct = (a: DlArray) => !outputs.some((o) => o.buf === residentBuffer(a));
-        const xs = channelsLast(m.view);
+        const [xs, ys] = plan.gradientStrides;
         const xb = uploadAs(m.array, m.view, xs, dX.numel, stage, direct(m.array), keep);
-        const ys = channelsLast(md.view);
         const dyb = uploadAs(md.array, md.view, ys, dLdY.numel, stage, direct(md.array), keep);
-        bwd.run(dyb, ys, dxb, strides(spatialView(dX)));
-        t.backwardWeights(e.conv, xb, xs, dyb, ys, dwb);
-        t.backwardBias(e.conv, dyb, ys, dbb);
+        const dxs = five(strides(spatialView(dX)));
+        op.backward(plan.plan, xb, ...five(xs), dyb, ...five(ys), dxb, ...dxs, dwb, dbb, 7);
         for (const o of outputs) if (o.resident === null) download(dtype, o.buf, o.array.data);
       });
       return { dLdX: intoOrNew(inCallerOrder(dX, m, X.format), into.dLdX), dLdW: dW, dLdB: dB };

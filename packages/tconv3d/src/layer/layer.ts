@@ -13,20 +13,19 @@ import {
 } from "../dlarray/index.js";
 import { ArgumentError, SizeError } from "../errors.js";
 import { callCore } from "../functional/core-errors.js";
-import type { ConvSpec } from "../functional/engine.js";
+import { type ConvSpec, checkChannels, resolvedCrops } from "../functional/engine.js";
 import {
   type BackwardOptions,
   backward,
   forward,
   type Gradients,
   type Learnables,
-  PlanCache,
+  OperatorCache,
   type PredictOptions,
   type WasmOutput,
 } from "../functional/ops.js";
 import type { CroppingSpec, Vec3 } from "../functional/options.js";
 import { outOption } from "../functional/outputs.js";
-import { glue } from "../functional/wasm-api.js";
 import { checkLive, type WasmArray } from "../functional/wasm-array.js";
 import {
   readLayerWeights,
@@ -158,7 +157,7 @@ export class TransposedConv3dLayer {
   private w: DlArray | null;
   private b: DlArray | null;
   private version = 0;
-  private readonly plans = new PlanCache();
+  private readonly plans = new OperatorCache();
 
   static {
     accessLearnables = (layer) => ({
@@ -265,45 +264,26 @@ export class TransposedConv3dLayer {
   }
 
   /**
-   * Crops `[[top, left, front], [bottom, right, back]]`. For `"same"` these are resolved by
-   * the core (needs a resolved `init()`) and never negative, as MATLAB's (a filter shorter than
-   * the stride gets the missing samples appended, which is no crop); with
+   * Crops `[[top, left, front], [bottom, right, back]]`, as the core resolves them (needs a
+   * resolved `init()`). For `"same"` never negative, as MATLAB's (a filter shorter than the
+   * stride gets the missing samples appended, which is no crop); with
    * {@link TransposedConv3dLayer.outputPadding} (an extension) the padding is subtracted from
    * the end crops, so those may be negative.
    */
   get croppingSize(): [[number, number, number], [number, number, number]] {
-    const c = this.effectiveCropping();
-    if (c.mode === "manual") return [[...c.begin], [...c.end]];
-    const Conv = glue().Conv;
-    const conv = callCore(
-      `${WHERE}.croppingSize`,
-      () =>
-        new Conv(
-          1,
-          this.numGroups,
-          this.numGroups,
-          this.numGroups,
-          Uint32Array.of(1, 1, 1),
-          Uint32Array.from(this.filterSize),
-          Uint32Array.from(this.stride),
-          Uint32Array.from(this.dilationFactor),
-          Int32Array.of(0, 0, 0),
-          Int32Array.of(0, 0, 0),
-          true,
-        ),
+    const same = this.args.cropping.mode === "same";
+    const [begin, end] = callCore(`${WHERE}.croppingSize`, () =>
+      resolvedCrops({
+        filterSize: this.filterSize,
+        numGroups: this.numGroups,
+        stride: this.stride,
+        dilationFactor: this.dilationFactor,
+        cropping: this.args.cropping,
+        outputPadding: this.outputPadding,
+      }),
     );
-    try {
-      // As MATLAB's CroppingSize, never negative: where the filter is shorter than the stride,
-      // "same" appends the missing samples at the end, which is no crop.
-      const [b0, b1, b2] = conv.cropBegin() as unknown as [number, number, number];
-      const [e0, e1, e2] = Array.from(conv.cropEnd(), (e) => Math.max(0, e));
-      return [
-        [b0, b1, b2],
-        [e0 as number, e1 as number, e2 as number],
-      ];
-    } finally {
-      conv.free();
-    }
+    const [e0, e1, e2] = same ? end.map((e) => Math.max(0, e)) : end;
+    return [[...begin], [e0 as number, e1 as number, e2 as number]];
   }
 
   /**
@@ -345,18 +325,6 @@ export class TransposedConv3dLayer {
     });
   }
 
-  /** The cropping the core sees: manual end crops minus the output padding. */
-  private effectiveCropping(): CroppingSpec {
-    const c = this.args.cropping;
-    const op = this.outputPadding;
-    if (c.mode === "same" || op.every((o) => o === 0)) return c;
-    return {
-      mode: "manual",
-      begin: c.begin,
-      end: c.end.map((e, a) => e - (op[a] as number)) as unknown as Vec3,
-    };
-  }
-
   private spec(): ConvSpec {
     if (this.channels === "auto") {
       throw new ArgumentError(
@@ -370,7 +338,8 @@ export class TransposedConv3dLayer {
       numGroups: this.numGroups,
       stride: this.stride,
       dilationFactor: this.dilationFactor,
-      cropping: this.effectiveCropping(),
+      cropping: this.args.cropping,
+      outputPadding: this.outputPadding,
     };
   }
 
@@ -391,10 +360,8 @@ export class TransposedConv3dLayer {
           `${WHERE}: the input has ${v.channels} channels; expected a multiple of NumGroups = ${this.numGroups}`,
         );
       }
-    } else if (v.channels !== this.channels) {
-      throw new SizeError(
-        `${WHERE}: the input has ${v.channels} channels (its C dimension); expected NumChannels = ${this.channels}`,
-      );
+    } else {
+      checkChannels(this.spec(), v, WHERE);
     }
     const c = v.channels;
     const g = this.numGroups;
@@ -429,18 +396,6 @@ export class TransposedConv3dLayer {
 
   private learnables(X: DlArray): Learnables {
     if (this.w === null || this.b === null) this.initialize(X);
-    // Check the channel count here: the compute plans are cached by input size, not channels.
-    let channels: number | null = null;
-    try {
-      channels = spatialView(X).channels;
-    } catch {
-      // A malformed input: the compute path reports it.
-    }
-    if (channels !== null && channels !== this.channels) {
-      throw new SizeError(
-        `${WHERE}: the input has ${channels} channels (its C dimension); expected NumChannels = ${this.channels}`,
-      );
-    }
     const w = this.w as DlArray;
     return {
       weights: w.data,
