@@ -20,6 +20,12 @@ mod parallel;
 pub mod reference;
 mod tensor;
 
+/// The repository README's Rust example, compiled and run by `cargo test` (rustdoc skips its
+/// TypeScript, shell and text blocks).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct RepositoryReadme;
+
 pub use element::Element;
 pub use geometry::{weight_shape, Cropping, Filter, Geometry, GeometryError};
 pub use kernels::Kernel;
