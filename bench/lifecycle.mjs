@@ -7,14 +7,39 @@
 //    once per input size, so a layer fed two batch sizes or two volumes in turn should run
 //    each as fast as when fed one size only.
 //
-// Usage: node bench/lifecycle.mjs [--reps N]   (prints a Markdown table)
+// Measures, writes bench/results/lifecycle.json and renders its section of BENCHMARKS.md from
+// it (bench/lib/report-lifecycle.mjs; `pnpm bench:report` renders it again).
+//
+//   pnpm bench:lifecycle                          measures, writes both
+//   pnpm bench:lifecycle -- --reps 5 --out -      fewer runs, print only
+//
+// Flags: --reps N (default 15), --out FILE ("-" prints only), --results FILE (none with --out -).
 
-import { parseArgs } from "node:util";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, relative, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import { eachFlag, printUsage } from "./lib/args.mjs";
 import { randomF32 } from "./lib/core.mjs";
-import { median, table } from "./lib/table.mjs";
+import { cpuInfo, gitInfo } from "./lib/environment.mjs";
+import { renderLifecycle } from "./lib/report-lifecycle.mjs";
+import { LIFECYCLE_RESULTS, readResults, writeResults } from "./lib/results.mjs";
+import { replaceSection } from "./lib/sections.mjs";
 
-const { values: opts } = parseArgs({ options: { reps: { type: "string", default: "15" } } });
-const reps = Number(opts.reps);
+const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
+const opts = { reps: 15, out: join(ROOT, "BENCHMARKS.md"), results: undefined };
+eachFlag(process.argv.slice(2), "bench:lifecycle", (flag, value, path) => {
+  if (flag === "--reps") opts.reps = Number(value());
+  else if (flag === "--out") opts.out = path();
+  else if (flag === "--results") opts.results = path();
+  else if (flag === "--help" || flag === "-h") printUsage(import.meta.url);
+  else throw new Error(`bench:lifecycle: unknown argument ${flag} (try --help)`);
+});
+if (!(Number.isInteger(opts.reps) && opts.reps >= 1)) {
+  throw new Error("bench:lifecycle: --reps must be a positive integer");
+}
+if (opts.results === undefined) opts.results = opts.out === null ? null : LIFECYCLE_RESULTS;
+const reps = opts.reps;
 
 // Every function export of every instance counts its calls; set up before the package loads
 // its build, so that the glue's `wasm` object is the counting one.
@@ -65,7 +90,7 @@ function crossingsOf(call) {
   return crossings.n - before;
 }
 
-/** Median ms of `reps` calls of `call`, each after `between()` (untimed). */
+/** Times (ms) of `reps` calls of `call`, each after `between()` (untimed). */
 function timed(call, between = () => {}) {
   const ms = [];
   for (let i = 0; i < reps; i++) {
@@ -74,46 +99,69 @@ function timed(call, between = () => {}) {
     call();
     ms.push(performance.now() - t0);
   }
-  return median(ms);
+  return ms;
 }
 
 const [a, ...others] = Object.entries(sizes);
 const [aName, aX] = a;
-const rows = [];
-const crossRows = [
-  ["predict (JS arrays)", crossingsOf(() => layer.predict(aX))],
-  [
-    'predict (out: "wasm", disposed)',
-    crossingsOf(() => layer.predict(aX, { out: "wasm" })[Symbol.dispose]()),
-  ],
-  [
-    "backward (JS arrays)",
-    crossingsOf(() => layer.backward(aX, layer.predict(aX))) - crossingsOf(() => layer.predict(aX)),
-  ],
+const crossingRows = [
+  { call: "predict (JS arrays)", n: crossingsOf(() => layer.predict(aX)) },
+  {
+    call: 'predict (out: "wasm", disposed)',
+    n: crossingsOf(() => layer.predict(aX, { out: "wasm" })[Symbol.dispose]()),
+  },
+  {
+    call: "backward (JS arrays)",
+    n:
+      crossingsOf(() => layer.backward(aX, layer.predict(aX))) -
+      crossingsOf(() => layer.predict(aX)),
+  },
 ];
 const alone = timed(() => layer.predict(aX));
-for (const [name, X] of others) {
+// What a re-pack costs: the same call after each assignment of the weights (a new version).
+const repacked = timed(
+  () => layer.predict(aX),
+  () => {
+    const w = layer.weights;
+    layer.weights = w;
+  },
+);
+const alternating = others.map(([name, X]) => {
   layer.predict(X);
-  const alternating = timed(
-    () => layer.predict(aX),
-    () => layer.predict(X),
-  );
-  rows.push([
-    `${aName} ⇄ ${name}`,
-    alone.toFixed(3),
-    alternating.toFixed(3),
-    (alternating / alone).toFixed(2),
-  ]);
-}
+  return {
+    name,
+    times: timed(
+      () => layer.predict(aX),
+      () => layer.predict(X),
+    ),
+  };
+});
 
-console.log("JS↔WASM crossings of one warm call (simd, 1 thread):\n");
-console.log(
-  table(
-    ["call", "crossings"],
-    crossRows.map(([c, n]) => [c, String(n)]),
-  ),
-);
-console.log(
-  `\nWarm predict of ${aName}, median of ${reps} (ms), alone and alternating with another size:\n`,
-);
-console.log(table(["sizes", "alone", "alternating", "ratio"], rows));
+const res = {
+  date: new Date().toISOString(),
+  commit: gitInfo(),
+  cpu: cpuInfo(),
+  cores: os.availableParallelism(),
+  build: T.backendInfo(),
+  reps,
+  layer: { filterSize: 3, numFilters: 8, numChannels: C, stride: 2, cropping: 1 },
+  first: aName,
+  crossings: crossingRows,
+  alone,
+  repacked,
+  alternating,
+};
+if (opts.results) {
+  writeResults(opts.results, res);
+  console.error(`bench:lifecycle: wrote ${relative(process.cwd(), opts.results)}`);
+}
+const section = renderLifecycle(opts.results ? readResults(opts.results) : res);
+if (opts.out) {
+  let doc = "";
+  try {
+    doc = readFileSync(opts.out, "utf8");
+  } catch {}
+  writeFileSync(opts.out, replaceSection(doc, "bench:lifecycle", section));
+  console.error(`bench:lifecycle: wrote ${relative(process.cwd(), opts.out)}`);
+}
+console.log(section);

@@ -100,7 +100,9 @@ if (opts.results) {
 const previous = opts.out && existsSync(opts.out) ? readFileSync(opts.out, "utf8") : "";
 const doc = renderBenchmarks({
   node: opts.results ? readTimedResults(opts.results) : results,
-  ...(opts.results ? sectionResults(opts.results) : { asyncResults: null, nativeResults: null }),
+  ...(opts.results
+    ? sectionResults(opts.results)
+    : { asyncResults: null, nativeResults: null, lifecycleResults: null }),
   previous,
 });
 console.log(doc);

@@ -22,6 +22,9 @@ export const ASYNC_RESULTS = join(RESULTS_DIR, "async.json");
 /** The results of `pnpm bench:native`. */
 export const NATIVE_RESULTS = join(RESULTS_DIR, "native.json");
 
+/** The results of `pnpm bench:lifecycle`. */
+export const LIFECYCLE_RESULTS = join(RESULTS_DIR, "lifecycle.json");
+
 /**
  * The results of the scripts that own a section of BENCHMARKS.md, found beside the node
  * results `nodeFile` (in the same folder): each null where absent.
@@ -34,6 +37,7 @@ export function sectionResults(nodeFile) {
   return {
     asyncResults: read("async.json", readResults),
     nativeResults: read("native.json", readTimedResults),
+    lifecycleResults: read("lifecycle.json", readResults),
   };
 }
 
