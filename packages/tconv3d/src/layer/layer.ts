@@ -24,7 +24,7 @@ import {
   type PredictOptions,
   type WasmOutput,
 } from "../functional/ops.js";
-import type { CroppingSpec, Vec3 } from "../functional/options.js";
+import type { Vec3 } from "../functional/options.js";
 import { outOption } from "../functional/outputs.js";
 import { checkLive, type WasmArray } from "../functional/wasm-array.js";
 import {
