@@ -1,6 +1,6 @@
 //! The tiles in plain Rust, with the SIMD kernels' blocking (the compiler may vectorise them).
 
-use super::{store, ARow, Run, RunSteps, MR, NR, WIDE_ROWS};
+use super::{store, ARow, Run, RunSteps, LANE_ROWS, MR, NR, WIDE_ROWS};
 use crate::element::Element;
 
 /// [`super::IMPLEMENTATION`] in this build.
@@ -55,22 +55,40 @@ pub unsafe fn lanes<T: Element>(
     out_step: usize,
     nr: usize,
 ) {
-    let adds = |t: usize, r: usize| valid.get(t).is_none_or(|v| v >> r & 1 == 1);
-    for r in 0..rows {
-        for (q, &s) in seed.iter().enumerate().take(nr) {
-            let mut acc = s;
-            for (t, &p) in a
-                .iter()
-                .enumerate()
-                .filter(|&(t, p)| !p.is_null() && adds(t, r))
-            {
-                for c in 0..kc {
-                    // SAFETY: the caller grants reads at `c*a_step + r`, `r < rows`, and of `a.len()*kc*NR` B values.
-                    acc += unsafe { *p.add(c * a_step + r) * *b.add((t * kc + c) * NR + q) };
+    // Rows are the innermost, independent sums (as the SIMD tile's lanes), so the compiler
+    // can vectorise them: over a fixed `LANE_ROWS` when every row takes every tap (most calls:
+    // the inside of a line), else row by row, where a row a tap must not reach keeps its sum
+    // (a select, not a multiply by zero: what is read there may be NaN).
+    let whole = rows == LANE_ROWS && valid.iter().all(|&v| v == u16::MAX);
+    for (q, &s) in seed.iter().enumerate().take(nr) {
+        let mut acc = [s; LANE_ROWS];
+        for (t, &p) in a.iter().enumerate().filter(|(_, p)| !p.is_null()) {
+            let mask = valid.get(t).copied().unwrap_or(u16::MAX);
+            let adds: [bool; LANE_ROWS] = core::array::from_fn(|r| mask >> r & 1 == 1);
+            for c in 0..kc {
+                // SAFETY: the caller grants reads of `a.len()*kc*NR` B values.
+                let w = unsafe { *b.add((t * kc + c) * NR + q) };
+                // SAFETY: the caller grants reads at `c*a_step + r` for `r < rows`.
+                let x = unsafe { p.add(c * a_step) };
+                if whole {
+                    // SAFETY: as above, with `rows == LANE_ROWS`.
+                    let x = unsafe { &*(x as *const [T; LANE_ROWS]) };
+                    for (sum, &x) in acc.iter_mut().zip(x) {
+                        *sum += x * w;
+                    }
+                } else {
+                    // SAFETY: as above.
+                    let x = unsafe { core::slice::from_raw_parts(x, rows) };
+                    for ((sum, &x), &on) in acc.iter_mut().zip(x).zip(&adds) {
+                        let added = *sum + x * w;
+                        *sum = if on { added } else { *sum };
+                    }
                 }
             }
+        }
+        for (r, &sum) in acc.iter().enumerate().take(rows) {
             // SAFETY: `out` is valid for writes at `r*row_step + q*out_step`.
-            unsafe { *out.add(r * row_step + q * out_step) = acc };
+            unsafe { *out.add(r * row_step + q * out_step) = sum };
         }
     }
 }
