@@ -235,7 +235,7 @@ impl<T: Kernel> ForwardWeights<T> {
         y: &mut [T],
         yl: Layout,
     ) {
-        let cg = geo.channels_per_group();
+        let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let tasks = &shape.tile_tasks;
         let ops = Operands {
             a: x,
@@ -264,6 +264,9 @@ impl<T: Kernel> ForwardWeights<T> {
                     g,
                     xl,
                     yl,
+                    x_at: g * cg,
+                    y_at: g * fg,
+                    fg,
                 },
                 tiles: tiles.clone(),
                 panels: panels.clone(),
@@ -394,6 +397,10 @@ struct PhaseRows<'a, T> {
     g: usize,
     xl: Layout,
     yl: Layout,
+    /// The group's first channel of X and filter of Y, and its filters.
+    x_at: usize,
+    y_at: usize,
+    fg: usize,
 }
 
 impl<T> PhaseRows<'_, T> {
@@ -419,12 +426,12 @@ unsafe impl<T: Kernel> RowSource<T> for PhaseRows<'_, T> {
 
     fn out_at(&self, (n, j): Pos) -> usize {
         let o = [0, 1, 2].map(|ax| self.phases[ax].first + j[ax] * self.geo.axes[ax].stride);
-        self.yl.offset(n, o, self.g * self.geo.filters_per_group())
+        self.yl.offset(n, o, self.y_at)
     }
 
     fn line(&self, n: usize, j: [usize; 2], t: [usize; 2]) -> Option<usize> {
         let i = [0, self.input(1, j[0], t[0])?, self.input(2, j[1], t[1])?];
-        Some(self.xl.offset(n, i, self.g * self.geo.channels_per_group()))
+        Some(self.xl.offset(n, i, self.x_at))
     }
 
     fn along0(&self, j0: usize, t0: usize) -> Option<usize> {
@@ -436,7 +443,7 @@ unsafe impl<T: Kernel> RowSource<T> for PhaseRows<'_, T> {
         Panel {
             seed: *seed,
             weights,
-            width: NR.min(self.geo.filters_per_group() - p * NR),
+            width: NR.min(self.fg - p * NR),
         }
     }
 }

@@ -147,6 +147,7 @@ impl<T: Kernel> DataWeights<T> {
             panel_parts,
             per_part,
         } = *split;
+        let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let rows = geo.input_len() / geo.channels;
         let tiles = rows.div_ceil(MR);
         let ops = Operands {
@@ -165,6 +166,9 @@ impl<T: Kernel> DataWeights<T> {
                     g,
                     xl,
                     yl,
+                    x_at: g * cg,
+                    y_at: g * fg,
+                    cg,
                 },
                 rows,
                 cut,
@@ -185,6 +189,10 @@ struct GroupRows<'a, T> {
     g: usize,
     xl: Layout,
     yl: Layout,
+    /// The group's first channel of dX and filter of dY, and its channels.
+    x_at: usize,
+    y_at: usize,
+    cg: usize,
 }
 
 // SAFETY: tiles, groups and panels are split between tasks and `xl` is one-to-one, so a
@@ -199,13 +207,13 @@ unsafe impl<T: Kernel> RowSource<T> for GroupRows<'_, T> {
     }
 
     fn out_at(&self, (n, i): Pos) -> usize {
-        self.xl.offset(n, i, self.g * self.geo.channels_per_group())
+        self.xl.offset(n, i, self.x_at)
     }
 
     fn line(&self, n: usize, i: [usize; 2], k: [usize; 2]) -> Option<usize> {
         let [_, a1, a2] = self.geo.axes;
         let o = [0, a1.output_for(i[0], k[0])?, a2.output_for(i[1], k[1])?];
-        Some(self.yl.offset(n, o, self.g * self.geo.filters_per_group()))
+        Some(self.yl.offset(n, o, self.y_at))
     }
 
     fn along0(&self, i0: usize, k0: usize) -> Option<usize> {
@@ -215,12 +223,11 @@ unsafe impl<T: Kernel> RowSource<T> for GroupRows<'_, T> {
     }
 
     fn panel(&self, p: usize) -> Panel<T> {
-        let (cg, fg) = (self.geo.channels_per_group(), self.geo.filters_per_group());
-        let at = (self.g * self.w.panels + p) * self.geo.taps() * fg * NR;
+        let at = (self.g * self.w.panels + p) * self.geo.taps() * self.geo.filters_per_group() * NR;
         Panel {
             seed: [T::ZERO; NR],
             weights: self.w.packed[at..].as_ptr(),
-            width: NR.min(cg - p * NR),
+            width: NR.min(self.cg - p * NR),
         }
     }
 }
