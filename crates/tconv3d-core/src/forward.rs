@@ -237,12 +237,7 @@ impl<T: Kernel> ForwardWeights<T> {
     ) {
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let tasks = &shape.tile_tasks;
-        let ops = Operands {
-            a: x,
-            a_step: xl.c,
-            out: SharedOut(y.as_mut_ptr()),
-            out_step: yl.c,
-        };
+        let ops = Operands::new(x, xl.c, y, yl.c);
         let task = |i: usize| {
             let (g, r, ref tiles, ref panels) = tasks[i];
             let phases = [0, 1, 2].map(|a| &shape.phases[a][r[a]]);
@@ -255,6 +250,8 @@ impl<T: Kernel> ForwardWeights<T> {
                 && xl.s[0] == cg * xl.c;
             TileTask {
                 rows: geo.batch * phases.iter().map(|p| p.count).product::<usize>(),
+                // Short rows (few channels) are read in place, not packed: the narrow case
+                // this pass optimises is few filters, which the lanes driver takes.
                 cut: SumCut::new::<T>(cg, phases.map(|p| p.taps.len()), merge, false),
                 source: PhaseRows {
                     w: self,

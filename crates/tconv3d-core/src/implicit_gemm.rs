@@ -118,10 +118,21 @@ pub(crate) struct TileTask<S> {
 /// The A buffer (`a_step` apart between a tap's values) and the output (`out_step` apart
 /// between a row's columns).
 pub(crate) struct Operands<'a, T> {
-    pub a: &'a [T],
-    pub a_step: usize,
-    pub out: SharedOut<T>,
-    pub out_step: usize,
+    a: &'a [T],
+    a_step: usize,
+    out: SharedOut<T>,
+    out_step: usize,
+}
+
+impl<'a, T> Operands<'a, T> {
+    pub(crate) fn new(a: &'a [T], a_step: usize, out: &mut [T], out_step: usize) -> Self {
+        Self {
+            a,
+            a_step,
+            out: SharedOut(out.as_mut_ptr()),
+            out_step,
+        }
+    }
 }
 
 /// Where one tile's rows lie: its real rows, whether it merges, and per row (past `mr` the

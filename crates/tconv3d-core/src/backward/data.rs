@@ -7,7 +7,7 @@ use crate::implicit_gemm::{run_tiles, Operands, Panel, Pos, RowSource, SumCut, T
 use crate::kernels::{Kernel, MR, NR};
 use crate::layout::Layout;
 use crate::nonfinite::NonFinite;
-use crate::parallel::{task_count, SharedOut};
+use crate::parallel::task_count;
 
 /// Weights packed for `dX` (they do not depend on the input's size): for each group and panel
 /// of `NR` channels, `[tap][filter][NR]`.
@@ -150,12 +150,7 @@ impl<T: Kernel> DataWeights<T> {
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
         let rows = geo.input_len() / geo.channels;
         let tiles = rows.div_ceil(MR);
-        let ops = Operands {
-            a: dy,
-            a_step: yl.c,
-            out: SharedOut(dx.as_mut_ptr()),
-            out_step: xl.c,
-        };
+        let ops = Operands::new(dy, yl.c, dx, xl.c);
         let task = |task: usize| {
             let (g, chunk) = (task / (chunks * panel_parts), task / panel_parts % chunks);
             let part = task % panel_parts;

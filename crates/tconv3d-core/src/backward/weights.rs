@@ -145,6 +145,7 @@ impl WeightsSplit {
 
 /// Runs of voxels along axis 0 that tap `tap` pairs in `X` and `dY` (A's offset first, see
 /// `swap`), for every batch item and line whose outputs survive the crop.
+#[inline(always)]
 fn tap_runs(
     geo: &Geometry,
     xl: Layout,
@@ -277,6 +278,7 @@ impl<'a, T: Kernel> Sweep<'a, T> {
     }
 
     /// Lengths of the packed chunks of A and B (none when `direct`).
+    #[inline(always)]
     fn packed_lens(&self) -> (usize, usize) {
         if self.direct {
             (0, 0)
@@ -286,6 +288,7 @@ impl<'a, T: Kernel> Sweep<'a, T> {
     }
 
     /// Adds one tap's runs to its sums, in chunks of voxels read in place or packed.
+    #[inline(always)]
     fn accumulate(
         &self,
         runs: &[Run],
@@ -337,6 +340,7 @@ impl<'a, T: Kernel> Sweep<'a, T> {
     }
 
     /// Adds `len` packed voxels to the sums.
+    #[inline(always)]
     fn sum_packed(
         &self,
         len: usize,
@@ -361,6 +365,7 @@ impl<'a, T: Kernel> Sweep<'a, T> {
     /// A rows of `na` values, readable up to a multiple of MR past each block's first lane
     /// (narrow) or holding MR values from each tile's channel; B rows of `nb` values, or NR
     /// from each tile's filter.
+    #[inline(always)]
     unsafe fn sum(
         &self,
         runs: &[Run],
