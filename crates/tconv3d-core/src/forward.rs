@@ -84,7 +84,7 @@ impl<T: Kernel> ForwardWeights<T> {
         let (w, nonfinite) = NonFinite::split(f, w);
         let mut phases: [Vec<Phase>; 3] = core::array::from_fn(|a| f.phases(a));
         // Axis 0's taps in the order of the inputs they read, so that taps reading
-        // consecutive inputs can be merged into one A row (see `run_strided`).
+        // consecutive inputs can be merged into one A row (see `SumCut::new`).
         for p in &mut phases[0] {
             p.taps.sort_by_key(|t| t.base);
         }

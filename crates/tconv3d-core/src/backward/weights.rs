@@ -145,7 +145,6 @@ impl WeightsSplit {
 
 /// Runs of voxels along axis 0 that tap `tap` pairs in `X` and `dY` (A's offset first, see
 /// `swap`), for every batch item and line whose outputs survive the crop.
-#[inline(always)]
 fn tap_runs(
     geo: &Geometry,
     xl: Layout,
@@ -278,7 +277,6 @@ impl<'a, T: Kernel> Sweep<'a, T> {
     }
 
     /// Lengths of the packed chunks of A and B (none when `direct`).
-    #[inline(always)]
     fn packed_lens(&self) -> (usize, usize) {
         if self.direct {
             (0, 0)
@@ -287,7 +285,9 @@ impl<'a, T: Kernel> Sweep<'a, T> {
         }
     }
 
-    /// Adds one tap's runs to its sums, in chunks of voxels read in place or packed.
+    /// Adds one tap's runs to its sums, in chunks of voxels read in place or packed. Inlined
+    /// with the steps below into the task's loop: a chunk can be a few voxels, so a call per
+    /// chunk would weigh next to its products.
     #[inline(always)]
     fn accumulate(
         &self,
