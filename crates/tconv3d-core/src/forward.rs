@@ -13,44 +13,15 @@
 use core::ops::Range;
 
 use crate::geometry::{checked_len, Filter, Geometry, GeometryError, Phase, PhaseTap};
-use crate::kernels::{
-    igemm_live, tiles_per_block, ARow, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR,
-};
+use crate::implicit_gemm::{run_tiles, Operands, Panel, Pos, RowSource, SumCut, TileTask};
+use crate::kernels::{tiles_per_block, Kernel, K_BLOCK, LANES_BELOW_FILTERS, LANE_ROWS, MR, NR};
 use crate::layout::{Extents, Layout};
 use crate::nonfinite::NonFinite;
-use crate::parallel::{for_each_index, for_each_index_with, task_count, SharedOut};
+use crate::parallel::{for_each_index, task_count, SharedOut};
 use crate::reference::{input_extents, output_extents};
 
 /// One task of a run: group, phase triple, range of its tiles (or lines), range of panels.
 type Task = (usize, [usize; 3], Range<usize>, Range<usize>);
-
-/// A strided-driver task's buffers, kept across the tasks one worker runs in a row (see
-/// [`for_each_index_with`]): A rows of a block (merged or per tap), and per tile whether it
-/// merged, its output rows' offsets and its real rows; the taps' offsets along axes 2 and 1.
-struct StridedScratch<T> {
-    a: Vec<ARow<T>>,
-    merged_a: Vec<ARow<T>>,
-    merged: Vec<bool>,
-    y_at: Vec<[usize; MR]>,
-    mrs: Vec<usize>,
-    off2: Vec<Option<usize>>,
-    off1: Vec<Option<usize>>,
-}
-
-// By hand: a derived `Default` would ask for `T: Default`.
-impl<T> Default for StridedScratch<T> {
-    fn default() -> Self {
-        Self {
-            a: Vec::new(),
-            merged_a: Vec::new(),
-            merged: Vec::new(),
-            y_at: Vec::new(),
-            mrs: Vec::new(),
-            off2: Vec::new(),
-            off1: Vec::new(),
-        }
-    }
-}
 
 /// Weights packed for the forward pass of one filter (they do not depend on the input's
 /// size): for each group, phase triple and panel of `NR` filters, `NR` bias values then
@@ -113,7 +84,7 @@ impl<T: Kernel> ForwardWeights<T> {
         let (w, nonfinite) = NonFinite::split(f, w);
         let mut phases: [Vec<Phase>; 3] = core::array::from_fn(|a| f.phases(a));
         // Axis 0's taps in the order of the inputs they read, so that taps reading
-        // consecutive inputs can be merged into one A row (see `run_strided`).
+        // consecutive inputs can be merged into one A row (see `SumCut::new`).
         for p in &mut phases[0] {
             p.taps.sort_by_key(|t| t.base);
         }
@@ -253,6 +224,8 @@ impl<T: Kernel> ForwardWeights<T> {
         (seed, unsafe { self.packed.as_ptr().add(at + NR) })
     }
 
+    /// The outputs in MR x NR tiles over packed weight panels (any input layout), each phase
+    /// triple's rows reading X at their taps' inputs ([`PhaseRows`]).
     fn run_strided(
         &self,
         geo: &Geometry,
@@ -262,164 +235,42 @@ impl<T: Kernel> ForwardWeights<T> {
         y: &mut [T],
         yl: Layout,
     ) {
-        let ph = &shape.phases;
         let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
-        // Out-of-range taps read this zero with step 0, so the tile never branches.
-        let zero = [T::ZERO];
         let tasks = &shape.tile_tasks;
-        let out = SharedOut(y.as_mut_ptr());
-        for_each_index_with(tasks.len(), StridedScratch::default, |s, task| {
-            let (g, r, ref tiles, ref panels) = tasks[task];
-            let (p0, p1, p2) = (&ph[0][r[0]], &ph[1][r[1]], &ph[2][r[2]]);
-            let nt = p0.taps.len() * p1.taps.len() * p2.taps.len();
-            let m = geo.batch * p2.count * p1.count * p0.count;
-            let zero_row = ARow {
-                ptr: zero.as_ptr(),
-                step: 0,
-            };
-            // When the phase's taps along axis 0 read consecutive inputs and a voxel's group
-            // channels are followed by the next voxel's (channels-last, one group), a row's
-            // taps along axis 0 read one run of K0*cg values: rows whose K0 inputs are all
-            // inside merge them into one A row of that length (the packing's order matches),
-            // K0 times fewer rows. Sums then go in units of K0 taps.
-            let merge = p0.taps.len() > 1
-                && p0.taps.windows(2).all(|t| t[1].base == t[0].base + 1)
+        let ops = Operands::new(x, xl.c, y, yl.c);
+        let task = |i: usize| {
+            let (g, r, ref tiles, ref panels) = tasks[i];
+            let phases = [0, 1, 2].map(|a| &shape.phases[a][r[a]]);
+            // Axis 0's taps (sorted by input) read consecutive inputs, and a voxel's group
+            // channels are followed by the next voxel's (channels-last, one group).
+            let merge = phases[0]
+                .taps
+                .windows(2)
+                .all(|t| t[1].base == t[0].base + 1)
                 && xl.s[0] == cg * xl.c;
-            let unit = if merge { p0.taps.len() } else { 1 };
-            let units = nt / unit.max(1);
-            // Long sums go in blocks of about K_BLOCK steps (see `K_BLOCK`), whole units; a
-            // block of tiles holds as many as keep one block of units' A rows in cache.
-            let block_units = (K_BLOCK / (unit * cg)).clamp(1, units.max(1));
-            let mb = tiles_per_block(
-                block_units.min(units) * unit * cg,
-                core::mem::size_of::<T>(),
-            );
-            // Every entry is set for a tile before it is read; only the lengths matter.
-            let StridedScratch {
-                a,
-                merged_a,
-                merged,
-                y_at,
-                mrs,
-                off2,
-                off1,
-            } = s;
-            a.resize(mb * nt * MR, zero_row);
-            merged_a.resize(if merge { mb * units * MR } else { 0 }, zero_row);
-            merged.resize(mb, false);
-            y_at.resize(mb, [0; MR]);
-            mrs.resize(mb, 0);
-            // The (j1, j2) whose tap offsets `off1` and `off2` hold: rows of one output line
-            // (most of a tile's) share them.
-            let mut line_of = None;
-            for first in tiles.clone().step_by(mb) {
-                let block_tiles = first..(first + mb).min(tiles.end);
-                for (bi, tile) in block_tiles.clone().enumerate() {
-                    let mr = MR.min(m - tile * MR);
-                    mrs[bi] = mr;
-                    merged[bi] = merge
-                        && (tile * MR..tile * MR + mr).all(|mi| {
-                            let j0 = (mi % p0.count) as i64;
-                            let (first, last) = (p0.taps[0].base, p0.taps[unit - 1].base);
-                            first + j0 >= 0 && last + j0 < geo.axes[0].input as i64
-                        });
-                    // A merged tile needs one row per unit (its first tap's, read on for K0*cg
-                    // values, all inside X); others one per tap.
-                    let (rows, taps0) = if merged[bi] {
-                        (
-                            &mut merged_a[bi * units * MR..(bi + 1) * units * MR],
-                            &p0.taps[..1],
-                        )
-                    } else {
-                        (&mut a[bi * nt * MR..(bi + 1) * nt * MR], &p0.taps[..])
-                    };
-                    for (row, y_row) in y_at[bi].iter_mut().enumerate() {
-                        // Rows past `mr` repeat the last real row: computed, never stored.
-                        let mi = tile * MR + row.min(mr - 1);
-                        let j = [
-                            mi % p0.count,
-                            mi / p0.count % p1.count,
-                            mi / (p0.count * p1.count) % p2.count,
-                        ];
-                        let n = mi / (p0.count * p1.count * p2.count);
-                        let o = [0, 1, 2]
-                            .map(|ax| [p0, p1, p2][ax].first + j[ax] * geo.axes[ax].stride);
-                        *y_row = yl.offset(n, o, g * fg);
-                        if line_of != Some((j[1], j[2])) {
-                            along(&p2.taps, j[2], geo.axes[2].input, xl.s[2], off2);
-                            along(&p1.taps, j[1], geo.axes[1].input, xl.s[1], off1);
-                            line_of = Some((j[1], j[2]));
-                        }
-                        let base = xl.offset(n, [0; 3], g * cg);
-                        let mut t = 0;
-                        for o2 in off2.iter() {
-                            for o1 in off1.iter() {
-                                for t0 in taps0 {
-                                    let i0 = t0.base + j[0] as i64;
-                                    rows[t * MR + row] = match (o2, o1) {
-                                        (Some(o2), Some(o1))
-                                            if (0..geo.axes[0].input as i64).contains(&i0) =>
-                                        {
-                                            // SAFETY: (n, i, g*cg) is inside X (span checked),
-                                            // and so are the group's `cg` channels `xl.c` apart.
-                                            let ptr = unsafe {
-                                                x.as_ptr()
-                                                    .add(base + o2 + o1 + i0 as usize * xl.s[0])
-                                            };
-                                            ARow { ptr, step: xl.c }
-                                        }
-                                        _ => zero_row,
-                                    };
-                                    t += 1;
-                                }
-                            }
-                        }
-                    }
-                }
-                // Blocks of units outside panels: a block's A rows stay in cache across all
-                // panels, and each panel's slice of the block is read once per block of tiles.
-                for u0 in (0..units.max(1)).step_by(block_units) {
-                    let u1 = (u0 + block_units).min(units);
-                    for fp in panels.clone() {
-                        let (bias, b) = self.block(g, r, fp);
-                        let nr = NR.min(fg - fp * NR);
-                        for bi in 0..block_tiles.len() {
-                            // SAFETY: these outputs belong to this tile of this phase and this
-                            // panel only (phases partition the outputs, the layout is
-                            // one-to-one), so no other task touches them; each row has `nr`
-                            // filters `yl.c` apart left.
-                            let outs = y_at[bi].map(|at| unsafe { out.at(at + fp * NR * yl.c) });
-                            let (kc, rows) = if merged[bi] {
-                                let u = (bi * units + u0) * MR..(bi * units + u1) * MR;
-                                (unit * cg, &merged_a[u])
-                            } else {
-                                (
-                                    cg,
-                                    &a[(bi * nt + u0 * unit) * MR..(bi * nt + u1 * unit) * MR],
-                                )
-                            };
-                            // SAFETY: A rows are X rows of `kc` values `xl.c` apart (a unit's
-                            // K0*cg values follow each other, see `merge`) or the zero row; the
-                            // block holds `nt*cg*NR` packed weights, of which units u0..u1 are
-                            // read; outputs as above, holding the previous blocks' sums.
-                            unsafe {
-                                igemm_live(
-                                    kc,
-                                    rows,
-                                    zero_row.ptr,
-                                    b.add(u0 * unit * cg * NR),
-                                    (u0 == 0).then_some([*bias; MR]),
-                                    &outs,
-                                    yl.c,
-                                    mrs[bi],
-                                    nr,
-                                )
-                            };
-                        }
-                    }
-                }
+            TileTask {
+                rows: geo.batch * phases.iter().map(|p| p.count).product::<usize>(),
+                // Short rows (few channels) are read in place, not packed: the narrow case
+                // this pass optimises is few filters, which the lanes driver takes.
+                cut: SumCut::new::<T>(cg, phases.map(|p| p.taps.len()), merge, false),
+                source: PhaseRows {
+                    w: self,
+                    geo,
+                    phases,
+                    r,
+                    g,
+                    xl,
+                    yl,
+                    x_at: g * cg,
+                    y_at: g * fg,
+                    fg,
+                },
+                tiles: tiles.clone(),
+                panels: panels.clone(),
             }
-        });
+        };
+        // SAFETY: `PhaseRows` describes X in `xl` and Y in `yl`, which `ops` are.
+        unsafe { run_tiles(&ops, tasks.len(), task) };
     }
 
     /// Few filters on the plan's line layout: a phase's outputs along one input line are up
@@ -529,6 +380,68 @@ impl<T: Kernel> ForwardWeights<T> {
                 }
             }
         });
+    }
+}
+
+/// The outputs of one phase triple of one group as rows of the tile driver: row `(n, j)` is
+/// output `first + j*stride` along each axis, and tap `t` along an axis reads input
+/// `base + j` of that axis's `t`-th tap.
+struct PhaseRows<'a, T> {
+    w: &'a ForwardWeights<T>,
+    geo: &'a Geometry,
+    phases: [&'a Phase; 3],
+    r: [usize; 3],
+    g: usize,
+    xl: Layout,
+    yl: Layout,
+    /// The group's first channel of X and filter of Y, and its filters.
+    x_at: usize,
+    y_at: usize,
+    fg: usize,
+}
+
+impl<T> PhaseRows<'_, T> {
+    /// The input along axis `ax` that its tap `t` reads for rows at `j`, if inside.
+    fn input(&self, ax: usize, j: usize, t: usize) -> Option<usize> {
+        let i = self.phases[ax].taps[t].base + j as i64;
+        (0..self.geo.axes[ax].input as i64)
+            .contains(&i)
+            .then_some(i as usize)
+    }
+}
+
+// SAFETY: rows are outputs of this phase triple and group, and a task's tiles and panels are
+// its own (phases partition the outputs, `yl` is one-to-one, a panel has `width` filters of
+// the group left); a tap's element is input (n, i, g*cg) inside X (span checked by `run`'s
+// caller) with the group's `cg` channels `xl.c` apart, and when `run_strided` merges, the
+// unit's taps read consecutive inputs whose channels follow each other (`xl.s[0] == cg*xl.c`);
+// a block holds `taps*cg*NR` weights after its seeds.
+unsafe impl<T: Kernel> RowSource<T> for PhaseRows<'_, T> {
+    fn grid(&self) -> [usize; 3] {
+        self.phases.map(|p| p.count)
+    }
+
+    fn out_at(&self, (n, j): Pos) -> usize {
+        let o = [0, 1, 2].map(|ax| self.phases[ax].first + j[ax] * self.geo.axes[ax].stride);
+        self.yl.offset(n, o, self.y_at)
+    }
+
+    fn line(&self, n: usize, j: [usize; 2], t: [usize; 2]) -> Option<usize> {
+        let i = [0, self.input(1, j[0], t[0])?, self.input(2, j[1], t[1])?];
+        Some(self.xl.offset(n, i, self.x_at))
+    }
+
+    fn along0(&self, j0: usize, t0: usize) -> Option<usize> {
+        self.input(0, j0, t0).map(|i| i * self.xl.s[0])
+    }
+
+    fn panel(&self, p: usize) -> Panel<T> {
+        let (seed, weights) = self.w.block(self.g, self.r, p);
+        Panel {
+            seed: *seed,
+            weights,
+            width: NR.min(self.fg - p * NR),
+        }
     }
 }
 

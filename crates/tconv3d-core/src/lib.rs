@@ -11,6 +11,7 @@ mod backward;
 pub mod element;
 mod forward;
 pub mod geometry;
+mod implicit_gemm;
 pub mod kernels;
 pub mod layout;
 pub mod nd;
