@@ -72,14 +72,20 @@ Object.defineProperty(WebAssembly.Instance.prototype, "exports", {
 const T = await import("tconv3d");
 await T.init({ variant: "simd", threads: 1 });
 
-const C = 8;
-const layer = T.transposedConv3dLayer(3, 8, { stride: 2, cropping: 1 });
+// Many weights and few voxels (a decoder's first layer), where packing the weights costs a
+// visible share of a call.
+const LAYER = { filterSize: 4, numFilters: 128, numChannels: 256, stride: 2, cropping: 1 };
+const C = LAYER.numChannels;
+const layer = T.transposedConv3dLayer(LAYER.filterSize, LAYER.numFilters, {
+  stride: LAYER.stride,
+  cropping: LAYER.cropping,
+});
 const input = (n, s) =>
   T.dlarray(randomF32(s[0] * s[1] * s[2] * C * n, 1 + n + s[0]), [...s, C, n], "SSSCB");
 const sizes = {
-  "batch 1, 16³": input(1, [16, 16, 16]),
-  "batch 4, 16³": input(4, [16, 16, 16]),
-  "batch 1, 24×16×16": input(1, [24, 16, 16]),
+  "batch 1, 6³": input(1, [6, 6, 6]),
+  "batch 2, 6³": input(2, [6, 6, 6]),
+  "batch 1, 8×6×6": input(1, [8, 6, 6]),
 };
 
 /** Crossings of one warm call. */
@@ -90,16 +96,11 @@ function crossingsOf(call) {
   return crossings.n - before;
 }
 
-/** Times (ms) of `reps` calls of `call`, each after `between()` (untimed). */
-function timed(call, between = () => {}) {
-  const ms = [];
-  for (let i = 0; i < reps; i++) {
-    between();
-    const t0 = performance.now();
-    call();
-    ms.push(performance.now() - t0);
-  }
-  return ms;
+/** ms of one call of `call`. */
+function time(call) {
+  const t0 = performance.now();
+  call();
+  return performance.now() - t0;
 }
 
 const [a, ...others] = Object.entries(sizes);
@@ -117,25 +118,23 @@ const crossingRows = [
       crossingsOf(() => layer.predict(aX)),
   },
 ];
-const alone = timed(() => layer.predict(aX));
-// What a re-pack costs: the same call after each assignment of the weights (a new version).
-const repacked = timed(
-  () => layer.predict(aX),
-  () => {
-    const w = layer.weights;
-    layer.weights = w;
-  },
-);
-const alternating = others.map(([name, X]) => {
-  layer.predict(X);
-  return {
-    name,
-    times: timed(
-      () => layer.predict(aX),
-      () => layer.predict(X),
-    ),
-  };
-});
+// Rounds in which each series takes one timed call of predict(aX), after its untimed set-up:
+// the same size before (alone), another size before (alternating), or a new weights version
+// (a re-pack), so that drift of the machine spreads over all of them.
+const alone = [];
+const repacked = [];
+const alternating = others.map(([name]) => ({ name, times: [] }));
+for (let i = 0; i < reps; i++) {
+  layer.predict(aX);
+  alone.push(time(() => layer.predict(aX)));
+  others.forEach(([, X], k) => {
+    layer.predict(X);
+    alternating[k]?.times.push(time(() => layer.predict(aX)));
+  });
+  const w = layer.weights;
+  layer.weights = w;
+  repacked.push(time(() => layer.predict(aX)));
+}
 
 const res = {
   date: new Date().toISOString(),
@@ -144,7 +143,7 @@ const res = {
   cores: os.availableParallelism(),
   build: T.backendInfo(),
   reps,
-  layer: { filterSize: 3, numFilters: 8, numChannels: C, stride: 2, cropping: 1 },
+  layer: LAYER,
   first: aName,
   crossings: crossingRows,
   alone,
