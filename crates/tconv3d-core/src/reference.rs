@@ -1,7 +1,10 @@
 //! The obviously-correct loops, straight from the definition in `docs/semantics.md`. Slow; the
 //! oracle every fast path is tested against (instantiate with `f64`).
 //!
-//! Tensors use any [`Layout`]; weights are column-major `[k0 k1 k2 F/g C/g g]`.
+//! Tensors use any [`Layout`], read as ndarray views indexed `[n, i0, i1, i2, c]`; weights are
+//! column-major `[k0 k1 k2 F/g C/g g]`, indexed `[k0, k1, k2, f, c, g]`.
+
+use ndarray::{indices, ArrayView5, ArrayView6, ArrayViewMut5, ArrayViewMut6, Axis, ShapeBuilder};
 
 use crate::element::Element;
 use crate::geometry::Geometry;
@@ -25,40 +28,80 @@ pub fn output_extents(geo: &Geometry) -> Extents {
     }
 }
 
-/// Visits every (n, g, c, i, f, k, o) contribution `x[n,c,i] * w[k,f,c]` that lands on an
-/// output inside the crop.
-fn for_each_contribution(
-    geo: &Geometry,
-    mut f: impl FnMut(usize, usize, [usize; 3], usize, usize, [usize; 3]),
-) {
+/// `buf` in layout `l` as an array indexed `[n, i0, i1, i2, c]`.
+fn view<T>(buf: &[T], l: Layout, e: Extents) -> ArrayView5<'_, T> {
+    let [s0, s1, s2] = e.spatial;
+    let strides = (l.n, l.s[0], l.s[1], l.s[2], l.c);
+    ArrayView5::from_shape(
+        (e.batch, s0, s1, s2, e.channels).strides(strides),
+        &buf[l.origin..],
+    )
+    .expect("a layout inside its buffer")
+}
+
+/// [`view`] of an output, which must be one-to-one.
+fn view_mut<T>(buf: &mut [T], l: Layout, e: Extents) -> ArrayViewMut5<'_, T> {
+    let [s0, s1, s2] = e.spatial;
+    let strides = (l.n, l.s[0], l.s[1], l.s[2], l.c);
+    ArrayViewMut5::from_shape(
+        (e.batch, s0, s1, s2, e.channels).strides(strides),
+        &mut buf[l.origin..],
+    )
+    .expect("a one-to-one layout inside its buffer")
+}
+
+/// Weights (column-major `[k0 k1 k2 F/g C/g g]`) indexed `[k0, k1, k2, f, c, g]`, `f` and
+/// `c` within the group.
+fn weights<'a, T>(geo: &Geometry, w: &'a [T]) -> ArrayView6<'a, T> {
+    let [k0, k1, k2] = geo.kernel_size();
+    let shape = (
+        k0,
+        k1,
+        k2,
+        geo.filters_per_group(),
+        geo.channels_per_group(),
+        geo.groups,
+    );
+    ArrayView6::from_shape(shape.f(), w).expect("weights of the geometry's length")
+}
+
+/// One product `x[n, i, c] * w[k, f, c]` that lands on output `o` of filter `f` (over all
+/// groups; `w` holds its indices into [`weights`]).
+struct Contribution {
+    n: usize,
+    c: usize,
+    i: [usize; 3],
+    f: usize,
+    w: [usize; 6],
+    o: [usize; 3],
+}
+
+/// Visits every contribution that lands on an output inside the crop.
+fn for_each_contribution(geo: &Geometry, mut visit: impl FnMut(Contribution)) {
     let (cg, fg) = (geo.channels_per_group(), geo.filters_per_group());
     let [a0, a1, a2] = geo.axes;
     for n in 0..geo.batch {
         for c in 0..geo.channels {
             let g = c / cg;
-            for i2 in 0..a2.input {
-                for i1 in 0..a1.input {
-                    for i0 in 0..a0.input {
-                        for k2 in 0..a2.kernel {
-                            let Some(o2) = a2.output_for(i2, k2) else {
-                                continue;
-                            };
-                            for k1 in 0..a1.kernel {
-                                let Some(o1) = a1.output_for(i1, k1) else {
-                                    continue;
-                                };
-                                for k0 in 0..a0.kernel {
-                                    let Some(o0) = a0.output_for(i0, k0) else {
-                                        continue;
-                                    };
-                                    for fl in 0..fg {
-                                        let widx =
-                                            geo.weight_index([k0, k1, k2], fl, c - g * cg, g);
-                                        f(n, c, [i0, i1, i2], g * fg + fl, widx, [o0, o1, o2]);
-                                    }
-                                }
-                            }
-                        }
+            for (i0, i1, i2) in indices((a0.input, a1.input, a2.input)) {
+                for (k0, k1, k2) in indices(geo.kernel_size()) {
+                    let o = [
+                        a0.output_for(i0, k0),
+                        a1.output_for(i1, k1),
+                        a2.output_for(i2, k2),
+                    ];
+                    let [Some(o0), Some(o1), Some(o2)] = o else {
+                        continue;
+                    };
+                    for fl in 0..fg {
+                        visit(Contribution {
+                            n,
+                            c,
+                            i: [i0, i1, i2],
+                            f: g * fg + fl,
+                            w: [k0, k1, k2, fl, c - g * cg, g],
+                            o: [o0, o1, o2],
+                        });
                     }
                 }
             }
@@ -76,21 +119,24 @@ pub fn forward<T: Element>(
     y: &mut [T],
     yl: Layout,
 ) {
-    let ye = output_extents(geo);
-    for n in 0..ye.batch {
-        for o2 in 0..ye.spatial[2] {
-            for o1 in 0..ye.spatial[1] {
-                for o0 in 0..ye.spatial[0] {
-                    for f in 0..ye.channels {
-                        y[yl.offset(n, [o0, o1, o2], f)] = bias.map_or(T::ZERO, |b| b[f]);
-                    }
-                }
-            }
-        }
+    let (x, w) = (view(x, xl, input_extents(geo)), weights(geo, w));
+    let mut y = view_mut(y, yl, output_extents(geo));
+    for ((.., f), v) in y.indexed_iter_mut() {
+        *v = bias.map_or(T::ZERO, |b| b[f]);
     }
-    for_each_contribution(geo, |n, c, i, f, widx, o| {
-        y[yl.offset(n, o, f)] += x[xl.offset(n, i, c)] * w[widx];
-    });
+    for_each_contribution(
+        geo,
+        |Contribution {
+             n,
+             c,
+             i,
+             f,
+             w: k,
+             o,
+         }| {
+            y[[n, o[0], o[1], o[2], f]] += x[[n, i[0], i[1], i[2], c]] * w[k];
+        },
+    );
 }
 
 /// `dX[n,c,i] = sum over f, k of w[k,f,c] * dY[n,f,o(i,k)]`; overwrites all of `dx`.
@@ -102,21 +148,22 @@ pub fn backward_data<T: Element>(
     dx: &mut [T],
     xl: Layout,
 ) {
-    let xe = input_extents(geo);
-    for n in 0..xe.batch {
-        for i2 in 0..xe.spatial[2] {
-            for i1 in 0..xe.spatial[1] {
-                for i0 in 0..xe.spatial[0] {
-                    for c in 0..xe.channels {
-                        dx[xl.offset(n, [i0, i1, i2], c)] = T::ZERO;
-                    }
-                }
-            }
-        }
-    }
-    for_each_contribution(geo, |n, c, i, f, widx, o| {
-        dx[xl.offset(n, i, c)] += w[widx] * dy[yl.offset(n, o, f)];
-    });
+    let (dy, w) = (view(dy, yl, output_extents(geo)), weights(geo, w));
+    let mut dx = view_mut(dx, xl, input_extents(geo));
+    dx.fill(T::ZERO);
+    for_each_contribution(
+        geo,
+        |Contribution {
+             n,
+             c,
+             i,
+             f,
+             w: k,
+             o,
+         }| {
+            dx[[n, i[0], i[1], i[2], c]] += w[k] * dy[[n, o[0], o[1], o[2], f]];
+        },
+    );
 }
 
 /// `dW[k,f,c] = sum over n, i of x[n,c,i] * dY[n,f,o(i,k)]`; overwrites all of `dw`.
@@ -128,26 +175,43 @@ pub fn backward_weights<T: Element>(
     yl: Layout,
     dw: &mut [T],
 ) {
-    dw.iter_mut().for_each(|v| *v = T::ZERO);
-    for_each_contribution(geo, |n, c, i, f, widx, o| {
-        dw[widx] += x[xl.offset(n, i, c)] * dy[yl.offset(n, o, f)];
-    });
+    let (x, dy) = (
+        view(x, xl, input_extents(geo)),
+        view(dy, yl, output_extents(geo)),
+    );
+    let [k0, k1, k2] = geo.kernel_size();
+    let shape = (
+        k0,
+        k1,
+        k2,
+        geo.filters_per_group(),
+        geo.channels_per_group(),
+        geo.groups,
+    );
+    let mut dw = ArrayViewMut6::from_shape(shape.f(), dw).expect("dW of the geometry's length");
+    dw.fill(T::ZERO);
+    for_each_contribution(
+        geo,
+        |Contribution {
+             n,
+             c,
+             i,
+             f,
+             w: k,
+             o,
+         }| {
+            dw[k] += x[[n, i[0], i[1], i[2], c]] * dy[[n, o[0], o[1], o[2], f]];
+        },
+    );
 }
 
 /// `dB[f] = sum of dY[n,f,o]` over batch and positions; overwrites all of `db`.
 pub fn backward_bias<T: Element>(geo: &Geometry, dy: &[T], yl: Layout, db: &mut [T]) {
-    let ye = output_extents(geo);
-    for (f, d) in db.iter_mut().enumerate().take(ye.channels) {
-        let mut acc = T::ZERO;
-        for n in 0..ye.batch {
-            for o2 in 0..ye.spatial[2] {
-                for o1 in 0..ye.spatial[1] {
-                    for o0 in 0..ye.spatial[0] {
-                        acc += dy[yl.offset(n, [o0, o1, o2], f)];
-                    }
-                }
-            }
-        }
-        *d = acc;
+    let dy = view(dy, yl, output_extents(geo));
+    for (f, d) in db.iter_mut().enumerate().take(geo.filters) {
+        *d = dy
+            .index_axis(Axis(4), f)
+            .iter()
+            .fold(T::ZERO, |acc, &v| acc + v);
     }
 }
