@@ -251,10 +251,14 @@ impl fmt::Display for GeometryError {
             Self::Buffer { name, len, expected } => {
                 write!(f, "{name} holds {len} elements; expected {expected}")
             }
-            Self::Memory { len, bytes } => write!(
+            Self::Memory { len, bytes } if cfg!(target_arch = "wasm32") => write!(
                 f,
                 "cannot allocate {len} elements ({bytes} bytes) in WASM memory: it cannot grow \
                  that far (4 GiB at most, shared by every array and buffer)"
+            ),
+            Self::Memory { len, bytes } => write!(
+                f,
+                "cannot allocate {len} elements ({bytes} bytes): the allocator refused"
             ),
             Self::Plan => write!(
                 f,

@@ -30,7 +30,7 @@ use crate::geometry::{Filter, Geometry, GeometryError};
 use crate::kernels::Kernel;
 use crate::layout::{Extents, Layout};
 use crate::operator::{self, Operator};
-use crate::tensor::reorder;
+use crate::tensor::{reorder, zeros};
 
 /// An input or output shape, `[N, C, D, H, W]`.
 pub type Shape = [usize; 5];
@@ -313,7 +313,7 @@ fn read<'a, T: Kernel>(
             return Ok((data, to));
         }
     }
-    *copy = vec![T::ZERO; len];
+    *copy = zeros(len)?;
     match held {
         Some((l, data)) => reorder(data, l, copy, to, extents(shape))?,
         None => view_in(copy, to, shape).assign(x),
@@ -355,7 +355,7 @@ fn write<T: Kernel>(
         }
     }
     let l = channels_last(shape);
-    let mut buf = vec![T::ZERO; shape.iter().product()];
+    let mut buf = zeros(shape.iter().product())?;
     pass(&mut buf, l)?;
     y.assign(&view_in(&mut buf, l, shape));
     Ok(())
@@ -466,9 +466,11 @@ impl<T: Kernel> Plan<'_, T> {
         } else {
             (&[][..], xcl)
         };
+        // Allocations that may be large fail with an error, not an abort.
         let mut dw_buf = dw
             .as_ref()
-            .map(|_| vec![T::ZERO; self.weight_shape().iter().product()]);
+            .map(|_| zeros(self.weight_shape().iter().product()))
+            .transpose()?;
         let mut db_buf = db.as_ref().map(|_| vec![T::ZERO; self.geo().filters]);
         let mut run = |dx: Option<(&mut [T], Layout)>| {
             self.operator.backward(
