@@ -354,22 +354,11 @@ fn write<T: Kernel>(
             return Ok(pass(data, l)?);
         }
     }
-    let l = channels_last(shape);
+    let l = Layout::channels_last(extents(shape));
     let mut buf = zeros(shape.iter().product())?;
     pass(&mut buf, l)?;
     y.assign(&view_in(&mut buf, l, shape));
     Ok(())
-}
-
-/// The kernels' own layout: channels fastest (row-major NDHWC).
-fn channels_last(shape: Shape) -> Layout {
-    let [_, c, d, h, w] = shape;
-    Layout {
-        c: 1,
-        s: [c, c * w, c * w * h],
-        n: c * w * h * d,
-        origin: 0,
-    }
 }
 
 /// A [`TransposedConv3d`] fixed to one input shape: the passes, which take only arrays.

@@ -53,16 +53,8 @@ fn view_mut<T>(buf: &mut [T], l: Layout, e: Extents) -> ArrayViewMut5<'_, T> {
 /// Weights (column-major `[k0 k1 k2 F/g C/g g]`) indexed `[k0, k1, k2, f, c, g]`, `f` and
 /// `c` within the group.
 fn weights<'a, T>(geo: &Geometry, w: &'a [T]) -> ArrayView6<'a, T> {
-    let [k0, k1, k2] = geo.kernel_size();
-    let shape = (
-        k0,
-        k1,
-        k2,
-        geo.filters_per_group(),
-        geo.channels_per_group(),
-        geo.groups,
-    );
-    ArrayView6::from_shape(shape.f(), w).expect("weights of the geometry's length")
+    ArrayView6::from_shape(geo.filter().weight_shape().f(), w)
+        .expect("weights of the geometry's length")
 }
 
 /// One product `x[n, i, c] * w[k, f, c]` that lands on output `o` of filter `f` (over all
@@ -179,16 +171,8 @@ pub fn backward_weights<T: Element>(
         view(x, xl, input_extents(geo)),
         view(dy, yl, output_extents(geo)),
     );
-    let [k0, k1, k2] = geo.kernel_size();
-    let shape = (
-        k0,
-        k1,
-        k2,
-        geo.filters_per_group(),
-        geo.channels_per_group(),
-        geo.groups,
-    );
-    let mut dw = ArrayViewMut6::from_shape(shape.f(), dw).expect("dW of the geometry's length");
+    let mut dw = ArrayViewMut6::from_shape(geo.filter().weight_shape().f(), dw)
+        .expect("dW of the geometry's length");
     dw.fill(T::ZERO);
     for_each_contribution(
         geo,
