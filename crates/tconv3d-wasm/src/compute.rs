@@ -4,7 +4,7 @@
 //! buffers and strides as numbers (no arrays to pass, so a run is one call). No maths here.
 
 use tconv3d_core::{
-    reorder, weight_shape, zeros, Cropping, Extents, Filter, Gradients, Layout, Operator, Plan,
+    reorder, zeros, Cropping, Extents, Filter, Gradients, Layout, Operator, Plan,
 };
 use wasm_bindgen::prelude::*;
 
@@ -103,20 +103,6 @@ pub fn cropping_size(
         .map(|v| i32::try_from(v).ok())
         .collect();
     out.ok_or_else(|| JsError::new("Cropping value out of range"))
-}
-
-/// The weights' size `[k0 k1 k2 F/g C/g g]` (column-major) of the hyperparameters.
-#[wasm_bindgen(js_name = weightShape)]
-pub fn weight_shape_of(
-    kernel: &[u32],
-    channels: u32,
-    filters: u32,
-    groups: u32,
-) -> Result<Vec<u32>, JsError> {
-    let kernel = axes3("FilterSize", kernel)?;
-    let shape = weight_shape(kernel, channels as usize, filters as usize, groups as usize)
-        .map_err(js_err)?;
-    Ok(shape.map(|v| v as u32).to_vec())
 }
 
 /// A layout from its strides `[n, s0, s1, s2, c]` and origin, in elements (checked against

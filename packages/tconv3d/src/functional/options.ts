@@ -106,14 +106,14 @@ export function limitNote(value: unknown): string {
  */
 export function parseVec3(value: unknown, argName: string, where: string): Vec3 {
   const expected = `${argName} must be a positive integer or a vector of 3 positive integers`;
-  return Object.freeze(integers3(value, 1, expected, where)) as unknown as Vec3;
+  return integers3(value, 1, expected, where);
 }
 
 /**
  * One integer `>= min` for all three axes, or three of them; `expected` heads the messages.
  * @internal
  */
-export function integers3(value: unknown, min: number, expected: string, where: string): number[] {
+export function integers3(value: unknown, min: number, expected: string, where: string): Vec3 {
   let v: unknown[];
   if (typeof value === "number") v = [value, value, value];
   else if (isNumberList(value)) {
@@ -126,7 +126,7 @@ export function integers3(value: unknown, min: number, expected: string, where: 
   if (v.length !== 3 || v.some((x) => !isIntegerFrom(x, min))) {
     argumentError(where, `${expected}${limitNote(value)}, got ${describeValue(value)}`);
   }
-  return v as number[];
+  return Object.freeze(v) as unknown as Vec3;
 }
 
 /**

@@ -13,6 +13,7 @@
 
 import { DlArray, describeValue, type FloatArray, isFloatArray } from "../dlarray/index.js";
 import { ArgumentError, SizeError } from "../errors.js";
+import { outputPaddingOverflow, weightSize } from "../functional/filter.js";
 import { type TransposedConv3dLayer, transposedConv3dLayer } from "../layer/layer.js";
 import type { TransposedConv3dOptions } from "../layer/options.js";
 
@@ -282,15 +283,13 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
     end = [...pad];
   }
 
-  // Output padding validated as PyTorch does (also when auto_pad folded it into the crops).
-  for (let a = 0; a < 3; a++) {
-    const o = outputPadding[a] as number;
-    if (o >= (stride[a] as number) && o >= (dilation[a] as number)) {
-      throw new ArgumentError(
-        `${WHERE}: output_padding ${describeValue(one(p, "outputPadding", "output_padding"))} along ` +
-          `${"DHW"[a]} is ${o}; expected less than stride (${stride[a]}) or dilation (${dilation[a]})`,
-      );
-    }
+  // Checked here, though the layer checks it too, to name PyTorch's axes (D, H, W) and option.
+  const a = outputPaddingOverflow(outputPadding, stride, dilation);
+  if (a >= 0) {
+    throw new ArgumentError(
+      `${WHERE}: output_padding ${describeValue(one(p, "outputPadding", "output_padding"))} along ` +
+        `${"DHW"[a]} is ${outputPadding[a]}; expected less than stride (${stride[a]}) or dilation (${dilation[a]})`,
+    );
   }
 
   const layerOptions = p.layerOptions ?? {};
@@ -329,7 +328,7 @@ export function fromConvTranspose3d(params: ConvTranspose3dParams): TransposedCo
     }
     b = bias;
   }
-  const size = groups === 1 ? [kW, kH, kD, fg, cin] : [kW, kH, kD, fg, cin / groups, groups];
+  const size = weightSize([kW, kH, kD], cout, cin, groups);
   return transposedConv3dLayer([kW, kH, kD], cout, {
     ...(layerOptions as object),
     stride: rev(stride),

@@ -13,6 +13,7 @@
 import { describeValue } from "../dlarray/describe.js";
 import { DlArray, type FloatArray } from "../dlarray/dlarray.js";
 import { ArgumentError, SizeError } from "../errors.js";
+import { weightSize } from "../functional/filter.js";
 import type { Vec3 } from "../functional/options.js";
 import { parseSafetensors, type SafetensorsTensor, saveSafetensors } from "./safetensors.js";
 
@@ -95,8 +96,7 @@ export function readLayerWeights(
         (g > 1 ? ` with NumChannels a multiple of NumGroups = ${g}` : ""),
     );
   }
-  const size = g === 1 ? [k1, k2, k3, fg, c] : [k1, k2, k3, fg, c / g, g];
-  const weights = new DlArray(wt.data, size);
+  const weights = new DlArray(wt.data, weightSize(layout.filterSize, layout.numFilters, c, g));
   if (names_.bias === undefined) return { weights, bias: undefined };
   const bt = pick(names_.bias);
   if (bt.shape.length !== 1 || bt.shape[0] !== layout.numFilters) {

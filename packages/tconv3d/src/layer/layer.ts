@@ -14,6 +14,7 @@ import {
 import { ArgumentError, SizeError } from "../errors.js";
 import { callCore } from "../functional/core-errors.js";
 import { type ConvSpec, checkChannels, resolvedCrops } from "../functional/engine.js";
+import { weightSize } from "../functional/filter.js";
 import {
   type BackwardOptions,
   backward,
@@ -365,8 +366,7 @@ export class TransposedConv3dLayer {
     }
     const c = v.channels;
     const g = this.numGroups;
-    const [h, w, d] = this.filterSize;
-    const size = g === 1 ? [h, w, d, this.numFilters, c] : [h, w, d, this.numFilters / g, c / g, g];
+    const size = weightSize(this.filterSize, this.numFilters, c, g);
     const { fanIn, fanOut } = fans(this.filterSize, this.numFilters, c, g);
     const label = `${WHERE}: WeightsInitializer`;
     const newW =

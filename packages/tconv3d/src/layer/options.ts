@@ -27,6 +27,7 @@
 import { describeValue } from "../dlarray/describe.js";
 import { DlArray, type FloatArray, isFloatArray } from "../dlarray/dlarray.js";
 import { SizeError } from "../errors.js";
+import { outputPaddingOverflow, weightSize } from "../functional/filter.js";
 import {
   argumentError,
   type CroppingInput,
@@ -403,9 +404,8 @@ export function parseLayerArgs(
   const wData = parameterData(wIn, "Weights", where);
   if (wData !== null) {
     const k = fs[0] * fs[1] * fs[2];
-    let wSize: number[];
     if (wIn instanceof DlArray) {
-      wSize = [...wIn.size];
+      const wSize = [...wIn.size];
       while (wSize.length > 6 && wSize[wSize.length - 1] === 1) wSize.pop();
       while (wSize.length < 5) wSize.push(1);
       if (wSize.length === 6 && !has("numGroups")) numGroups = wSize[5] as number;
@@ -446,13 +446,8 @@ export function parseLayerArgs(
         sizeError(where, `Weights has ${wData.length} values; expected ${expected}`);
       }
       numChannels = cPerGroup * numGroups;
-      wSize =
-        numGroups === 1
-          ? [fs[0], fs[1], fs[2], nf, cPerGroup]
-          : [fs[0], fs[1], fs[2], nf / numGroups, cPerGroup, numGroups];
     }
-    if (numGroups === 1) wSize = wSize.slice(0, 5);
-    weights = new DlArray(wData.slice(), wSize);
+    weights = new DlArray(wData.slice(), weightSize(fs, nf, numChannels, numGroups));
   }
   checkGroups();
 
@@ -514,17 +509,14 @@ export function parseOutputPadding(
   const expected =
     "OutputPadding must be a nonnegative integer or a vector of 3 nonnegative integers";
   const op = integers3(value, 0, expected, where);
-  for (let a = 0; a < 3; a++) {
-    const o = op[a] as number;
-    const s = stride[a] as number;
-    const d = dilationFactor[a] as number;
-    if (o >= s && o >= d) {
-      argumentError(
-        where,
-        `OutputPadding along spatial dimension ${a + 1} is ${o}; expected less than its Stride ` +
-          `(${s}) or its DilationFactor (${d}), as PyTorch's output_padding (got ${describeValue(value)})`,
-      );
-    }
+  const a = outputPaddingOverflow(op, stride, dilationFactor);
+  if (a >= 0) {
+    argumentError(
+      where,
+      `OutputPadding along spatial dimension ${a + 1} is ${op[a]}; expected less than its ` +
+        `Stride (${stride[a]}) or its DilationFactor (${dilationFactor[a]}), as PyTorch's ` +
+        `output_padding (got ${describeValue(value)})`,
+    );
   }
   if (cropping.mode === "same" && op.some((o) => o !== 0)) {
     argumentError(
@@ -533,7 +525,7 @@ export function parseOutputPadding(
         "the output length (n*stride)",
     );
   }
-  return Object.freeze(op) as unknown as Vec3;
+  return op;
 }
 
 function vec3(n: number): Vec3 {
