@@ -27,7 +27,7 @@ import { eachFlag, printUsage } from "./lib/args.mjs";
 import { relErr, TOL } from "./lib/checks.mjs";
 import { randomF32 } from "./lib/core.mjs";
 import { cpuInfo, gitInfo, pkgVersion } from "./lib/environment.mjs";
-import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { loadGeometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { ortNodeImpl } from "./lib/implementations.mjs";
 import { waitQuiet } from "./lib/load.mjs";
 import { renderNative } from "./lib/report-native.mjs";
@@ -130,6 +130,7 @@ function rustcVersion() {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+const geometry = await loadGeometry();
 const policy = opts.quick ? POLICIES.quick : POLICIES.full;
 const all = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
 const shapes = opts.shapes
@@ -233,7 +234,7 @@ if (opts.results) {
   writeTimedResults(opts.results, res);
   log(`bench:native: wrote ${relative(process.cwd(), opts.results)}`);
 }
-const section = renderNative(opts.results ? readTimedResults(opts.results) : res);
+const section = renderNative(opts.results ? readTimedResults(opts.results) : res, geometry);
 if (opts.out) {
   let doc = "";
   try {

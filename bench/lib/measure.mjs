@@ -8,7 +8,6 @@ import { relative } from "node:path";
 import { backwardChecks, relErr, TOL } from "./checks.mjs";
 import { randomF32 } from "./core.mjs";
 import { cpuInfo, gitInfo, pkgVersion, wasmBuildInfo } from "./environment.mjs";
-import { geometry } from "./geometry.mjs";
 import { loadImplementations, runtimeOf } from "./implementations.mjs";
 import { OUT, TC } from "./keys.mjs";
 import { waitQuiet } from "./load.mjs";
@@ -28,11 +27,12 @@ const POLICIES = {
 const BUILT = ["simd", "simd-threads", "simd-threads-relaxed"];
 
 /**
- * Measures `shapes` (entries of bench/shapes.json) with the options of bench/run.mjs (`quick`,
- * `backward`, `maxWait`; `root`, `shapesFile` and `selected` for the record) and returns the
- * results object bench/lib/results.mjs stores.
+ * Measures `shapes` (entries of bench/shapes.json; `geometry` of bench/lib/geometry.mjs's
+ * `loadGeometry`) with the options of bench/run.mjs (`quick`, `backward`, `maxWait`; `root`,
+ * `shapesFile` and `selected` for the record) and returns the results object
+ * bench/lib/results.mjs stores.
  */
-export async function measure(shapes, opts) {
+export async function measure(shapes, geometry, opts) {
   const start = performance.now();
   const policy = opts.quick ? POLICIES.quick : POLICIES.full;
   const run = { policy, start, stats: { discarded: 0, foreign: [] } };
