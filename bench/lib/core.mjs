@@ -18,6 +18,21 @@ export function randomF32(n, seed, scale = 1) {
 }
 
 /**
+ * The data of the shape `g` (bench/lib/geometry.mjs), the same on every run: `x`, weights `w`
+ * of variance 1 / fan-in (outputs of the inputs' scale), bias `b`, and `dy` (with `backward`, else
+ * null); all Float32Arrays.
+ */
+export function shapeData(g, backward) {
+  const seed = [...g.id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+  return {
+    x: randomF32(g.xNumel, seed),
+    w: randomF32(g.wNumel, seed + 1, Math.sqrt(3 / (g.Cin * g.k.d * g.k.h * g.k.w))),
+    b: randomF32(g.Cout, seed + 2, 0.1),
+    dy: backward ? randomF32(g.yNumel, seed + 3) : null,
+  };
+}
+
+/**
  * The core's operator (`Operator`: the glue's `OperatorF32` or `OperatorF64`) for the shape `g`
  * (bench/lib/geometry.mjs: its spatial vectors go in [W, H, D] order, the order of the data's S
  * dimensions) with `weights` and `bias` (empty for none).
