@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { CHROMIUM, launchChromium } from "../test/browser/launch.mjs";
 import { serveIsolated } from "../test/browser/server.mjs";
 import { eachFlag, printUsage } from "./lib/args.mjs";
-import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { loadGeometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { renderAsync } from "./lib/report-async.mjs";
 import { ASYNC_RESULTS, readResults, writeResults } from "./lib/results.mjs";
 import { replaceSection } from "./lib/sections.mjs";
@@ -240,6 +240,7 @@ async function main() {
   const dist = join(ROOT, "packages/tconv3d/dist/browser.js");
   if (!existsSync(dist)) throw new Error("bench:async needs the built package: pnpm build");
   const all = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
+  const geometry = await loadGeometry();
   const ids = o.shapes ?? all.filter((s) => geometry(s).flops >= 1e9).map((s) => s.id);
   const geoms = ids.map((id) => {
     const shape = all.find((s) => s.id === id);
@@ -308,7 +309,7 @@ async function main() {
     console.error(`bench:async: wrote ${relative(process.cwd(), o.results)}`);
   }
   // Rendered from the results as written, as \`pnpm bench:report\` renders them.
-  const md = renderAsync(o.results === null ? results : readResults(o.results));
+  const md = renderAsync(o.results === null ? results : readResults(o.results), geometry);
   console.log(md);
   if (o.out !== null) {
     const previous = existsSync(o.out) ? readFileSync(o.out, "utf8") : "";

@@ -25,9 +25,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { eachFlag, printUsage } from "./lib/args.mjs";
 import { relErr, TOL } from "./lib/checks.mjs";
-import { randomF32 } from "./lib/core.mjs";
+import { shapeData } from "./lib/core.mjs";
 import { cpuInfo, gitInfo, pkgVersion } from "./lib/environment.mjs";
-import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { loadGeometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { ortNodeImpl } from "./lib/implementations.mjs";
 import { waitQuiet } from "./lib/load.mjs";
 import { renderNative } from "./lib/report-native.mjs";
@@ -130,6 +130,7 @@ function rustcVersion() {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+const geometry = await loadGeometry();
 const policy = opts.quick ? POLICIES.quick : POLICIES.full;
 const all = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
 const shapes = opts.shapes
@@ -153,9 +154,7 @@ try {
   for (const shape of shapes) {
     const g = geometry(shape);
     log(`\n[${g.id}] ${g.describe}, ${(g.flops / 1e9).toFixed(2)} GFLOP`);
-    const seed = [...g.id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
-    const x = randomF32(g.xNumel, seed);
-    const w = randomF32(g.wNumel, seed + 1, Math.sqrt(3 / (g.Cin * g.k.d * g.k.h * g.k.w)));
+    const { x, w } = shapeData(g, false);
     const files = { x: join(tmp, "x.bin"), w: join(tmp, "w.bin"), y: join(tmp, "y.bin") };
     writeFileSync(files.x, x);
     writeFileSync(files.w, w);
@@ -233,7 +232,7 @@ if (opts.results) {
   writeTimedResults(opts.results, res);
   log(`bench:native: wrote ${relative(process.cwd(), opts.results)}`);
 }
-const section = renderNative(opts.results ? readTimedResults(opts.results) : res);
+const section = renderNative(opts.results ? readTimedResults(opts.results) : res, geometry);
 if (opts.out) {
   let doc = "";
   try {

@@ -9,6 +9,7 @@
 //
 //   pnpm run profile                 every case, writes PROFILES.md
 //   pnpm run profile -- --out -      prints only
+//   pnpm run profile -- --help       this text
 //
 // Needs `perf` (Debian: linux-perf) with permission to sample (root, or
 // kernel.perf_event_paranoid <= 1), and the built package (`pnpm build`).
@@ -18,7 +19,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { geometry, SHAPES_FILE } from "./lib/geometry.mjs";
+import { printUsage } from "./lib/args.mjs";
+import { loadGeometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { table } from "./lib/table.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,6 +69,7 @@ const SCALING = [
 ];
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
+if (args.includes("--help") || args.includes("-h")) printUsage(import.meta.url);
 const outIdx = args.indexOf("--out");
 const out = outIdx >= 0 ? args[outIdx + 1] : join(ROOT, "PROFILES.md");
 
@@ -166,6 +169,7 @@ function mix(body) {
 }
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+const geometry = await loadGeometry();
 const shapes = Object.fromEntries(
   JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes.map((s) => [s.id, s]),
 );

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eachFlag } from "./lib/args.mjs";
-import { SHAPES_FILE } from "./lib/geometry.mjs";
+import { loadGeometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { measure } from "./lib/measure.mjs";
 import { renderBenchmarks } from "./lib/report.mjs";
 import {
@@ -83,7 +83,8 @@ if (opts.shapes) {
   shapes = opts.shapes.map((id) => allShapes.find((s) => s.id === id));
 }
 
-const results = await measure(shapes, {
+const geometry = await loadGeometry();
+const results = await measure(shapes, geometry, {
   quick: opts.quick,
   backward: opts.backward,
   maxWait: opts.maxWait,
@@ -98,13 +99,16 @@ if (opts.results) {
 }
 // Rendered from the results as written, as `pnpm bench:report` renders them.
 const previous = opts.out && existsSync(opts.out) ? readFileSync(opts.out, "utf8") : "";
-const doc = renderBenchmarks({
-  node: opts.results ? readTimedResults(opts.results) : results,
-  ...(opts.results
-    ? sectionResults(opts.results)
-    : { asyncResults: null, nativeResults: null, lifecycleResults: null }),
-  previous,
-});
+const doc = renderBenchmarks(
+  {
+    node: opts.results ? readTimedResults(opts.results) : results,
+    ...(opts.results
+      ? sectionResults(opts.results)
+      : { asyncResults: null, nativeResults: null, lifecycleResults: null }),
+    previous,
+  },
+  geometry,
+);
 console.log(doc);
 if (opts.out) {
   writeFileSync(opts.out, doc);

@@ -4,9 +4,12 @@
 //
 // shapes.json: `n` means D = H = W = n; `dims` and a vector `stride` follow MATLAB's order
 // [H W D] (the `matlab` shape: dims [16 16 8] = H 16, W 16, D 8; stride [4 4 2] = sH 4, sW 4, sD 2).
+//
+// Output sizes and FLOPs are the core's answers (geometry is computed once, in Rust).
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { newOperator } from "./core.mjs";
 
 /** The benchmark shapes' file (`--shapes-file` of bench/run.mjs reads another). */
 export const SHAPES_FILE = join(dirname(fileURLToPath(import.meta.url)), "..", "shapes.json");
@@ -19,29 +22,54 @@ function hwd(v, what, id) {
   );
 }
 
-/** Everything the benchmark needs to know about one shape. */
-export function geometry(shape) {
+/**
+ * `geometry(shape)`: everything the benchmark needs to know about a shape of shapes.json, its
+ * output size and FLOPs asked of `runtime` (a tconv3d runtime's `wasm()`; by default the
+ * package's single-threaded build, loaded by `init()` of its Node entry).
+ */
+export async function loadGeometry(runtime) {
+  if (runtime === undefined) {
+    const tconv3d = await import("tconv3d");
+    await tconv3d.init({ variant: "simd", threads: 1 });
+    const backend = new URL("./runtime/backend.js", import.meta.resolve("tconv3d"));
+    runtime = (await import(backend.href)).wasm();
+  }
+  return (shape) => geometry(shape, runtime);
+}
+
+/** The output size and FLOPs of `g` (its vectors and sizes from shapes.json; `wNumel` weights),
+ * as the core's plan for it gives them. */
+function planned(runtime, g, wNumel) {
+  const held = [];
+  try {
+    // Zero weights, of the length the operator checks.
+    const w = new Float32Array(wNumel);
+    const op = newOperator(runtime.exports.OperatorF32, g, w, new Float32Array(0));
+    held.push(op);
+    const plan = op.reshape(g.N, g.in.w, g.in.h, g.in.d);
+    held.push(plan);
+    // [o0 o1 o2 (the bench's [W H D]) | ... | flops at 10] (compute.rs, `describe`).
+    const d = plan.describe();
+    return { out: { w: d[0], h: d[1], d: d[2] }, flops: d[10] };
+  } catch (e) {
+    throw new Error(`shapes.json: ${g.id}: ${e.message}`);
+  } finally {
+    for (const o of held.reverse()) o.free();
+  }
+}
+
+/** Everything the benchmark needs to know about one shape, sizes and FLOPs from `runtime`. */
+function geometry(shape, runtime) {
   const { id, N, Cin, Cout } = shape;
   const k = hwd(shape.k, "k", id);
   const s = hwd(shape.stride ?? 1, "stride", id);
   const c = hwd(shape.crop ?? 0, "crop", id);
   const n = hwd(shape.dims ?? shape.n, shape.dims ? "dims" : "n", id);
-  const out = {
-    d: s.d * (n.d - 1) + k.d - 2 * c.d,
-    h: s.h * (n.h - 1) + k.h - 2 * c.h,
-    w: s.w * (n.w - 1) + k.w - 2 * c.w,
-  };
-  if (out.d < 1 || out.h < 1 || out.w < 1) throw new Error(`shapes.json: ${id}: empty output`);
-  const flops = 2 * N * Cin * Cout * k.d * k.h * k.w * n.d * n.h * n.w;
+  const wNumel = Cin * Cout * k.d * k.h * k.w;
+  const g = { id, N, Cin, Cout, k, stride: s, crop: c, in: n };
+  const { out, flops } = planned(runtime, g, wNumel);
   return {
-    id,
-    N,
-    Cin,
-    Cout,
-    k,
-    stride: s,
-    crop: c,
-    in: n,
+    ...g,
     out,
     flops,
     // ONNX / row-major NCDHW
@@ -58,7 +86,7 @@ export function geometry(shape) {
     ourWeightSize: [k.w, k.h, k.d, Cout, Cin],
     xNumel: N * Cin * n.d * n.h * n.w,
     yNumel: N * Cout * out.d * out.h * out.w,
-    wNumel: Cin * Cout * k.d * k.h * k.w,
+    wNumel,
     describe:
       `N${N} ${Cin}→${Cout} k${fmt3(k)} s${fmt3(s)} c${fmt3(c)} ` +
       `in ${n.d}×${n.h}×${n.w} → ${out.d}×${out.h}×${out.w} (D×H×W)`,

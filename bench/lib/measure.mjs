@@ -6,9 +6,8 @@
 import os from "node:os";
 import { relative } from "node:path";
 import { backwardChecks, relErr, TOL } from "./checks.mjs";
-import { randomF32 } from "./core.mjs";
+import { shapeData } from "./core.mjs";
 import { cpuInfo, gitInfo, pkgVersion, wasmBuildInfo } from "./environment.mjs";
-import { geometry } from "./geometry.mjs";
 import { loadImplementations, runtimeOf } from "./implementations.mjs";
 import { OUT, TC } from "./keys.mjs";
 import { waitQuiet } from "./load.mjs";
@@ -28,11 +27,12 @@ const POLICIES = {
 const BUILT = ["simd", "simd-threads", "simd-threads-relaxed"];
 
 /**
- * Measures `shapes` (entries of bench/shapes.json) with the options of bench/run.mjs (`quick`,
- * `backward`, `maxWait`; `root`, `shapesFile` and `selected` for the record) and returns the
- * results object bench/lib/results.mjs stores.
+ * Measures `shapes` (entries of bench/shapes.json; `geometry` of bench/lib/geometry.mjs's
+ * `loadGeometry`) with the options of bench/run.mjs (`quick`, `backward`, `maxWait`; `root`,
+ * `shapesFile` and `selected` for the record) and returns the results object
+ * bench/lib/results.mjs stores.
  */
-export async function measure(shapes, opts) {
+export async function measure(shapes, geometry, opts) {
   const start = performance.now();
   const policy = opts.quick ? POLICIES.quick : POLICIES.full;
   const run = { policy, start, stats: { discarded: 0, foreign: [] } };
@@ -55,13 +55,7 @@ export async function measure(shapes, opts) {
   for (const [index, g] of geoms.entries()) {
     const tShape = performance.now();
     log(`\n[${g.id}] ${g.describe}, ${(g.flops / 1e9).toFixed(2)} GFLOP`);
-    const seed = [...g.id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
-    const data = {
-      x: randomF32(g.xNumel, seed),
-      w: randomF32(g.wNumel, seed + 1, Math.sqrt(3 / (g.Cin * g.k.d * g.k.h * g.k.w))),
-      b: randomF32(g.Cout, seed + 2, 0.1),
-      dy: opts.backward ? randomF32(g.yNumel, seed + 3) : null,
-    };
+    const data = shapeData(g, opts.backward);
     const { convTransposeModel } = await import("../../test/oracle/onnx.ts");
     data.model = convTransposeModel({
       x: data.x,

@@ -6,16 +6,17 @@
 
 import { readFileSync } from "node:fs";
 import { coreCalls, randomF32 } from "./core.mjs";
-import { geometry, SHAPES_FILE } from "./geometry.mjs";
+import { loadGeometry, SHAPES_FILE } from "./geometry.mjs";
 
 const [id, call, dtype, threads, seconds] = process.argv.slice(2);
 const shapes = JSON.parse(readFileSync(SHAPES_FILE, "utf8")).shapes;
 const shape = shapes.find((s) => s.id === id);
 if (!shape) throw new Error(`profile-case: no shape "${id}"`);
-const g = geometry(shape);
 const tconv3d = await import("tconv3d");
 await tconv3d.init({ variant: "simd-threads", threads: Number(threads) });
 const { wasm } = await import(new URL("./runtime/backend.js", import.meta.resolve("tconv3d")).href);
+// Asked of the runtime just loaded: the package takes one init(), so not loadGeometry's own.
+const g = (await loadGeometry(wasm()))(shape);
 const data = {
   x: randomF32(g.xNumel, 1),
   dy: randomF32(g.yNumel, 2),

@@ -1,14 +1,14 @@
 // The async section of BENCHMARKS.md from bench/async.mjs's results (bench/results/async.json)
 // and the targets of bench/targets.json.
 
-import { geometry } from "./geometry.mjs";
 import { median, ms, num, ratio, table } from "./table.mjs";
 import { TARGETS } from "./targets.mjs";
 
 const range = (xs) => `${ms(Math.min(...xs))}–${ms(Math.max(...xs))}`;
 
-/** The section's markdown for the results `res` against the targets `T`. */
-export function renderAsync(res, T = TARGETS) {
+/** The section's markdown for the results `res` against the targets `T` (`geometry`: of
+ * bench/lib/geometry.mjs's `loadGeometry`). */
+export function renderAsync(res, geometry, T = TARGETS) {
   const { threaded: THREADED, single: SINGLE } = res.builds;
   const L = res.load;
   const runs = res.runs.map((r) => ({ ...r, g: geometry(r.shape) }));

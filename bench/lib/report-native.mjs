@@ -1,13 +1,13 @@
 // The native section of BENCHMARKS.md from bench/native.mjs's results
 // (bench/results/native.json): the crate's kernels compiled natively against onnxruntime-node.
 
-import { geometry } from "./geometry.mjs";
 import { geomean, ms, num, ratio, sci, table } from "./table.mjs";
 
 const LABEL = { portable: "x86-64 baseline", native: "`-C target-cpu=native`" };
 
-/** The section's markdown for the results `res`. */
-export function renderNative(res) {
+/** The section's markdown for the results `res` (`geometry`: of bench/lib/geometry.mjs's
+ * `loadGeometry`). */
+export function renderNative(res, geometry) {
   const rows = res.shapes.map((r) => ({ ...r, g: geometry(r.shape) }));
   const builds = Object.keys(res.builds);
   const gf = (r, k) => r.g.flops / r.fwd[k].median / 1e6;
