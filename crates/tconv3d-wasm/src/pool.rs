@@ -7,13 +7,17 @@
 //! as in browsers:
 //!
 //! 1. Main thread: `const b = new PoolBuilder(n)`.
-//! 2. Main thread: spawn `n` workers; send each `{ module, memory, handle: b.workerHandle() }`.
+//! 2. Main thread: spawn `n - 1` workers; send each `{ module, memory, handle: b.workerHandle() }`.
 //! 3. Each worker: `initSync({ module, memory })`, post "ready", then call
 //!    `tconv3d_worker_run(handle)`, which blocks until a `rayon::ThreadBuilder` arrives and
 //!    then runs it (the worker becomes a rayon thread for the life of the process).
-//! 4. Main thread, after all "ready" messages: `b.build()`: rayon's `spawn_handler` hands one
-//!    `ThreadBuilder` to each waiting worker and `build_global` returns once every worker has
-//!    started its rayon main loop. `b.free()` may follow at once.
+//! 4. Main thread, after all "ready" messages: `b.build()`: the main thread itself becomes
+//!    rayon's thread 0 (`use_current_thread`), and rayon's `spawn_handler` hands one
+//!    `ThreadBuilder` to each waiting worker. `b.free()` may follow at once.
+//!
+//! The calling thread is one of the `n` because it would otherwise only wait while the pool
+//! computes: `n` threads on `n` cores then leave no core to a thread that merely waits, and a
+//! call's work starts and ends on the thread that asked for it (no wake-up hand-offs).
 //!
 //! The hand-off queue uses `wasm_sync`'s `Mutex`/`Condvar` (as rayon does with its
 //! `web_spin_lock` feature): they block with `memory.atomic.wait32` on threads that may block
@@ -69,7 +73,8 @@ pub struct PoolBuilder {
 
 #[wasm_bindgen]
 impl PoolBuilder {
-    /// A builder for a pool of `threads` workers (at least 1).
+    /// A builder for a pool of `threads` threads (at least 1): the calling thread and
+    /// `threads - 1` workers.
     #[wasm_bindgen(constructor)]
     pub fn new(threads: u32) -> Result<PoolBuilder, JsError> {
         if threads == 0 {
@@ -87,17 +92,11 @@ impl PoolBuilder {
         })
     }
 
-    /// Number of workers this builder expects.
-    #[wasm_bindgen(getter, js_name = numThreads)]
-    pub fn num_threads(&self) -> u32 {
-        self.threads as u32
-    }
-
     /// An opaque handle (an address in wasm memory) for one worker: pass each handle to
-    /// exactly one `tconv3d_worker_run` call. At most `numThreads` handles are issued.
+    /// exactly one `tconv3d_worker_run` call. At most `numWorkers` handles are issued.
     #[wasm_bindgen(js_name = workerHandle)]
     pub fn worker_handle(&mut self) -> Result<usize, JsError> {
-        if self.handles_issued == self.threads {
+        if self.handles_issued == self.threads - 1 {
             return Err(JsError::new(
                 "tconv3d: more worker handles requested than threads",
             ));
@@ -108,11 +107,11 @@ impl PoolBuilder {
         Ok(Arc::into_raw(Arc::clone(&self.handoff)) as usize)
     }
 
-    /// Builds rayon's global pool on the waiting workers. Call it once all workers have
-    /// reported ready (they are blocked in `tconv3d_worker_run`); returns once every worker
-    /// has started. Fails if a global pool already exists.
+    /// Builds rayon's global pool on this thread and the waiting workers. Call it on the
+    /// thread that will make the calls, once all workers have reported ready (they are
+    /// blocked in `tconv3d_worker_run`). Fails if a global pool already exists.
     pub fn build(&mut self) -> Result<(), JsError> {
-        if self.handles_issued != self.threads {
+        if self.handles_issued != self.threads - 1 {
             return Err(JsError::new(
                 "tconv3d: build() before every worker got its handle",
             ));
@@ -121,6 +120,7 @@ impl PoolBuilder {
         rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
             .thread_name(|i| format!("tconv3d-{i}"))
+            .use_current_thread()
             .spawn_handler(move |thread| {
                 handoff.send(thread);
                 Ok(())

@@ -1,7 +1,8 @@
 /**
  * The async API: {@link initWorker} starts a dedicated worker that loads the backend and runs
  * every computation, so the calling thread (a page's main thread) never blocks, and the
- * threaded build's calling thread in the worker waits with `Atomics.wait` instead of spinning.
+ * threaded build's thread in the worker waits for the pool with `Atomics.wait` instead of
+ * spinning.
  *
  * @module
  */
@@ -72,8 +73,8 @@ function resolveLocations(options: InitOptions, host: ApiWorkerHost): InitOption
  * Starts a dedicated worker (a module Web Worker with the package's browser entry, a
  * `worker_threads` Worker with its Node entry) that calls `init(options)` and then runs the
  * calls of the returned {@link WorkerBackend}. A page's main thread stays free while it
- * computes; in the worker, the threaded build's pool runs without a spinning main thread beside
- * it. Each call starts its own
+ * computes; in the worker, the threaded build's calling thread may block while it waits for the
+ * pool, where a page's main thread must spin. Each call starts its own
  * worker, with its own backend (so different variants or thread counts can run side by side);
  * stop it with {@link WorkerBackend.terminate}.
  *

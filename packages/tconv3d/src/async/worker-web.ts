@@ -4,8 +4,8 @@
  * await and no dynamic `import()`, so that a bundler can emit it as one single-file worker;
  * and it never imports `spawn-web.ts` (a worker that names itself is a cycle bundlers refuse).
  *
- * Inside a dedicated worker `Atomics.wait` is allowed, so while the thread pool computes this
- * thread blocks instead of spinning as a page's main thread must.
+ * Inside a dedicated worker `Atomics.wait` is allowed, so when this thread (one of the pool's)
+ * waits for the others' last tasks it blocks instead of spinning as a page's main thread must.
  *
  * @module
  * @internal

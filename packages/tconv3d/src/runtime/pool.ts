@@ -1,5 +1,6 @@
 /**
- * The thread pool of the threaded variants: `threads` workers that each instantiate the module
+ * The thread pool of the threaded variants: the thread that starts it (it computes its share
+ * of each call rather than wait) and `threads - 1` workers that each instantiate the module
  * over the shared memory and then become rayon's threads. This is the JS half of the start-up
  * protocol; its Rust twin, `crates/tconv3d-wasm/src/pool.rs`, holds the other half
  * (`PoolBuilder`, `tconv3d_worker_run`) and describes the steps. The workers' own code is
@@ -17,8 +18,9 @@ import type { WorkerStartMessage } from "./protocol.js";
 const poolWorkers: PoolWorker[] = [];
 
 /**
- * Starts `threads` pool workers over `memory` and hands rayon's threads to them once all are
- * waiting; on any worker's failure the started ones are terminated and the error thrown.
+ * Starts `threads - 1` pool workers over `memory` and, once all are waiting, makes this thread
+ * and them rayon's `threads` threads; on any worker's failure the started ones are terminated
+ * and the error thrown.
  *
  * @internal
  */
@@ -32,7 +34,7 @@ export async function startPool(
   const builder = new threadsGlue.PoolBuilder(threads);
   try {
     const starts: Promise<PoolWorker>[] = [];
-    for (let i = 0; i < threads; i++) {
+    for (let i = 1; i < threads; i++) {
       const message: WorkerStartMessage = {
         type: "tconv3d_worker_start",
         module,
