@@ -447,9 +447,9 @@ unsafe impl<T: Kernel> RowSource<T> for PhaseRows<'_, T> {
 
 /// Tasks over the phases' outputs, ordered `(n, j2, j1, j0)` with `j0` fastest: for each
 /// group and phase triple with outputs, its `units` of work cut into ranges of one to two
-/// `min_units`; when that leaves too few tasks, the filter panels are split too (every
-/// task reads its panels' weights whole, so few outputs and many weights want panels split
-/// rather than outputs). Tasks go range by range, each range through every phase: the
+/// `min_units`; when that leaves too few tasks, the filter panels are split too, finely
+/// (every task reads its panels' weights whole, so few outputs and many weights want panels
+/// split rather than outputs). Tasks go range by range, each range through every phase: the
 /// phases' same range reads about the same inputs, which then come from cache rather than
 /// memory (a large input read phase after phase would stream from memory once per phase).
 /// Returns `(group, phase triple, range of units, range of panels)`.
@@ -477,7 +477,15 @@ fn tasks(
     let want = task_count(total * panels);
     let per_task = total.div_ceil(want).clamp(min_units, 2 * min_units).max(1);
     let unit_tasks: usize = all.iter().map(|u| u.2.div_ceil(per_task)).sum();
-    let per_part = panels.div_ceil((want / unit_tasks.max(1)).clamp(1, panels));
+    // Too few output ranges: panels are cut four times finer than the tasks wanted, since
+    // each such task is short and streams weights only it reads, so a thread that finishes
+    // early still finds parts left to take.
+    let parts = if unit_tasks < want {
+        (4 * want / unit_tasks.max(1)).clamp(1, panels)
+    } else {
+        1
+    };
+    let per_part = panels.div_ceil(parts);
     let most = all.iter().map(|u| u.2).max().unwrap_or(0);
     let all = &all;
     (0..most)

@@ -262,6 +262,36 @@ fn many_task_ranges_per_phase() {
     }
 }
 
+/// Few outputs and many filters (a small latent volume into a wide layer): the tasks are cut
+/// across the filter panels, the last panel partial, with and without groups: exact in f32 and
+/// f64, every output written once.
+#[test]
+fn few_outputs_many_filter_panels() {
+    use tconv3d_core::Cropping;
+    for (f, groups) in [(203, 1), (2 * 83, 2)] {
+        let p = Case {
+            batch: 1,
+            channels: 4 * groups,
+            filters: f,
+            groups,
+            input: [2, 2, 1],
+            kernel: [2, 2, 2],
+            stride: [2, 2, 2],
+            dilation: [1, 1, 1],
+            cropping: Cropping::Manual {
+                begin: [0, 0, 0],
+                end: [0, 1, 0],
+            },
+        };
+        let (geo, x, w, b) = int_case(&p, &mut rng(f as u64));
+        let (xe, ye) = (input_extents(&geo), output_extents(&geo));
+        let (xl, yl) = (Layout::channels_last(xe), Layout::channels_first(ye));
+        let ctx = format!("{p:?}");
+        assert_forward::<f32>(&geo, &x, xl, &w, &b, yl, &ctx);
+        assert_forward::<f64>(&geo, &x, xl, &w, &b, yl, &ctx);
+    }
+}
+
 /// Sums longer than one tile call (taps x channels past `K_BLOCK`) are split into tap groups
 /// seeded with the partial outputs: forward and dX still match exactly.
 #[test]

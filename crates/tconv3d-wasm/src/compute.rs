@@ -3,9 +3,7 @@
 //! operator per weights (`OperatorF32`), a plan per input size (`PlanF32`), runs that take
 //! buffers and strides as numbers (no arrays to pass, so a run is one call). No maths here.
 
-use tconv3d_core::{
-    reorder, zeros, Cropping, Extents, Filter, Gradients, Layout, Operator, Plan,
-};
+use tconv3d_core::{reorder, zeros, Cropping, Extents, Filter, Gradients, Layout, Operator, Plan};
 use wasm_bindgen::prelude::*;
 
 fn js_err(e: impl core::fmt::Display) -> JsError {
