@@ -17,9 +17,10 @@
 //     ticks that spans any part of a call is how long the page could not run anything (input
 //     handling, rendering). Synchronous calls on the main thread, against the async API.
 // (b) Scaling: the async API's call time with 1 and 2 pool threads of the same build (backends
-//     side by side in one page, calls alternated), by value (X copied to the worker, Y
-//     transferred back) and resident (X in the worker, Y written into a resident array); and the
-//     synchronous API on the main thread for contrast (it spins there beside the pool).
+//     side by side in one page), by value (X copied to the worker, Y transferred back) and
+//     resident (X in the worker, Y written into a resident array): each call alone after a
+//     20 ms pause (calls alternated), and back to back (a block of calls in a row, the pool's
+//     threads never idle); and the synchronous API on the page's main thread for contrast.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -147,6 +148,9 @@ async function openPage(browser, origin, g) {
   return { page, errors };
 }
 
+/** Calls per back-to-back block (the first is not counted). */
+const BLOCK = 4;
+
 /** Other processes' load above which a round is discarded and redone. */
 const FOREIGN_MAX = 0.15;
 
@@ -214,8 +218,13 @@ async function asyncPage(ctx, browser, origin, g, reps) {
     const gapped = ["idle", "async:t2", "resident:t2", "async:t1"];
     for (const k of timed) for (let i = 0; i < 2; i++) await measure(page, k, false);
     const kept = await rounds(ctx, reps, async () => {
-      const round = { times: {}, gaps: {}, gapTimes: {} };
+      const round = { times: {}, steady: {}, gaps: {}, gapTimes: {} };
       for (const k of timed) round.times[k] = (await measure(page, k, false)).ms;
+      // Back to back: the mean of the calls after the block's first (which follows a pause).
+      for (const k of timed) {
+        const b = await page.evaluate(([kk, n]) => window.bench.block(kk, n), [k, BLOCK]);
+        round.steady[k] = b.slice(1).reduce((x, y) => x + y, 0) / (b.length - 1);
+      }
       for (const k of gapped) {
         const m = await measure(page, k, true);
         round.gaps[k] = m.gap;
@@ -226,10 +235,11 @@ async function asyncPage(ctx, browser, origin, g, reps) {
     const column = (part, keys) =>
       Object.fromEntries(keys.map((k) => [k, kept.map((r) => r[part][k])]));
     const times = column("times", timed);
+    const steady = column("steady", timed);
     const gaps = column("gaps", gapped);
     const gapTimes = column("gapTimes", gapped);
     if (errors.length > 0) throw new Error(`page errors: ${errors.join("; ")}`);
-    return { infos, agree, times, gaps, gapTimes };
+    return { infos, agree, times, steady, gaps, gapTimes };
   } finally {
     await page.close();
   }
@@ -287,6 +297,7 @@ async function main() {
     date: started.toISOString().replace(/\.\d+Z$/, "Z"),
     seconds,
     reps: o.reps,
+    block: BLOCK,
     machine: {
       model: os.cpus()[0]?.model.trim() ?? "unknown CPU",
       cores: os.availableParallelism(),

@@ -83,6 +83,19 @@ async function measure(kind, timer) {
   return { ms: t1 - t0, gap };
 }
 
+/** `n` calls of `kind` back to back, with no pause between them (the pool's threads never go
+ * idle, as in a training loop or a stream of frames): each call's time in ms. */
+async function block(kind, n) {
+  await sleep(20);
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await call(kind);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
 /** Whether two async configurations compute the same output, bit for bit. */
 async function agree(a, b) {
   const [ya, yb] = await Promise.all([a, b].map((k) => remote.get(k).layer.predict(X)));
@@ -91,4 +104,4 @@ async function agree(a, b) {
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
-window.bench = { prepare, syncSetup, asyncSetup, measure, agree, ready: true };
+window.bench = { prepare, syncSetup, asyncSetup, measure, block, agree, ready: true };
