@@ -1,7 +1,7 @@
 // The scripts behind BENCHMARKS.md still run (a smoke test, not a timing): pnpm bench in its
 // quick mode on one shape and pnpm bench:async in its quick mode, each writing its results
 // JSON and its part of a BENCHMARKS.md in a scratch folder; then pnpm bench:report renders the
-// same file from those results alone. The demo's test is test/demo.test.ts.
+// same file from those results alone. pnpm bench:idle (print only) prints its table. The demo's test is test/demo.test.ts.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,6 +76,16 @@ describe("benchmark scripts", () => {
     const written = readFileSync(doc, "utf8");
     expect(written).toMatch(/^## Forward \(f32\)$/m);
     expect(written).toMatch(/^<!-- bench:async:start -->\n## Async API in Chromium/m);
+  });
+
+  it("pnpm bench:idle -- --shape gan-d --calls 3: a row per pause, 1 and 2 threads", async () => {
+    const out = await node(["bench/idle.mjs", "--shape", "gan-d", "--calls", "3"]);
+    for (const pause of ["0 ms", "20 ms", "100 ms", "100 ms, then the pool warmed"]) {
+      // Both times and the cores kept busy are numbers.
+      expect(out).toMatch(
+        new RegExp(`^\\| ${pause} +\\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+× \\| +[0-9.]+ \\|$`, "m"),
+      );
+    }
   });
 
   it("pnpm bench:report renders the same BENCHMARKS.md from the results alone", async () => {
