@@ -3,16 +3,13 @@
 // exactly the weights a layer is built with, and refuses exactly the output padding a layer
 // refuses.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, loadRuntime, type Runtime } from "./runtime-helpers.js";
+import { loadSimdPackage, type Runtime } from "./runtime-helpers.js";
 
 let T: typeof import("tconv3d");
 let rt: Runtime;
 
 beforeAll(async () => {
-  assertBuilt();
-  rt = await loadRuntime();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  ({ T, rt } = await loadSimdPackage());
 });
 
 type V3 = [number, number, number];

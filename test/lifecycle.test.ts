@@ -2,17 +2,14 @@
 // input sizes), one plan per input size (a few kept), one core call per backward; output
 // padding as a parameter of its own.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, loadRuntime, type Runtime } from "./runtime-helpers.js";
+import { loadSimdPackage, type Runtime } from "./runtime-helpers.js";
 import { values } from "./values.mjs";
 
 let T: typeof import("tconv3d");
 let rt: Runtime;
 
 beforeAll(async () => {
-  assertBuilt();
-  rt = await loadRuntime();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  ({ T, rt } = await loadSimdPackage());
 });
 
 /** Counts calls of the f32 operator's methods `names` until `restore()`. */

@@ -22,6 +22,15 @@ export async function loadRuntime(): Promise<Runtime> {
   return { ...rt, wasm };
 }
 
+/** The package and its runtime, with the single-threaded `simd` build initialised. */
+export async function loadSimdPackage(): Promise<{ T: typeof import("tconv3d"); rt: Runtime }> {
+  assertBuilt();
+  const rt = await loadRuntime();
+  const T = await import("tconv3d");
+  await T.init({ variant: "simd", threads: 1 });
+  return { T, rt };
+}
+
 /** The same, for a child process's `node --input-type=module -e` script (cwd: the repo). */
 export const LOAD_RUNTIME = `await import("tconv3d"); const rt = { ...(await import(${JSON.stringify(RUNTIME_DIST.href)})), wasm: (await import(${JSON.stringify(BACKEND_DIST.href)})).wasm };`;
 const WASM_DIR = new URL("../packages/tconv3d/wasm/", import.meta.url);
