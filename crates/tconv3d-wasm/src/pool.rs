@@ -93,7 +93,7 @@ impl PoolBuilder {
     }
 
     /// An opaque handle (an address in wasm memory) for one worker: pass each handle to
-    /// exactly one `tconv3d_worker_run` call. At most `numWorkers` handles are issued.
+    /// exactly one `tconv3d_worker_run` call. At most `threads - 1` handles are issued.
     #[wasm_bindgen(js_name = workerHandle)]
     pub fn worker_handle(&mut self) -> Result<usize, JsError> {
         if self.handles_issued == self.threads - 1 {
