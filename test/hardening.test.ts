@@ -6,14 +6,12 @@ import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
 import { thrown, values } from "./helpers.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
-import { assertBuilt } from "./runtime-helpers.js";
+import { simdPackage } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
 
 beforeAll(async () => {
-  assertBuilt();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  T = await simdPackage();
 });
 
 const LIMIT = 2 ** 31 - 1;

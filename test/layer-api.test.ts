@@ -6,14 +6,12 @@ import { inspect } from "node:util";
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectThrows, values } from "./helpers.js";
-import { assertBuilt } from "./runtime-helpers.js";
+import { simdPackage } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
 
 beforeAll(async () => {
-  assertBuilt();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  T = await simdPackage();
 });
 
 const X4 = (c = 2, n = 3, Ctor: typeof Float32Array | typeof Float64Array = Float32Array) =>

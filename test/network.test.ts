@@ -7,14 +7,12 @@ import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectThrows, maxAbs, maxDiff, values } from "./helpers.js";
 import { onnxConvTranspose } from "./oracle/onnx.js";
-import { assertBuilt } from "./runtime-helpers.js";
+import { simdPackage } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
 
 beforeAll(async () => {
-  assertBuilt();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  T = await simdPackage();
 });
 
 type F = Float32Array | Float64Array;

@@ -6,14 +6,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { expectThrows, maxAbs, maxDiff, values } from "./helpers.js";
 import { type OnnxConvTransposeArgs, onnxConvTranspose } from "./oracle/onnx.js";
 import { referenceConvTranspose } from "./oracle/reference.js";
-import { assertBuilt } from "./runtime-helpers.js";
+import { simdPackage } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
 
 beforeAll(async () => {
-  assertBuilt();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  T = await simdPackage();
 });
 
 type V3 = [number, number, number];

@@ -22,13 +22,18 @@ export async function loadRuntime(): Promise<Runtime> {
   return { ...rt, wasm };
 }
 
-/** The package and its runtime, with the single-threaded `simd` build initialised. */
-export async function loadSimdPackage(): Promise<{ T: typeof import("tconv3d"); rt: Runtime }> {
+/** The package, with the single-threaded `simd` build initialised. */
+export async function simdPackage(): Promise<typeof import("tconv3d")> {
   assertBuilt();
-  const rt = await loadRuntime();
   const T = await import("tconv3d");
   await T.init({ variant: "simd", threads: 1 });
-  return { T, rt };
+  return T;
+}
+
+/** The package and its runtime, with the single-threaded `simd` build initialised. */
+export async function loadSimdPackage(): Promise<{ T: typeof import("tconv3d"); rt: Runtime }> {
+  const T = await simdPackage();
+  return { T, rt: await loadRuntime() };
 }
 
 /** The same, for a child process's `node --input-type=module -e` script (cwd: the repo). */

@@ -5,14 +5,12 @@ import { readFileSync } from "node:fs";
 import type * as Tconv3d from "tconv3d";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectThrows } from "./helpers.js";
-import { assertBuilt } from "./runtime-helpers.js";
+import { simdPackage } from "./runtime-helpers.js";
 
 let T: typeof Tconv3d;
 
 beforeAll(async () => {
-  assertBuilt();
-  T = await import("tconv3d");
-  await T.init({ variant: "simd", threads: 1 });
+  T = await simdPackage();
 });
 
 const FIXTURE = new URL("./fixtures/pytorch-like.safetensors", import.meta.url);
