@@ -22,7 +22,7 @@
 //     20 ms pause (calls alternated), and back to back (a block of calls in a row, the pool's
 //     threads never idle); and the synchronous API on the page's main thread for contrast.
 
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,7 @@ import { eachFlag, printUsage } from "./lib/args.mjs";
 import { loadGeometry, SHAPES_FILE } from "./lib/geometry.mjs";
 import { renderAsync } from "./lib/report-async.mjs";
 import { ASYNC_RESULTS, readResults, writeResults } from "./lib/results.mjs";
-import { replaceSection } from "./lib/sections.mjs";
+import { writeSection } from "./lib/sections.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolvePath(HERE, "..");
@@ -323,8 +323,7 @@ async function main() {
   const md = renderAsync(o.results === null ? results : readResults(o.results), geometry);
   console.log(md);
   if (o.out !== null) {
-    const previous = existsSync(o.out) ? readFileSync(o.out, "utf8") : "";
-    writeFileSync(o.out, replaceSection(previous, "bench:async", md));
+    writeSection(o.out, "bench:async", md);
     console.error(`bench:async: wrote ${relative(process.cwd(), o.out)}`);
   }
 }

@@ -15,7 +15,6 @@
 //
 // Flags: --reps N (default 15), --out FILE ("-" prints only), --results FILE (none with --out -).
 
-import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +23,7 @@ import { randomF32 } from "./lib/core.mjs";
 import { cpuInfo, gitInfo } from "./lib/environment.mjs";
 import { renderLifecycle } from "./lib/report-lifecycle.mjs";
 import { LIFECYCLE_RESULTS, readResults, writeResults } from "./lib/results.mjs";
-import { replaceSection } from "./lib/sections.mjs";
+import { writeSection } from "./lib/sections.mjs";
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
 const opts = { reps: 15, out: join(ROOT, "BENCHMARKS.md"), results: undefined };
@@ -156,11 +155,7 @@ if (opts.results) {
 }
 const section = renderLifecycle(opts.results ? readResults(opts.results) : res);
 if (opts.out) {
-  let doc = "";
-  try {
-    doc = readFileSync(opts.out, "utf8");
-  } catch {}
-  writeFileSync(opts.out, replaceSection(doc, "bench:lifecycle", section));
+  writeSection(opts.out, "bench:lifecycle", section);
   console.error(`bench:lifecycle: wrote ${relative(process.cwd(), opts.out)}`);
 }
 console.log(section);

@@ -32,7 +32,7 @@ import { ortNodeImpl } from "./lib/implementations.mjs";
 import { waitQuiet } from "./lib/load.mjs";
 import { renderNative } from "./lib/report-native.mjs";
 import { NATIVE_RESULTS, readTimedResults, writeTimedResults } from "./lib/results.mjs";
-import { replaceSection } from "./lib/sections.mjs";
+import { writeSection } from "./lib/sections.mjs";
 import { alternate } from "./lib/timing.mjs";
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
@@ -234,11 +234,7 @@ if (opts.results) {
 }
 const section = renderNative(opts.results ? readTimedResults(opts.results) : res, geometry);
 if (opts.out) {
-  let doc = "";
-  try {
-    doc = readFileSync(opts.out, "utf8");
-  } catch {}
-  writeFileSync(opts.out, replaceSection(doc, "bench:native", section));
+  writeSection(opts.out, "bench:native", section);
   log(`bench:native: wrote ${relative(process.cwd(), opts.out)}`);
 }
 console.log(section);

@@ -3,6 +3,8 @@
 // between `<!-- NAME:start -->` and `<!-- NAME:end -->`, which the report renders from their
 // results where it has them and otherwise carries over when it rewrites the rest.
 
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
 const START = (name) => `<!-- ${name}:start -->`;
 const END = (name) => `<!-- ${name}:end -->`;
 const BLOCK = /<!-- ([\w:-]+):start -->[\s\S]*?<!-- \1:end -->\n?/g;
@@ -24,4 +26,10 @@ export function carrySections(previous, fresh) {
     if (!doc.includes(START(m[1]))) doc = `${doc.trimEnd()}\n\n${m[0].trimEnd()}\n`;
   }
   return doc;
+}
+
+/** Sets the block `name` of the file `path` (created when missing) to `body`. */
+export function writeSection(path, name, body) {
+  const doc = existsSync(path) ? readFileSync(path, "utf8") : "";
+  writeFileSync(path, replaceSection(doc, name, body));
 }
