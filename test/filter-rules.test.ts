@@ -26,10 +26,20 @@ interface CoreFilter {
   weights: number;
 }
 
+/** Whether `build` returns rather than throws. */
+function accepts(build: () => unknown): boolean {
+  try {
+    build();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the core's operator accepts `f` (with `f.weights` weight values). */
 function coreAccepts(f: CoreFilter): boolean {
   const { OperatorF32 } = rt.wasm().exports;
-  try {
+  return accepts(() =>
     new OperatorF32(
       f.channels,
       f.filters,
@@ -43,21 +53,8 @@ function coreAccepts(f: CoreFilter): boolean {
       Uint32Array.from(f.outputPadding ?? [0, 0, 0]),
       new Float32Array(f.weights),
       new Float32Array(0),
-    ).free();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether building a layer with these options throws (in TS, before any core call). */
-function layerAccepts(build: () => unknown): boolean {
-  try {
-    build();
-    return true;
-  } catch {
-    return false;
-  }
+    ).free(),
+  );
 }
 
 describe("the weights' size", () => {
@@ -105,7 +102,7 @@ describe("the bound on output padding", () => {
         return out;
       };
       const [op, stride, dilation] = [one(c.o, 0), one(c.s, 1), one(c.d, 1)];
-      const ts = layerAccepts(() =>
+      const ts = accepts(() =>
         T.transposedConv3dLayer(2, 2, {
           stride,
           dilationFactor: dilation,
