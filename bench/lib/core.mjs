@@ -57,6 +57,27 @@ export function newOperator(Operator, g, weights, bias) {
 }
 
 /**
+ * The plan of `op` for the input size of the shape `g`, and what its `describe()` tells (the one
+ * reading of that vector in the bench; compute.rs, `describe`): the output size `out` ([W H D],
+ * the bench's order), the forward input layout `fwdIn` (`[n s0 s1 s2 c origin]`) and the length
+ * `inputLen` of a buffer in it, the FLOPs, and the layouts `xs` and `dys` (`[n s0 s1 s2 c]`) of
+ * X and dY the gradients take. The caller frees `plan`.
+ */
+export function planOf(op, g) {
+  const plan = op.reshape(g.N, g.in.w, g.in.h, g.in.d);
+  const d = plan.describe();
+  return {
+    plan,
+    out: { w: d[0], h: d[1], d: d[2] },
+    fwdIn: Array.from(d.subarray(3, 9)),
+    inputLen: d[9],
+    flops: d[10],
+    xs: Array.from(d.subarray(11, 16)),
+    dys: Array.from(d.subarray(16, 21)),
+  };
+}
+
+/**
  * The core's calls on the shape `g` (bench/lib/geometry.mjs) with `data` (`x`, `dy`, `w`, `b`
  * as Float32Arrays), in f32 or f64, on `runtime` (a tconv3d runtime's `wasm()`): returns
  * `{ calls: { forward, dX, dW, dB }, free }`; `free()` releases every WASM object. The
@@ -95,12 +116,8 @@ export function coreCalls(runtime, g, data, f64 = false) {
     held.length = 0;
   };
   try {
-    const plan = keep(op.reshape(g.N, g.in.w, g.in.h, g.in.d));
-    // [o0 o1 o2 | forward input n s0 s1 s2 c origin | its length | flops | X n s0 s1 s2 c |
-    // dY n s0 s1 s2 c] (compute.rs, `describe`).
-    const d = plan.describe();
-    const fwdIn = Array.from(d.subarray(3, 9));
-    const [xs, ys] = [Array.from(d.subarray(11, 16)), Array.from(d.subarray(16, 21))];
+    const { plan, fwdIn, inputLen, xs, dys: ys } = planOf(op, g);
+    keep(plan);
     const buf = (n) => keep(new t.Buffer(n));
     // Inputs in the layouts the plan asks for, as the layer's backward hands them to the core.
     const planned = (values, C, e, to) => {
@@ -112,7 +129,7 @@ export function coreCalls(runtime, g, data, f64 = false) {
     };
     const x = planned(data.x, g.Cin, g.in, xs);
     const dy = planned(data.dy, g.Cout, g.out, ys);
-    const xp = buf(d[9]);
+    const xp = buf(inputLen);
     t.reorder(x, Uint32Array.of(...xs, 0), xp, Uint32Array.from(fwdIn), ext(g.Cin, g.in));
     const [y, dx, dw, db] = [buf(g.yNumel), buf(g.xNumel), buf(g.wNumel), buf(g.Cout)];
     const backward = (want) => () =>

@@ -9,7 +9,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { newOperator } from "./core.mjs";
+import { newOperator, planOf } from "./core.mjs";
 
 /** The benchmark shapes' file (`--shapes-file` of bench/run.mjs reads another). */
 export const SHAPES_FILE = join(dirname(fileURLToPath(import.meta.url)), "..", "shapes.json");
@@ -46,11 +46,9 @@ function planned(runtime, g, wNumel) {
     const w = new Float32Array(wNumel);
     const op = newOperator(runtime.exports.OperatorF32, g, w, new Float32Array(0));
     held.push(op);
-    const plan = op.reshape(g.N, g.in.w, g.in.h, g.in.d);
+    const { plan, out, flops } = planOf(op, g);
     held.push(plan);
-    // [o0 o1 o2 (the bench's [W H D]) | ... | flops at 10] (compute.rs, `describe`).
-    const d = plan.describe();
-    return { out: { w: d[0], h: d[1], d: d[2] }, flops: d[10] };
+    return { out, flops };
   } catch (e) {
     throw new Error(`shapes.json: ${g.id}: ${e.message}`);
   } finally {
